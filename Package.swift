@@ -1,0 +1,35 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "kltop",
+    products: [
+        /// The KL-explosion detector on its own, for Swift programs that want rlwatch's decisions without kltop.
+        .library(name: "KLDetector", targets: ["KLDetector"]),
+        .executable(name: "kltop", targets: ["kltop"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // Pure z-score detector and alert policy: no I/O, no dependencies.
+        .target(name: "KLDetector"),
+        // Bytes of run logs -> plain records (step, value). No terminal, no detector.
+        .target(name: "RunLogs"),
+        // Wires readers to the detector: per-run checking, rlwatch.yaml, alert formatting.
+        .target(name: "KltopKit", dependencies: ["KLDetector", "RunLogs", .product(name: "Yams", package: "Yams")]),
+        .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
+        .executableTarget(
+            name: "kltop",
+            dependencies: ["KltopKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        // `swift run -c release kltop-bench`: prints figures, asserts nothing.
+        .executableTarget(name: "kltop-bench", dependencies: ["KLDetector", "RunLogs", "KltopKit"]),
+        .testTarget(name: "KLDetectorTests", dependencies: ["KLDetector"]),
+        .testTarget(name: "RunLogsTests", dependencies: ["RunLogs"]),
+        .testTarget(name: "KltopKitTests", dependencies: ["KltopKit"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "EndToEndTests", dependencies: ["kltop"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,68 @@
+/// What the detector concluded about one sample.
+public enum StepStatus: UInt8, Sendable, Comparable {
+    /// Not enough samples yet (warmup, or fewer than 10 in the window): no z-score.
+    case warmingUp
+    case normal
+    case warning
+    case critical
+
+    public static func < (a: StepStatus, b: StepStatus) -> Bool { a.rawValue < b.rawValue }
+
+    /// The alert severity this status raises, if any.
+    public var severity: Severity? {
+        switch self {
+        case .warning: .warning
+        case .critical: .critical
+        case .warmingUp, .normal: nil
+        }
+    }
+}
+
+/// The detector's full state at one step, kept for the dashboard (band, colours) and for alerts.
+public struct StepVerdict: Sendable, Equatable {
+    public var step: Int64
+    public var value: Double
+    public var status: StepStatus
+    /// Baseline mean, standard deviation (after rlwatch's 1e-8 floor, as the z-score used it) and z-score.
+    /// NaN while warming up.
+    public var mean: Double
+    public var std: Double
+    public var z: Double
+    /// True when mean, std and z are numpy's exact doubles, as on every step that fires. Otherwise they are
+    /// estimates within about 1e-10 relative, and the decision is still exact: it was taken with a margin
+    /// wider than the estimate's error bound.
+    public var isExact: Bool
+    /// True when the z-score was taken against the frozen baseline.
+    public var usesFrozenBaseline: Bool
+
+    public init(
+        step: Int64, value: Double, status: StepStatus, mean: Double, std: Double, z: Double,
+        isExact: Bool, usesFrozenBaseline: Bool
+    ) {
+        self.step = step
+        self.value = value
+        self.status = status
+        self.mean = mean
+        self.std = std
+        self.z = z
+        self.isExact = isExact
+        self.usesFrozenBaseline = usesFrozenBaseline
+    }
+
+    /// The alert rlwatch's `KLExplosionDetector.check` would return for this step, if any.
+    public func alert(clipRegion: Double) -> Alert? {
+        guard let severity = status.severity else { return nil }
+        return Alert(
+            step: step, severity: severity, klDivergence: value, rollingMean: mean, rollingStd: std,
+            zScore: z, clipRegion: clipRegion)
+    }
+}
+
+/// The frozen baseline and when it locked.
+public struct FrozenBaseline: Sendable, Equatable {
+    public var mean: Double
+    /// Before the 1e-8 floor, as rlwatch stores it.
+    public var std: Double
+    /// The logged step number at which the baseline locked.
+    public var lockedAtStep: Int64
+}

@@ -1,0 +1,1 @@
+// Run-log readers live here.
