@@ -16,7 +16,9 @@ let package = Package(
         // Pure z-score detector and alert policy: no I/O, no dependencies.
         .target(name: "KLDetector"),
         // Bytes of run logs -> plain records (step, value). No terminal, no detector.
-        .target(name: "RunLogs"),
+        .target(name: "RunLogs", dependencies: ["CNumbers"]),
+        // strtod in the C locale (glibc's strtod_l is not visible to Swift).
+        .target(name: "CNumbers"),
         // Wires readers to the detector: per-run checking, rlwatch.yaml, alert formatting.
         .target(name: "KltopKit", dependencies: ["KLDetector", "RunLogs", .product(name: "Yams", package: "Yams")]),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
@@ -28,7 +30,7 @@ let package = Package(
         .executableTarget(name: "kltop-bench", dependencies: ["KLDetector", "RunLogs", "KltopKit"]),
         .testTarget(name: "KLDetectorTests", dependencies: ["KLDetector"]),
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs"]),
-        .testTarget(name: "KltopKitTests", dependencies: ["KltopKit"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "KltopKitTests", dependencies: ["KltopKit"]),
         .testTarget(name: "EndToEndTests", dependencies: ["kltop"]),
     ],
     swiftLanguageModes: [.v6]

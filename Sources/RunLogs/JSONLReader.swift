@@ -1,0 +1,56 @@
+/// Reads JSON Lines run logs: flat records, veRL's `{"step": ..., "data": {...}}`, with the quirks Python
+/// writers produce (see ``JSONLineScanner``).
+public struct JSONLReader: SampleReader {
+    private var splitter: LineSplitter
+    private var scanner: JSONLineScanner
+    public private(set) var statistics = ReadStatistics()
+
+    public init(metric: MetricSelection = .automatic, maxLineBytes: Int = 1 << 20) {
+        splitter = LineSplitter(maxLineBytes: maxLineBytes)
+        scanner = JSONLineScanner(selection: metric)
+    }
+
+    public var metricKey: String? { scanner.chosenKey }
+    private var maxLineBytes: Int { splitter.maxLineBytes }
+
+    public mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (MetricSample) -> Void) {
+        statistics.bytes += chunk.count
+        withSplitter { splitter, reader in splitter.split(chunk) { reader.handle($0, emit) } }
+    }
+
+    public mutating func finish(emit: (MetricSample) -> Void) {
+        withSplitter { splitter, reader in splitter.finish { reader.handle($0, emit) } }
+    }
+
+    /// Lends the splitter out while lines are handled, so that handling may mutate the reader without
+    /// overlapping the splitter's own mutation (and without copying its held bytes).
+    private mutating func withSplitter(_ body: (inout LineSplitter, inout JSONLReader) -> Void) {
+        var lent = LineSplitter(maxLineBytes: splitter.maxLineBytes)
+        swap(&lent, &splitter)
+        body(&lent, &self)
+        swap(&lent, &splitter)
+    }
+
+    private mutating func handle(_ piece: LineSplitter.Piece, _ emit: (MetricSample) -> Void) {
+        switch piece {
+        case .tooLong(let number):
+            statistics.countBadLine(BadLine(lineNumber: number, reason: "longer than \(maxLineBytes) bytes"))
+        case .line(let bytes, let number):
+            switch scanner.scan(bytes) {
+            case .sample(let sample):
+                statistics.records += 1
+                statistics.samples += 1
+                emit(sample)
+            case .missingValue:
+                statistics.records += 1
+                statistics.missingValues += 1
+            case .noMetric:
+                statistics.records += 1
+            case .bad(let reason):
+                statistics.countBadLine(BadLine(lineNumber: number, reason: reason))
+            case .blank:
+                break
+            }
+        }
+    }
+}

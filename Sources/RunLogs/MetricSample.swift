@@ -1,0 +1,51 @@
+/// One KL sample read from a run log: the logged step and the value.
+///
+/// Records whose KL key is null are not samples (rlwatch skips them without counting); they only show in
+/// ``ReadStatistics/missingValues``.
+public struct MetricSample: Sendable, Equatable {
+    public var step: Int64
+    public var value: Double
+
+    public init(step: Int64, value: Double) {
+        self.step = step
+        self.value = value
+    }
+}
+
+/// A line that could not be read, kept so that the user can be told where and why.
+public struct BadLine: Sendable, Equatable {
+    /// 1-based line number in the log.
+    public var lineNumber: Int
+    public var reason: String
+
+    public init(lineNumber: Int, reason: String) {
+        self.lineNumber = lineNumber
+        self.reason = reason
+    }
+}
+
+/// What reading a log has counted so far. Nothing is dropped silently: every line is a record, a bad line,
+/// or ignorable (blank).
+public struct ReadStatistics: Sendable, Equatable {
+    /// Lines that held a well-formed record, whether or not it carried the KL key.
+    public var records = 0
+    /// Records that carried the KL key with a number (including NaN and the infinities).
+    public var samples = 0
+    /// Records whose KL key was null, or held something that is not a number.
+    public var missingValues = 0
+    /// Lines that were not a well-formed record: not JSON, cut short, binary garbage, too long.
+    public var badLines = 0
+    /// The first few bad lines, for the message that reports them.
+    public var firstBadLines: [BadLine] = []
+    /// Bytes consumed, including the separators.
+    public var bytes = 0
+
+    public init() {}
+
+    static let keptBadLines = 5
+
+    mutating func countBadLine(_ line: BadLine) {
+        badLines += 1
+        if firstBadLines.count < Self.keptBadLines { firstBadLines.append(line) }
+    }
+}

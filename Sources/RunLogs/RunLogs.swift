@@ -1,1 +1,0 @@
-// Run-log readers live here.

@@ -1,0 +1,57 @@
+import ArgumentParser
+import KLDetector
+import KltopKit
+import RunLogs
+
+extension BaselineMode: ExpressibleByArgument {}
+extension AlertOutputFormat: ExpressibleByArgument {}
+
+/// The detector and alert-policy flags shared by `check`, `export` and the dashboard. Each overrides the
+/// same setting from an rlwatch.yaml.
+struct DetectorOptions: ParsableArguments {
+    @Option(help: "Warn above this many standard deviations; critical above 1.5 times it. (default: 3.0)")
+    var sigma: Double?
+
+    @Option(help: "Samples in the rolling window. (default: 100)")
+    var window: Int?
+
+    @Option(help: "Samples seen before any decision. (default: 20)")
+    var warmup: Int?
+
+    @Option(help: "Baseline: rolling (follows the run) or frozen (locks when the window first fills). (default: rolling)")
+    var baseline: BaselineMode?
+
+    @Option(help: "The key that holds KL. (default: the first of kltop's known KL keys found in the log)")
+    var metric: String?
+
+    @Option(help: "Suppress a repeat of the same severity within this many logged steps. (default: 100)")
+    var cooldown: Int?
+
+    @Option(name: .customLong("max-alerts"), help: "Deliver at most this many alerts per run. (default: 50)")
+    var maxAlerts: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "An rlwatch.yaml to read kl_explosion and alerts settings from.",
+            discussion: "Without it, ./rlwatch.yaml, ./rlwatch.yml or ./.rlwatch.yaml is used if present.",
+            valueName: "file"))
+    var config: String?
+
+    var overrides: SettingsOverrides {
+        SettingsOverrides(
+            sigma: sigma, window: window, warmup: warmup, baseline: baseline, metric: metric, cooldown: cooldown,
+            maxAlerts: maxAlerts, configPath: config)
+    }
+
+    /// Resolves the settings, or reports the problem and exits with 3 ("could not check").
+    func resolveOrExit() throws -> ResolvedSettings {
+        do {
+            let settings = try overrides.resolve()
+            for note in settings.notes { FileHandleOutput.standardError("kltop: \(note)") }
+            return settings
+        } catch {
+            FileHandleOutput.standardError("kltop: \(error.description)")
+            throw ExitCode(3)
+        }
+    }
+}
