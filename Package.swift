@@ -28,10 +28,12 @@ let package = Package(
         ),
         // `swift run -c release kltop-bench`: prints figures, asserts nothing.
         .executableTarget(name: "kltop-bench", dependencies: ["KLDetector", "RunLogs", "KltopKit"]),
-        .testTarget(name: "KLDetectorTests", dependencies: ["KLDetector"]),
-        .testTarget(name: "RunLogsTests", dependencies: ["RunLogs"]),
-        .testTarget(name: "KltopKitTests", dependencies: ["KltopKit"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["kltop"]),
+        // Fixture paths, rlwatch's expected decisions, running the built binary.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "KLDetectorTests", dependencies: ["KLDetector", "TestSupport"]),
+        .testTarget(name: "RunLogsTests", dependencies: ["RunLogs", "TestSupport"]),
+        .testTarget(name: "KltopKitTests", dependencies: ["KltopKit", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["kltop", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,47 @@
+import KLDetector
+import KltopKit
+import RunLogs
+import TestSupport
+import Testing
+
+/// Every rlwatch-decided case, replayed through the reader, the detector and the alert policy.
+@Suite struct ConformanceTests {
+    static let cases = (try? Fixtures.detectorCases()) ?? []
+
+    @Test func thereAreCasesToReplay() {
+        #expect(Self.cases.count >= 12 + 20)
+    }
+
+    @Test(arguments: cases)
+    func libraryMakesRlwatchsDecisions(_ testCase: DetectorCase) throws {
+        let settings = DetectorSettings(
+            sigmaMultiplier: testCase.sigmaMultiplier, rollingWindow: testCase.rollingWindow,
+            warmupSteps: testCase.warmupSteps, baselineMode: try #require(BaselineMode(rawValue: testCase.baselineMode)))
+        var monitor = RunMonitor(name: testCase.name, detector: settings, policy: AlertPolicySettings())
+        let selection: MetricSelection =
+            MetricKeys.klAliases.contains(testCase.metricKey) ? .automatic : .key(testCase.metricKey)
+        var reader = JSONLReader(metric: selection)
+        var raw: [ExpectedAlert] = []
+        var delivered: [ExpectedAlert] = []
+        try LogFile.read(path: testCase.logPath, into: &reader) { sample in
+            guard let observation = monitor.observe(sample), let alert = observation.alert else { return }
+            let row = ExpectedAlert(
+                step: alert.step, severity: alert.severity.rawValue, klDivergence: alert.klDivergence,
+                rollingMean: alert.rollingMean, rollingStd: alert.rollingStd, zScore: alert.zScore)
+            raw.append(row)
+            if observation.isDelivered { delivered.append(row) }
+        }
+        #expect(reader.metricKey == testCase.metricKey)
+        #expect(reader.statistics.badLines == 0)
+        Self.expectSame(raw, testCase.raw, "raw")
+        Self.expectSame(delivered, testCase.delivered, "delivered")
+    }
+
+    static func expectSame(_ actual: [ExpectedAlert], _ expected: [ExpectedAlert], _ label: String) {
+        #expect(actual.count == expected.count, "\(label): \(actual.count) alerts, rlwatch had \(expected.count)")
+        for (mine, theirs) in zip(actual, expected) where !mine.matches(theirs) {
+            Issue.record("\(label): kltop \(mine)\n   rlwatch \(theirs)")
+            return
+        }
+    }
+}

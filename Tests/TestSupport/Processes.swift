@@ -1,0 +1,66 @@
+import Foundation
+
+/// Runs the built `kltop` binary and collects what it printed.
+public enum Kltop {
+    /// The binary `swift build` / `swift test` put beside the test bundle.
+    public static var executable: URL {
+        let bundleDirectory = Bundle.main.bundleURL.deletingLastPathComponent()
+        for directory in [bundleDirectory, bundleDirectory.deletingLastPathComponent()] {
+            let candidate = directory.appendingPathComponent("kltop")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        return Fixtures.packageRoot.appendingPathComponent(".build/debug/kltop")
+    }
+
+    public struct Result: Sendable {
+        public var status: Int32
+        public var standardOutput: String
+        public var standardError: String
+    }
+
+    /// Runs `kltop arguments...` in `directory` (a fresh temporary one by default, so that no rlwatch.yaml
+    /// lying around changes the settings) and waits for it.
+    public static func run(
+        _ arguments: [String], in directory: URL? = nil, input: Data? = nil, environment: [String: String]? = nil
+    ) throws -> Result {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.currentDirectoryURL = try directory ?? TemporaryDirectory.make()
+        if let environment { process.environment = environment }
+        let output = Pipe()
+        let error = Pipe()
+        let inputPipe = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        process.standardInput = input == nil ? FileHandle.nullDevice : inputPipe
+        try process.run()
+        if let input {
+            inputPipe.fileHandleForWriting.write(input)
+            try inputPipe.fileHandleForWriting.close()
+        }
+        // Read both pipes concurrently with the process so a full pipe never blocks it.
+        nonisolated(unsafe) var outputData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async {
+            outputData = output.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let errorData = error.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, standardOutput: String(decoding: outputData, as: UTF8.self),
+            standardError: String(decoding: errorData, as: UTF8.self))
+    }
+}
+
+/// Temporary directories that tests write into.
+public enum TemporaryDirectory {
+    public static func make(_ label: String = "kltop-test") throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+}
