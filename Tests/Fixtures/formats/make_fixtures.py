@@ -348,7 +348,7 @@ def make_sb3():
         logger.record("train/explained_variance", np.float64(0.5))
         logger.record("train/n_updates", 10 * it, exclude="tensorboard")
         logger.record("train/clip_range", 0.2)
-    logger.close() if hasattr(logger, "close") else csv_fmt.close()
+    logger.close()
     expect("sb3/progress.csv", writer=f"{SB3} stable_baselines3.common.logger.CSVOutputFormat (wheel source, torch stubbed)",
            kl_key="train/approx_kl", step_key="time/total_timesteps", rows=40,
            kl_present_for_iterations=[2, 40], kl_value="kl_at(time/iterations)",
@@ -432,15 +432,19 @@ def make_rlwatch(console_dir: Path):
     alerts = {}
     try:
         with contextlib.redirect_stderr(err):
-            for run_id, n, spike in (("ppo_kl_spike", 120, 70), ("grpo_calm", 80, None)):
+            # run 1: KL spike at 70 (+ a grad-norm spike at 100); run 2: no KL spike, NaN loss at 50
+            for run_id, n, spike, gn_spike, nan_loss in (("ppo_kl_spike", 120, 70, 100, None),
+                                                         ("grpo_calm", 80, None, None, 50)):
                 cfg = load_config(None, run_id=run_id, framework="manual", storage={"log_dir": "rlwatch_logs"})
                 mon = RLWatch(cfg)
                 mon.start()
                 alerts[run_id] = []
                 for s in range(n):
+                    extra = {"kl_coef": 0.001} if run_id == "ppo_kl_spike" else {}
                     sent = mon.log_step(s, kl_divergence=kl_at(s, spike), entropy=entropy_at(s),
-                                        reward_mean=reward_at(s), loss=loss_at(s), learning_rate=1e-6,
-                                        grad_norm=1.0 + 0.01 * (s % 10))
+                                        reward_mean=reward_at(s),
+                                        loss=float("nan") if s == nan_loss else loss_at(s), learning_rate=1e-6,
+                                        grad_norm=50.0 if s == gn_spike else 1.0 + 0.01 * (s % 10), **extra)
                     alerts[run_id] += [(a.step, a.detector, a.severity) for a in sent]
                 mon.stop()
     finally:
@@ -448,13 +452,15 @@ def make_rlwatch(console_dir: Path):
     db = out / "rlwatch_logs" / "metrics.db"
     assert not Path(str(db) + "-wal").exists() and not Path(str(db) + "-shm").exists()
     (console_dir / "rlwatch_alerts_stderr.log").write_text(err.getvalue(), encoding="utf-8")
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    # immutable=1: a plain read-only open of a WAL-mode db would create -shm/-wal files
+    con = sqlite3.connect(f"file:{db}?immutable=1", uri=True)
     schema = [r[0] for r in con.execute("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid")]
     con.close()
     expect("rlwatch/rlwatch_logs/metrics.db", writer=f"rlwatch {rlwatch.__version__} RLWatch.log_step -> MetricStore",
            kl_column="metrics.kl_divergence", runs={
-               "ppo_kl_spike": dict(steps=[0, 119], spike_step=70, alerts=alerts["ppo_kl_spike"]),
-               "grpo_calm": dict(steps=[0, 79], spike_step=None, alerts=alerts["grpo_calm"])},
+               "ppo_kl_spike": dict(steps=[0, 119], spike_step=70, grad_norm_spike_step=100,
+                                    extra_json='{"kl_coef": 0.001}', alerts=alerts["ppo_kl_spike"]),
+               "grpo_calm": dict(steps=[0, 79], spike_step=None, nan_loss_step=50, alerts=alerts["grpo_calm"])},
            journal_mode="wal (header bytes 18/19 = 2)", schema=schema)
 
 
@@ -464,7 +470,8 @@ def make_rlwatch(console_dir: Path):
 
 def grpo_logs(s: int) -> dict:
     """What GRPOTrainer.log() hands to Trainer.log() at global_step s (logging_steps=1)."""
-    logs = {"loss": loss_at(s) / 10, "grad_norm": 0.25 + 0.01 * (s % 9), "learning_rate": 1e-06 * (1 - s / 60)}
+    logs = {"loss": loss_at(s) / 10, "grad_norm": float("nan") if s == 34 else 0.25 + 0.01 * (s % 9),
+            "learning_rate": 1e-06 * (1 - s / 60)}
     logs.update({
         "num_tokens": float(4096 * s),
         "completions/mean_length": 180.0 + s,
@@ -512,6 +519,7 @@ def make_trl(console_dir: Path):
     expect("trl/grpo/checkpoint-60/trainer_state.json",
            writer=f"transformers {transformers.__version__} TrainerState.save_to_json", kl_key="kl",
            steps=[1, 60], spike_step=33,
+           nan="grad_norm at step 34 is written as bare NaN (json.dumps allow_nan) -- not valid strict JSON",
            notes="log_history also has eval entries (eval_kl, no kl) at steps 20/40/60 and a final train_runtime entry at step 60 (no kl)")
 
     # --- Online DPO (objective/kl), logging_steps=2 -----------------------
@@ -605,7 +613,6 @@ def make_hf_console(console_dir: Path):
     clock = Clock()
     tqdm.std.time = clock
     tqdm_pkg.tqdm.monitor_interval = 0
-    os.environ["COLUMNS"], os.environ["LINES"] = "121", "40"   # tqdm dynamic_ncols on a pipe -> 120 cols
 
     # transformers 4.46.3 ProgressCallback (floats unquoted), from the wheel
     from tqdm.auto import tqdm as auto_tqdm
@@ -624,7 +631,6 @@ def make_hf_console(console_dir: Path):
             st = TrainerState(max_steps=max_steps, logging_steps=1)
             cb = cb_cls()
             cb.on_train_begin(None, st, None)
-            print("***** Running training *****") if cb_cls is PrinterCallback else None
             for s in range(1, crash_at):
                 clock.t += 1.7 + 0.1 * (s % 3)
                 st.global_step = s
@@ -644,6 +650,8 @@ def make_hf_console(console_dir: Path):
                                  "/usr/local/lib/python3.11/site-packages/trl/trainer/grpo_trainer.py", 1203)
             _fake_script("/workspace/train_grpo.py", TRACEBACK_SCRIPT, {"__name__": "__main__"})
         (console_dir / fname).write_bytes(_capture_bytes(cap))
+        if getattr(cb, "training_bar", None) is not None:   # the "crashed" bar: close it off the record
+            cb.training_bar.close()
     expect("console/hf_trainer_*", writer=f"transformers {transformers.__version__} ProgressCallback/PrinterCallback "
            "and transformers 4.46.3 ProgressCallback (wheel source), tqdm " + tqdm_pkg.__version__,
            kl_key="kl", steps=[1, crash_at - 1], spike_step=33,
@@ -720,14 +728,15 @@ def make_verl_console(console_dir: Path):
         bar = _capture()
         clock.t = BASE_T
         pb = tqdm.std.tqdm(total=n, initial=0, desc="Training Progress", file=bar, ncols=120, mininterval=0)
+        emitted = 0
         for s in range(1, n + 1):
             out.append(ray_line("TaskRunner", 2183455, concat(verl_metrics(s), step=s), color))
             clock.t += 30.5
-            before = len(_capture_bytes(bar))
             pb.update(1)
-            chunk = _capture_bytes(bar)[before:].decode("utf-8")
-            if s % 10 == 0:   # Ray reads worker stderr per line; tqdm's '\r' updates accumulate in one "line"
-                out.append(ray_line("TaskRunner", 2183455, chunk.strip("\n"), color))
+            if s % 10 == 0:   # tqdm never writes '\n': its '\r'-separated redraws reach Ray as one long "line"
+                data = _capture_bytes(bar)
+                out.append(ray_line("TaskRunner", 2183455, data[emitted:].decode("utf-8").strip("\n"), color))
+                emitted = len(data)
             if s == 41:
                 out.append(ray_line("WorkerDict", 2184101, "[WARNING] grad_norm is not finite: inf, skipping update", color, ip="10.0.0.7"))
         pb.close()
@@ -786,8 +795,11 @@ def make_openrlhf_console(console_dir: Path):
                   "rollout/response_length_mean": 200.0 + s, "rollout/truncated_rate": 0.0, "rollout/num_samples": 128.0,
                   "timing/generation": 9.75, "timing/step_total": 42.0}
         out.append(ray_line("PPOTrainer", 3200, rec(f"✨ Global step {s}: {status}", 551, t), True))
-    multi = rec("checkpoint_states: {'episode': 0,\n 'global_step': 50}", 439, t)   # NewLineFormatter: \n -> \r\n + prefix
-    out.append(ray_line("PPOTrainer", 3200, multi, True))
+    # NewLineFormatter turns an embedded \n into \r\n + the log prefix; Ray then splits
+    # on \n and prefixes each piece, so the first piece ends in \r.
+    multi = rec("checkpoint_states: {'episode': 0,\n 'global_step': 50}", 439, t)
+    for piece in multi.split("\n"):
+        out.append(ray_line("PPOTrainer", 3200, piece, True))
     (console_dir / "openrlhf_ray.log").write_bytes("".join(out).encode("utf-8"))
     expect("console/openrlhf_ray.log", writer=f"{OPENRLHF} openrlhf.utils.logging_utils NewLineFormatter/_FORMAT (wheel source), "
            "message text as in PPOTrainer.fit(), Ray prefix replica, tqdm " + __import__("tqdm").__version__,
@@ -797,6 +809,9 @@ def make_openrlhf_console(console_dir: Path):
 # ---------------------------------------------------------------------------
 
 def main():
+    for k in ("FORCE_COLOR", "NO_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE", "TERM", "COLUMNS", "LINES"):
+        os.environ.pop(k, None)
+    os.environ["COLUMNS"], os.environ["LINES"] = "121", "40"   # tqdm dynamic_ncols / rich width on a pipe
     console_dir = fresh(HERE / "console")
     console_dir.mkdir()
     make_tensorboard()
