@@ -305,6 +305,16 @@ def make_tensorboard():
            file_steps={"events.out.tfevents.1700000000.fixturehost": [0, 59],
                        "events.out.tfevents.1700000600.fixturehost": [60, 119]})
 
+    # (e) DERIVED, not a writer's output: a live file caught mid-write -- the
+    # first split_run file minus its last 7 bytes (the train/loss@59 record is cut).
+    src = d / "events.out.tfevents.1700000000.fixturehost"
+    t = root / "truncated_tail"
+    t.mkdir()
+    (t / src.name).write_bytes(src.read_bytes()[:-7])
+    expect("tensorboard/truncated_tail", writer="DERIVED: split_run's first file with its last 7 bytes removed",
+           kl_tag="train/kl", steps=[0, 59], spike_step=None, complete_records=120, total_records_before_cut=121,
+           files=[src.name])
+
 
 # ---------------------------------------------------------------------------
 # 2a. stable-baselines3 progress.csv (real CSVOutputFormat + Logger from the wheel)

@@ -1,0 +1,174 @@
+import RunLogs
+import Testing
+
+/// Reads `text` through a JSONLReader, optionally cut into pieces of `chunk` bytes.
+func readJSONL(_ text: String, metric: MetricSelection = .automatic, chunk: Int? = nil, finish: Bool = true)
+    -> (samples: [MetricSample], reader: JSONLReader)
+{
+    var reader = JSONLReader(metric: metric, maxLineBytes: 4096)
+    var samples: [MetricSample] = []
+    let bytes = Array(text.utf8)
+    let size = max(chunk ?? bytes.count, 1)
+    var offset = 0
+    while offset < bytes.count {
+        let end = min(offset + size, bytes.count)
+        bytes[offset..<end].withUnsafeBytes { reader.consume($0) { samples.append($0) } }
+        offset = end
+    }
+    if finish { reader.finish { samples.append($0) } }
+    return (samples, reader)
+}
+
+@Suite struct JSONLReaderTests {
+    @Test func flatRecords() {
+        let (samples, reader) = readJSONL("{\"step\": 12, \"kl\": 0.013, \"loss\": 1.5}\n{\"step\": 13, \"kl\": 0.014}\n")
+        #expect(samples == [MetricSample(step: 12, value: 0.013), MetricSample(step: 13, value: 0.014)])
+        #expect(reader.metricKey == "kl")
+        #expect(reader.statistics.records == 2 && reader.statistics.badLines == 0)
+    }
+
+    @Test func verlNestedData() {
+        let line = #"{"step": 7, "data": {"actor/entropy": 2.0, "actor/kl_loss": 0.0013, "actor/ppo_kl": 0.5}}"#
+        let (samples, reader) = readJSONL(line + "\n")
+        #expect(samples == [MetricSample(step: 7, value: 0.0013)])
+        #expect(reader.metricKey == "actor/kl_loss")
+    }
+
+    @Test func referenceKLIsPreferredToOldPolicyKLWhateverTheOrderInTheLine() {
+        let (samples, reader) = readJSONL(#"{"approx_kl": 0.9, "step": 1, "objective/kl": 0.1}"# + "\n")
+        #expect(samples == [MetricSample(step: 1, value: 0.1)])
+        #expect(reader.metricKey == "objective/kl")
+    }
+
+    @Test func theChosenKeyStaysChosen() {
+        let text = #"{"step": 0, "approx_kl": 0.5}"# + "\n" + #"{"step": 1, "kl": 0.1, "approx_kl": 0.6}"# + "\n"
+        let (samples, reader) = readJSONL(text)
+        #expect(samples.map(\.value) == [0.5, 0.6])
+        #expect(reader.metricKey == "approx_kl")
+    }
+
+    @Test func metricOverride() {
+        let text = #"{"step": 3, "kl": 0.1, "my/kl": 0.7, "data": {"inner": 0.9}}"# + "\n"
+        #expect(readJSONL(text, metric: .key("my/kl")).samples.map(\.value) == [0.7])
+        #expect(readJSONL(text, metric: .key("inner")).samples.map(\.value) == [0.9])
+        #expect(readJSONL(text, metric: .key("data.inner")).samples.map(\.value) == [0.9])
+        let absent = readJSONL(text, metric: .key("nope"))
+        #expect(absent.samples.isEmpty && absent.reader.statistics.records == 1)
+    }
+
+    @Test func pythonNonFiniteLiteralsNullAndStrings() {
+        let text = """
+            {"step": 1, "kl": NaN}
+            {"step": 2, "kl": Infinity}
+            {"step": 3, "kl": -Infinity}
+            {"step": 4, "kl": null}
+            {"step": 5, "kl": "0.0113"}
+            {"step": 6, "kl": " 2.5e-3 "}
+            {"step": 7, "kl": "n/a"}
+            {"step": 8, "kl": true}
+            {"step": 9, "kl": [1, 2]}
+            {"step": 10, "kl": 1e-320}
+
+            """
+        let (samples, reader) = readJSONL(text)
+        #expect(samples.map(\.step) == [1, 2, 3, 5, 6, 10])
+        #expect(samples[0].value.isNaN && samples[1].value == .infinity && samples[2].value == -.infinity)
+        #expect(samples[3].value == 0.0113 && samples[4].value == 0.0025 && samples[5].value == 1e-320)
+        #expect(reader.statistics.missingValues == 4)
+        #expect(reader.statistics.records == 10 && reader.statistics.badLines == 0)
+    }
+
+    @Test func withoutAStepTheRecordOrdinalIsTheStep() {
+        let text = "{\"kl\": 0.1}\n{\"loss\": 3}\n{\"kl\": 0.2}\n"
+        #expect(readJSONL(text).samples == [MetricSample(step: 0, value: 0.1), MetricSample(step: 2, value: 0.2)])
+    }
+
+    @Test func stepForms() {
+        let text = """
+            {"global_step": 5, "kl": 1}
+            {"step": 6.0, "kl": 1}
+            {"step": "7", "kl": 1}
+            {"_step": 8, "step": 9, "kl": 1}
+            {"step": -4, "kl": 1}
+            {"step": 99999999999999999999999, "kl": 1}
+            {"step": 1.5, "kl": 1}
+
+            """
+        #expect(readJSONL(text).samples.map(\.step) == [5, 6, 7, 9, -4, 5, 6])
+    }
+
+    @Test func numbersParseExactlyAsPythonWroteThem() {
+        let values = [0.010644092376577732, 1.7976931348623157e308, 5e-324, 0.1, 123456789.12345679, -0.0]
+        let text = values.map { "{\"kl\": \($0)}\n" }.joined()
+        let read = readJSONL(text).samples.map(\.value)
+        #expect(read.map(\.bitPattern) == values.map(\.bitPattern))
+    }
+
+    @Test func badLinesAreCountedWithLineNumbersAndNeverFatal() {
+        let lines = [
+            #"{"step": 0, "kl": 0.1}"#,
+            "not json at all",
+            #"{"step": 1, "kl": 0.2"#,  // cut short
+            #"{"step": 2, "kl": 0.3}{"step": 3, "kl": 0.4}"#,  // two records run together
+            "\u{01}\u{02}\u{FF}garbage",
+            #"{"step": 4, "kl": 0.5, "x": [1, 2}}"#,  // mismatched brackets
+            #"{"step": 5 "kl": 0.6}"#,  // missing comma
+            #"["step", 6]"#,  // not an object
+            #"{"step": 7, "kl": 0.8, "s": "unterminated}"#,
+            #"{"step": 8, "kl": @}"#,
+            #"{"step": 9, "kl": 1.0}"#,
+        ]
+        let (samples, reader) = readJSONL(lines.joined(separator: "\n") + "\n")
+        #expect(samples.map(\.step) == [0, 9])
+        #expect(reader.statistics.badLines == 9)
+        #expect(reader.statistics.firstBadLines.map(\.lineNumber) == [2, 3, 4, 5, 6])
+        #expect(reader.statistics.firstBadLines[1].reason == "cut short")
+    }
+
+    @Test func aHugeLineIsSkippedWithoutBufferingIt() {
+        let huge = "{\"kl\": 1, \"blob\": \"" + String(repeating: "x", count: 10_000) + "\"}"
+        let text = "{\"step\": 1, \"kl\": 0.1}\n" + huge + "\n{\"step\": 3, \"kl\": 0.3}\n"
+        for chunk in [7, 100, 5000, text.utf8.count] {
+            let (samples, reader) = readJSONL(text, chunk: chunk)
+            #expect(samples.map(\.step) == [1, 3])
+            #expect(reader.statistics.badLines == 1)
+            #expect(reader.statistics.firstBadLines.first?.lineNumber == 2)
+        }
+    }
+
+    @Test func anyChunkingGivesTheSameSamples() {
+        var text = ""
+        for step in 0..<60 {
+            text += "{\"step\": \(step), \"data\": {\"actor/kl_loss\": \(Double(step) * 0.001), \"s\": \"a\\\"b\"}}\r\n"
+        }
+        let whole = readJSONL(text).samples
+        #expect(whole.count == 60)
+        for chunk in 1...41 {
+            #expect(readJSONL(text, chunk: chunk).samples == whole, "chunks of \(chunk) bytes")
+        }
+    }
+
+    @Test func aPartialLastLineIsHeldUntilFinished() {
+        let text = "{\"step\": 1, \"kl\": 0.1}\n{\"step\": 2, \"kl\": 0.2"
+        let held = readJSONL(text, finish: false)
+        #expect(held.samples.map(\.step) == [1])
+        var reader = held.reader
+        var later: [MetricSample] = []
+        Array("5}\n".utf8).withUnsafeBytes { reader.consume($0) { later.append($0) } }
+        #expect(later == [MetricSample(step: 2, value: 0.25)])
+        let finished = readJSONL(text + "5}", finish: true)
+        #expect(finished.samples.map(\.step) == [1, 2])
+    }
+
+    @Test func escapedQuotesInStringsDoNotEndThem() {
+        let line = #"{"note": "say \"kl\": 9 \\", "kl": 0.5, "step": 1}"#
+        #expect(readJSONL(line + "\n").samples == [MetricSample(step: 1, value: 0.5)])
+    }
+
+    @Test func keysInsideOtherNestedObjectsAreNotTheMetric() {
+        let line = #"{"step": 1, "config": {"kl": 9}, "kl": 0.5}"#
+        #expect(readJSONL(line + "\n").samples == [MetricSample(step: 1, value: 0.5)])
+        let only = #"{"step": 1, "config": {"kl": 9}}"#
+        #expect(readJSONL(only + "\n").samples.isEmpty)
+    }
+}
