@@ -19,14 +19,23 @@ public struct KLExplosionDetector: Sendable {
 
     private var window: SampleWindow
     private var moments = SlidingMoments()
-    /// Scratch space for exact recomputation: a chronological copy of the window, then squared deviations.
-    private var scratch: ContiguousArray<Double>
+    /// `1 / reciprocalCount`, recomputed only while the window fills.
+    private var reciprocal = 1.0
+    private var reciprocalCount = 1
+    /// The frozen baseline's std after the floor, computed once when it locks.
+    private var frozenStd = Double.nan
+    /// The quiet-step test's margins (see ``isCertainlyBelowWarning(_:_:)``), fixed by the settings.
+    private let allowance: Double
+    private let loweredSigmaSquared: Double
 
     public init(settings: DetectorSettings = DetectorSettings()) {
         self.settings = settings
         let capacity = max(settings.rollingWindow, 1)
         window = SampleWindow(capacity: capacity)
-        scratch = ContiguousArray(repeating: 0, count: 2 * capacity)
+        let sigma = settings.sigmaMultiplier
+        allowance = 1e-9 * (1 + abs(sigma))
+        let loweredSigma = sigma * (1 - 1e-9) - 1e-9
+        loweredSigmaSquared = loweredSigma > 0 ? loweredSigma * loweredSigma : 0
     }
 
     /// Runs the detector on one sample. Returns nil for a missing value (absent or null in the log), which
@@ -34,13 +43,14 @@ public struct KLExplosionDetector: Sendable {
     public mutating func check(step: Int64, value: Double?) -> StepVerdict? {
         guard settings.enabled, let x = value else { return nil }
         samplesSeen += 1
+        window.makeUnique()
         if window.isFull { moments.forget(window.removeOldest()) }
         // From here the window holds exactly the rolling baseline: the samples before x.
         let lengthWithCurrent = window.count + 1
         if samplesSeen < settings.warmupSteps || lengthWithCurrent < 10 {
             append(x)
             return StepVerdict(
-                step: step, value: x, status: .warmingUp, mean: .nan, std: .nan, z: .nan, isExact: true,
+                step: step, value: x, status: .warmingUp, mean: .nan, variance: .nan, isExact: true,
                 usesFrozenBaseline: false)
         }
         if settings.baselineMode == .frozen {
@@ -51,11 +61,10 @@ public struct KLExplosionDetector: Sendable {
                 append(x)
             }
             if let frozen = frozenBaseline {
-                let std = Self.floored(frozen.std)
-                let z = (x - frozen.mean) / std
+                let z = (x - frozen.mean) / frozenStd
                 return StepVerdict(
-                    step: step, value: x, status: status(z), mean: frozen.mean, std: std, z: z, isExact: true,
-                    usesFrozenBaseline: true)
+                    step: step, value: x, status: status(z), mean: frozen.mean, variance: frozen.variance,
+                    isExact: true, usesFrozenBaseline: true)
             }
         }
         let verdict = rollingVerdict(step: step, x: x)
@@ -64,36 +73,71 @@ public struct KLExplosionDetector: Sendable {
     }
 
     /// The z-score against the window as it stands (the baseline, without x).
+    @inline(__always)
     private mutating func rollingVerdict(step: Int64, x: Double) -> StepVerdict {
-        if window.nonFiniteCount > 0 {
-            // numpy gives NaN std whenever the window holds NaN or an infinity, so z is NaN and silent.
-            return StepVerdict(
-                step: step, value: x, status: .normal, mean: window.nonFiniteMean, std: .nan, z: .nan,
-                isExact: true, usesFrozenBaseline: false)
-        }
-        if window.hugeCount == 0 && !x.isNaN && x != .infinity {
-            var estimate = moments.estimate(count: window.count)
-            if estimate.isLoose {
-                rebuildMoments()
-                estimate = moments.estimate(count: window.count)
-            }
-            let std = Self.floored(estimate.std)
-            let z = (x - estimate.mean) / std
-            let scale = (abs(x) + abs(estimate.mean) + std) / std
-            let margin =
-                1e-9 * (1 + abs(z)) * scale + 4 * (estimate.meanError + abs(z) * estimate.stdError) / std
-            if z < settings.sigmaMultiplier - margin {
+        if window.unusualCount == 0 && SampleWindow.isOrdinary(x) {
+            if window.count != reciprocalCount { updateReciprocal() }
+            let estimate = moments.estimate(reciprocal: reciprocal)
+            if !estimate.isLoose && isCertainlyBelowWarning(x, estimate) {
                 return StepVerdict(
-                    step: step, value: x, status: .normal, mean: estimate.mean, std: std, z: z,
+                    step: step, value: x, status: .normal, mean: estimate.mean, variance: estimate.variance,
                     isExact: false, usesFrozenBaseline: false)
             }
         }
-        let (mean, rawStd) = exactStatistics()
-        let std = Self.floored(rawStd)
-        let z = (x - mean) / std
+        return slowRollingVerdict(step: step, x: x)
+    }
+
+    @inline(never)
+    private mutating func updateReciprocal() {
+        reciprocalCount = window.count
+        reciprocal = 1 / Double(window.count)
+    }
+
+    /// The rare steps: a loose estimate to rebuild, a non-finite or huge value about, or a step that could
+    /// fire and is computed exactly.
+    @inline(never)
+    private mutating func slowRollingVerdict(step: Int64, x: Double) -> StepVerdict {
+        if window.nonFiniteCount > 0 {
+            // numpy gives NaN std whenever the window holds NaN or an infinity, so z is NaN and silent.
+            return StepVerdict(
+                step: step, value: x, status: .normal, mean: window.nonFiniteMean, variance: .nan, isExact: true,
+                usesFrozenBaseline: false)
+        }
+        if window.hugeCount == 0 && !x.isNaN && x != .infinity {
+            if window.count != reciprocalCount { updateReciprocal() }
+            var estimate = moments.estimate(reciprocal: reciprocal)
+            if estimate.isLoose {
+                rebuildMoments()
+                estimate = moments.estimate(reciprocal: reciprocal)
+            }
+            if isCertainlyBelowWarning(x, estimate) {
+                return StepVerdict(
+                    step: step, value: x, status: .normal, mean: estimate.mean, variance: estimate.variance,
+                    isExact: false, usesFrozenBaseline: false)
+            }
+        }
+        let (mean, variance) = exactStatistics()
+        let z = (x - mean) / Self.floored(variance.squareRoot())
         return StepVerdict(
-            step: step, value: x, status: status(z), mean: mean, std: std, z: z, isExact: true,
+            step: step, value: x, status: status(z), mean: mean, variance: variance, isExact: true,
             usesFrozenBaseline: false)
+    }
+
+    /// True when numpy's z-score for x is certainly not above the warning threshold, judged from the running
+    /// estimate without a square root or a division.
+    ///
+    /// With d = x - mean and s the floored std, z > σ means d > σ·s. The estimate is within about 2e-11 of
+    /// the exact figures and numpy's own rounding is near 1e-15; the test allows 1e-9 for both, with room to
+    /// spare: d is raised by 1e-9 of the magnitudes involved, σ and the variance are lowered by as much, and
+    /// only when the raised d is still below the lowered σ·s, compared as squares, is the step certainly
+    /// quiet. Anything closer is recomputed exactly.
+    @inline(__always)
+    private func isCertainlyBelowWarning(_ x: Double, _ estimate: SlidingMoments.Estimate) -> Bool {
+        guard loweredSigmaSquared > 0 else { return false }
+        let raisedDeviation = (x - estimate.mean) + allowance * (abs(x) + abs(estimate.mean))
+        if raisedDeviation < 0 { return true }
+        let lowestVariance = max(estimate.variance * (1 - 1e-8), 1e-16)
+        return raisedDeviation * raisedDeviation < loweredSigmaSquared * lowestVariance
     }
 
     private func status(_ z: Double) -> StepStatus {
@@ -103,49 +147,56 @@ public struct KLExplosionDetector: Sendable {
     }
 
     /// rlwatch's `if rolling_std < 1e-8: rolling_std = 1e-8` (NaN stays NaN).
-    private static func floored(_ std: Double) -> Double { std < 1e-8 ? 1e-8 : std }
+    @inline(__always) static func floored(_ std: Double) -> Double { std < 1e-8 ? 1e-8 : std }
 
-    private mutating func append(_ x: Double) {
+    @inline(__always) private mutating func append(_ x: Double) {
         window.append(x)
         moments.remember(x)
     }
 
     private mutating func lockFrozenBaseline(at step: Int64) {
-        let (mean, std) = exactStatistics()
-        frozenBaseline = FrozenBaseline(mean: mean, std: std, lockedAtStep: step)
+        let (mean, variance) = exactStatistics()
+        let baseline = FrozenBaseline(mean: mean, variance: variance, lockedAtStep: step)
+        frozenBaseline = baseline
+        frozenStd = Self.floored(baseline.std)
     }
 
-    /// `np.mean` and `np.std` of the window, bit for bit.
-    private mutating func exactStatistics() -> (mean: Double, std: Double) {
-        let count = window.count
-        let capacity = window.capacity
-        return scratch.withUnsafeMutableBufferPointer { buffer in
-            let base = buffer.baseAddress!
-            window.copyChronologically(into: base)
+    /// `np.mean` and `np.var` of the window, bit for bit.
+    private func exactStatistics() -> (mean: Double, variance: Double) {
+        withScratch { base, count in
             let values = UnsafeBufferPointer(start: base, count: count)
             let mean = NumpyStatistics.mean(values)
-            return (mean, NumpyStatistics.standardDeviation(values, mean: mean, scratch: base + capacity))
+            return (mean, NumpyStatistics.variance(values, mean: mean, scratch: base + count))
         }
     }
 
     private mutating func rebuildMoments() {
+        moments = withScratch { base, count in
+            var moments = SlidingMoments()
+            moments.rebuild(UnsafeBufferPointer(start: base, count: count), scratch: base + count)
+            return moments
+        }
+    }
+
+    /// Runs `body` on a chronological copy of the window followed by as much free space. Only the exact
+    /// path and rebuilds need it, so it is not kept between steps.
+    private func withScratch<Result>(_ body: (UnsafeMutablePointer<Double>, Int) -> Result) -> Result {
         let count = window.count
-        let capacity = window.capacity
-        scratch.withUnsafeMutableBufferPointer { buffer in
+        return withUnsafeTemporaryAllocation(of: Double.self, capacity: max(2 * count, 1)) { buffer in
             let base = buffer.baseAddress!
             window.copyChronologically(into: base)
-            moments.rebuild(UnsafeBufferPointer(start: base, count: count), scratch: base + capacity)
+            return body(base, count)
         }
     }
 }
 
 extension SlidingMoments {
     /// Ordinary values only: non-finite and huge ones are counted by the window and handled apart.
-    fileprivate mutating func remember(_ x: Double) {
+    @inline(__always) fileprivate mutating func remember(_ x: Double) {
         if SampleWindow.isOrdinary(x) { add(x) }
     }
 
-    fileprivate mutating func forget(_ x: Double) {
+    @inline(__always) fileprivate mutating func forget(_ x: Double) {
         if SampleWindow.isOrdinary(x) { remove(x) }
     }
 }

@@ -18,25 +18,25 @@ public enum NumpyStatistics {
         pairwiseSum(values) / Double(values.count)
     }
 
-    /// `np.std` (ddof 0) given `np.mean` of the same values; `scratch` holds at least `values.count` doubles.
-    public static func standardDeviation(
+    /// `np.var` (ddof 0) given `np.mean` of the same values; `np.std` is its square root.
+    /// `scratch` holds at least `values.count` doubles.
+    public static func variance(
         _ values: UnsafeBufferPointer<Double>, mean: Double, scratch: UnsafeMutablePointer<Double>
     ) -> Double {
         for index in 0..<values.count {
             let deviation = values[index] - mean
             scratch[index] = deviation * deviation
         }
-        let sumOfSquares = pairwiseSum(scratch, values.count)
-        return (sumOfSquares / Double(values.count)).squareRoot()
+        return pairwiseSum(scratch, values.count) / Double(values.count)
     }
 
-    /// Convenience for arrays (tests, one-off computations); the detector uses the pointer forms.
+    /// `np.mean` and `np.std` of an array (tests, one-off computations); the detector uses the pointer forms.
     public static func meanAndStandardDeviation(_ values: [Double]) -> (mean: Double, std: Double) {
         values.withUnsafeBufferPointer { buffer in
             let mean = self.mean(buffer)
             let scratch = UnsafeMutablePointer<Double>.allocate(capacity: max(values.count, 1))
             defer { scratch.deallocate() }
-            return (mean, standardDeviation(buffer, mean: mean, scratch: scratch))
+            return (mean, variance(buffer, mean: mean, scratch: scratch).squareRoot())
         }
     }
 

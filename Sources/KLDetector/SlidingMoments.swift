@@ -15,7 +15,7 @@ struct SlidingMoments {
     private var sumError = 0.0
     private var sumOfSquaresError = 0.0
 
-    mutating func add(_ x: Double) {
+    @inline(__always) mutating func add(_ x: Double) {
         let deviation = x - shift
         let square = deviation * deviation
         sum += deviation
@@ -24,7 +24,7 @@ struct SlidingMoments {
         sumOfSquaresError += 2 * Self.u * (sumOfSquares + 3 * square)
     }
 
-    mutating func remove(_ x: Double) {
+    @inline(__always) mutating func remove(_ x: Double) {
         let deviation = x - shift
         let square = deviation * deviation
         sum -= deviation
@@ -57,35 +57,30 @@ struct SlidingMoments {
         sumOfSquaresError = (levels + 4) * Self.u * sumOfSquares
     }
 
-    /// Mean and population variance of `count` values, each with a bound on its absolute error.
-    func estimate(count: Int) -> Estimate {
-        let n = Double(count)
-        let u = Self.u
-        let m1 = sum / n
-        let m1Error = sumError / n + u * abs(m1)
-        let mean = shift + m1
-        let meanError = m1Error + u * abs(mean)
-        let m2 = sumOfSquares / n
-        let m2Error = sumOfSquaresError / n + u * abs(m2)
-        let variance = m2 - m1 * m1
-        let varianceError = m2Error + 2 * abs(m1) * m1Error + m1Error * m1Error + 3 * u * (abs(m2) + m1 * m1)
-        let std = max(variance, 0).squareRoot()
-        let stdError = (variance + varianceError).squareRoot() - max(variance - varianceError, 0).squareRoot()
-        // Only the error accumulated by sliding counts towards a rebuild: the rounding of a single division is
-        // as large in numpy's own figures and no rebuild removes it.
-        let slidMeanError = sumError / n
-        let slidVarianceError = sumOfSquaresError / n + 2 * abs(m1) * slidMeanError
+    /// Mean and population variance of the values. `reciprocal` is `1 / count` (a cached reciprocal keeps
+    /// divisions off the hot path).
+    ///
+    /// The estimate is only used while it is tight: `isLoose` is set when the error accumulated by sliding
+    /// exceeds 1e-12 of the standard deviation (or of the variance), or when the values have drifted more
+    /// than 100 standard deviations from the shift, where rounding of the sums would start to matter.
+    /// Otherwise the estimate is within about 2e-11 relative of the exact figures, and the detector's
+    /// allowance of 1e-9 covers it with room to spare.
+    @inline(__always)
+    func estimate(reciprocal: Double) -> Estimate {
+        let m1 = sum * reciprocal
+        let variance = sumOfSquares * reciprocal - m1 * m1
+        let floorVariance = max(variance, 1e-16)
+        let meanError = sumError * reciprocal
         let isLoose =
-            slidMeanError > 1e-10 * max(std, 1e-8) || slidVarianceError > 1e-10 * max(variance, 1e-16)
-        return Estimate(mean: mean, meanError: meanError, std: std, stdError: stdError, isLoose: isLoose)
+            meanError * meanError > 1e-24 * floorVariance || sumOfSquaresError * reciprocal > 1e-12 * floorVariance
+            || m1 * m1 > 1e4 * floorVariance
+        return Estimate(mean: shift + m1, variance: variance, isLoose: isLoose)
     }
 
     struct Estimate {
         var mean: Double
-        var meanError: Double
-        var std: Double
-        var stdError: Double
-        /// True when sliding has accumulated enough error that a rebuild pays for itself.
+        var variance: Double
+        /// True when the estimate is not tight enough to decide with: rebuild, then estimate again.
         var isLoose: Bool
     }
 }

@@ -19,35 +19,44 @@ public enum StepStatus: UInt8, Sendable, Comparable {
 }
 
 /// The detector's full state at one step, kept for the dashboard (band, colours) and for alerts.
+///
+/// It stores the baseline's variance and derives the standard deviation and z-score on demand: the square
+/// root and the division are the costliest part of a step, and most steps never need them. Derived this
+/// way they are the same doubles rlwatch computes (`np.std` is the square root of the variance; z is one
+/// division), so nothing is lost by deferring them.
 public struct StepVerdict: Sendable, Equatable {
     public var step: Int64
     public var value: Double
     public var status: StepStatus
-    /// Baseline mean, standard deviation (after rlwatch's 1e-8 floor, as the z-score used it) and z-score.
-    /// NaN while warming up.
+    /// Baseline mean; NaN while warming up.
     public var mean: Double
-    public var std: Double
-    public var z: Double
-    /// True when mean, std and z are numpy's exact doubles, as on every step that fires. Otherwise they are
-    /// estimates within about 1e-10 relative, and the decision is still exact: it was taken with a margin
-    /// wider than the estimate's error bound.
+    /// Baseline population variance (`np.var`), before rlwatch's floor; NaN while warming up.
+    public var variance: Double
+    /// True when mean and variance are numpy's exact doubles, as on every step that fires. Otherwise they
+    /// are estimates within about 1e-10 relative, and the decision is still exact: it was taken with a
+    /// margin wider than the estimate's error bound.
     public var isExact: Bool
     /// True when the z-score was taken against the frozen baseline.
     public var usesFrozenBaseline: Bool
 
     public init(
-        step: Int64, value: Double, status: StepStatus, mean: Double, std: Double, z: Double,
-        isExact: Bool, usesFrozenBaseline: Bool
+        step: Int64, value: Double, status: StepStatus, mean: Double, variance: Double, isExact: Bool,
+        usesFrozenBaseline: Bool
     ) {
         self.step = step
         self.value = value
         self.status = status
         self.mean = mean
-        self.std = std
-        self.z = z
+        self.variance = variance
         self.isExact = isExact
         self.usesFrozenBaseline = usesFrozenBaseline
     }
+
+    /// Baseline standard deviation after rlwatch's 1e-8 floor, as the z-score uses it (NaN stays NaN).
+    public var std: Double { KLExplosionDetector.floored(max(variance, 0).squareRoot()) }
+
+    /// `(value - mean) / std`, as rlwatch computes it.
+    public var z: Double { (value - mean) / std }
 
     /// The alert rlwatch's `KLExplosionDetector.check` would return for this step, if any.
     public func alert(clipRegion: Double) -> Alert? {
@@ -61,8 +70,11 @@ public struct StepVerdict: Sendable, Equatable {
 /// The frozen baseline and when it locked.
 public struct FrozenBaseline: Sendable, Equatable {
     public var mean: Double
-    /// Before the 1e-8 floor, as rlwatch stores it.
-    public var std: Double
+    /// `np.var` of the window when it locked; `std` is its square root.
+    public var variance: Double
     /// The logged step number at which the baseline locked.
     public var lockedAtStep: Int64
+
+    /// Before the 1e-8 floor, as rlwatch stores it.
+    public var std: Double { variance.squareRoot() }
 }
