@@ -20,7 +20,9 @@ let package = Package(
         // strtod in the C locale (glibc's strtod_l is not visible to Swift).
         .target(name: "CNumbers"),
         // Wires readers to the detector: per-run checking, rlwatch.yaml, alert formatting.
-        .target(name: "KltopKit", dependencies: ["KLDetector", "RunLogs", .product(name: "Yams", package: "Yams")]),
+        .target(
+            name: "KltopKit",
+            dependencies: ["KLDetector", "RunLogs", .product(name: "Yams", package: "Yams")]),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
         .executableTarget(
             name: "kltop",

@@ -31,7 +31,9 @@ public struct AlertPolicy: Sendable {
         let last = alert.severity == .warning ? lastWarningStep : lastCriticalStep
         if let last, isWithinCooldown(step: alert.step, since: last) { return false }
         // rlwatch's default "last step" is -cooldown-1, which also suppresses a first alert at a step below -1.
-        if last == nil, isWithinCooldown(step: alert.step, since: -settings.cooldownSteps - 1) { return false }
+        if last == nil, isWithinCooldown(step: alert.step, since: -settings.cooldownSteps - 1) {
+            return false
+        }
         deliveredCount += 1
         switch alert.severity {
         case .warning: lastWarningStep = alert.step

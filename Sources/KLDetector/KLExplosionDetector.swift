@@ -100,7 +100,8 @@ public struct KLExplosionDetector: Sendable {
         if window.nonFiniteCount > 0 {
             // numpy gives NaN std whenever the window holds NaN or an infinity, so z is NaN and silent.
             return StepVerdict(
-                step: step, value: x, status: .normal, mean: window.nonFiniteMean, variance: .nan, isExact: true,
+                step: step, value: x, status: .normal, mean: window.nonFiniteMean, variance: .nan,
+                isExact: true,
                 usesFrozenBaseline: false)
         }
         if window.hugeCount == 0 && !x.isNaN && x != .infinity {

@@ -47,8 +47,14 @@ public enum NumpyStatistics {
             return result
         }
         if n <= 128 {
-            var r0 = a[0], r1 = a[1], r2 = a[2], r3 = a[3]
-            var r4 = a[4], r5 = a[5], r6 = a[6], r7 = a[7]
+            var r0 = a[0]
+            var r1 = a[1]
+            var r2 = a[2]
+            var r3 = a[3]
+            var r4 = a[4]
+            var r5 = a[5]
+            var r6 = a[6]
+            var r7 = a[7]
             var index = 8
             let unrolledEnd = n - n % 8
             while index < unrolledEnd {

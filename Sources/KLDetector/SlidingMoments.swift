@@ -72,7 +72,8 @@ struct SlidingMoments {
         let floorVariance = max(variance, 1e-16)
         let meanError = sumError * reciprocal
         let isLoose =
-            meanError * meanError > 1e-24 * floorVariance || sumOfSquaresError * reciprocal > 1e-12 * floorVariance
+            meanError * meanError > 1e-24 * floorVariance
+            || sumOfSquaresError * reciprocal > 1e-12 * floorVariance
             || m1 * m1 > 1e4 * floorVariance
         return Estimate(mean: shift + m1, variance: variance, isLoose: isLoose)
     }

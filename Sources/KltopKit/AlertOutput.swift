@@ -11,7 +11,9 @@ public enum AlertOutputFormat: String, Sendable, CaseIterable {
 
 /// Formats alerts and run summaries for `check`.
 public enum AlertOutput {
-    public static func line(for alert: Alert, run: String, metric: String, format: AlertOutputFormat) -> String {
+    public static func line(for alert: Alert, run: String, metric: String, format: AlertOutputFormat)
+        -> String
+    {
         switch format {
         case .jsonl:
             return "{\"run\": \(JSONText.string(run)), \"metric\": \(JSONText.string(metric)), "

@@ -65,7 +65,8 @@ public enum Checker {
         return CheckStatus.combine(statuses)
     }
 
-    static func check(path: String, name: String, _ request: CheckRequest, _ sink: CheckOutput) -> CheckStatus {
+    static func check(path: String, name: String, _ request: CheckRequest, _ sink: CheckOutput) -> CheckStatus
+    {
         var monitor = RunMonitor(name: name, detector: request.detector, policy: request.policy)
         var reader = JSONLReader(metric: request.metric)
         var printedWarning = false
@@ -80,11 +81,14 @@ public enum Checker {
                     reader.finish { batch.append($0) }
                 }
                 for sample in batch {
-                    guard let observation = monitor.observe(sample), let alert = observation.alert else { continue }
+                    guard let observation = monitor.observe(sample), let alert = observation.alert else {
+                        continue
+                    }
                     guard request.raw || observation.isDelivered else { continue }
                     if alert.severity == .critical { printedCritical = true } else { printedWarning = true }
                     let metric = reader.metricKey ?? ""
-                    sink.output(AlertOutput.line(for: alert, run: name, metric: metric, format: request.format))
+                    sink.output(
+                        AlertOutput.line(for: alert, run: name, metric: metric, format: request.format))
                 }
                 batch.removeAll(keepingCapacity: true)
             }
@@ -97,7 +101,8 @@ public enum Checker {
             let examples = statistics.firstBadLines.map { "line \($0.lineNumber): \($0.reason)" }
             sink.diagnostics(
                 "kltop: \(shownName): skipped \(statistics.badLines) bad line\(statistics.badLines == 1 ? "" : "s") ("
-                    + examples.joined(separator: "; ") + (statistics.badLines > examples.count ? "; …" : "") + ")")
+                    + examples.joined(separator: "; ") + (statistics.badLines > examples.count ? "; …" : "")
+                    + ")")
         }
         guard let metric = reader.metricKey else {
             sink.diagnostics(
@@ -115,7 +120,9 @@ public enum Checker {
         return printedWarning ? .warning : .ok
     }
 
-    static func summary(of monitor: RunMonitor, statistics: ReadStatistics, metric: String, raw: Bool) -> String {
+    static func summary(of monitor: RunMonitor, statistics: ReadStatistics, metric: String, raw: Bool)
+        -> String
+    {
         let delivered = monitor.deliveredWarnings + monitor.deliveredCriticals
         var parts = [
             "\(statistics.samples) KL samples (\"\(TerminalText.inert(metric))\") in \(statistics.records) records",

@@ -68,8 +68,8 @@ public struct RlwatchConfig: Sendable, Equatable {
     }
 
     private static func line(of error: Error) -> Int? {
-        if case let YamlError.scanner(_, _, mark, _) = error { return mark.line }
-        if case let YamlError.parser(_, _, mark, _) = error { return mark.line }
+        if case YamlError.scanner(_, _, let mark, _) = error { return mark.line }
+        if case YamlError.parser(_, _, let mark, _) = error { return mark.line }
         return nil
     }
 
@@ -130,7 +130,8 @@ private struct SectionReader {
             switch name {
             case "cooldown_steps": config.cooldownSteps = try integer(value, path)
             case "max_alerts_per_run": config.maxAlertsPerRun = try integer(value, path)
-            case "slack", "email", "discord", "webhook": continue  // delivery channels: rlwatch's, not kltop's
+            case "slack", "email", "discord", "webhook":
+                continue  // delivery channels: rlwatch's business, not kltop's
             default: warnUnknown(key, path)
             }
         }
@@ -162,7 +163,9 @@ private struct SectionReader {
     }
 
     private func bool(_ node: Node, _ path: String) throws(ConfigError) -> Bool {
-        guard let value = node.bool else { throw problem(node, "\(path) must be true or false (got \(describe(node)))") }
+        guard let value = node.bool else {
+            throw problem(node, "\(path) must be true or false (got \(describe(node)))")
+        }
         return value
     }
 

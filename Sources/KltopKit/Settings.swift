@@ -37,7 +37,9 @@ public struct SettingsOverrides: Sendable {
     }
 
     /// Resolves the settings; `directory` is where a default rlwatch.yaml is looked for.
-    public func resolve(defaultConfigDirectory directory: String = ".") throws(ConfigError) -> ResolvedSettings {
+    public func resolve(defaultConfigDirectory directory: String = ".") throws(ConfigError)
+        -> ResolvedSettings
+    {
         var detector = DetectorSettings()
         var policy = AlertPolicySettings()
         var notes: [String] = []
@@ -56,13 +58,18 @@ public struct SettingsOverrides: Sendable {
         let source = file ?? "settings"
         if let problem = detector.problem { throw ConfigError(file: source, line: nil, message: problem) }
         if policy.cooldownSteps < 0 {
-            throw ConfigError(file: source, line: nil, message: "cooldown must be ≥ 0 (got \(policy.cooldownSteps))")
+            throw ConfigError(
+                file: source, line: nil, message: "cooldown must be ≥ 0 (got \(policy.cooldownSteps))")
         }
         if policy.maxAlertsPerRun < 0 {
-            throw ConfigError(file: source, line: nil, message: "max alerts must be ≥ 0 (got \(policy.maxAlertsPerRun))")
+            throw ConfigError(
+                file: source, line: nil, message: "max alerts must be ≥ 0 (got \(policy.maxAlertsPerRun))")
         }
-        if let metric, metric.isEmpty { throw ConfigError(file: "--metric", line: nil, message: "the key is empty") }
+        if let metric, metric.isEmpty {
+            throw ConfigError(file: "--metric", line: nil, message: "the key is empty")
+        }
         return ResolvedSettings(
-            detector: detector, policy: policy, metric: metric.map(MetricSelection.key) ?? .automatic, notes: notes)
+            detector: detector, policy: policy, metric: metric.map(MetricSelection.key) ?? .automatic,
+            notes: notes)
     }
 }

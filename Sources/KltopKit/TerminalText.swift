@@ -28,7 +28,8 @@ public enum TerminalText {
     /// C0 controls, DEL, C1 controls, and the Unicode bidirectional overrides that can reorder a line.
     static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         let v = scalar.value
-        return v < 0x20 || (v >= 0x7F && v < 0xA0) || (v >= 0x202A && v <= 0x202E) || (v >= 0x2066 && v <= 0x2069)
+        return v < 0x20 || (v >= 0x7F && v < 0xA0) || (v >= 0x202A && v <= 0x202E)
+            || (v >= 0x2066 && v <= 0x2069)
     }
 
     static func hex(_ value: UInt32, width: Int) -> String {

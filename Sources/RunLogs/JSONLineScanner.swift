@@ -156,7 +156,8 @@ public struct JSONLineScanner: Sendable {
 
     /// Remembers the value if its key is a better KL or step key than any seen so far on this line.
     @inline(__always)
-    private func note(key: UnsafeBufferPointer<UInt8>, nested: Bool, value: Range<Int>, _ found: inout Found) {
+    private func note(key: UnsafeBufferPointer<UInt8>, nested: Bool, value: Range<Int>, _ found: inout Found)
+    {
         if found.valueRank > 0 && !(fixedKeyNestedOnly && !nested) {
             for rank in 0..<min(valueKeys.count, found.valueRank) where Self.equals(key, valueKeys[rank]) {
                 found.valueRank = rank
@@ -173,7 +174,8 @@ public struct JSONLineScanner: Sendable {
         }
     }
 
-    @inline(__always) private static func equals(_ key: UnsafeBufferPointer<UInt8>, _ wanted: [UInt8]) -> Bool {
+    @inline(__always) private static func equals(_ key: UnsafeBufferPointer<UInt8>, _ wanted: [UInt8]) -> Bool
+    {
         key.count == wanted.count
             && wanted.withUnsafeBufferPointer { memcmp($0.baseAddress!, key.baseAddress!, key.count) == 0 }
     }
@@ -185,7 +187,9 @@ public struct JSONLineScanner: Sendable {
             guard let hit = memchr(p + from, Int32(quote), n - from) else { return nil }
             let index = p.distance(to: hit.assumingMemoryBound(to: UInt8.self))
             var backslashes = 0
-            while index - backslashes - 1 >= start && p[index - backslashes - 1] == backslash { backslashes += 1 }
+            while index - backslashes - 1 >= start && p[index - backslashes - 1] == backslash {
+                backslashes += 1
+            }
             if backslashes % 2 == 0 { return index }
             from = index + 1
         }
@@ -204,7 +208,9 @@ public struct JSONLineScanner: Sendable {
         let start = i
         while i < n {
             let d = p[i]
-            if d == UInt8(ascii: ",") || d == UInt8(ascii: "}") || d == UInt8(ascii: "]") || d <= 0x20 { break }
+            if d == UInt8(ascii: ",") || d == UInt8(ascii: "}") || d == UInt8(ascii: "]") || d <= 0x20 {
+                break
+            }
             guard isTokenByte(d) else { return "not JSON (unexpected byte \(d))" }
             i += 1
         }
@@ -213,7 +219,8 @@ public struct JSONLineScanner: Sendable {
     }
 
     @inline(__always) private static func isTokenByte(_ c: UInt8) -> Bool {
-        (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z"))
+        (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
+            || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z"))
             || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z")) || c == UInt8(ascii: "-")
             || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
     }
@@ -273,7 +280,8 @@ public struct JSONLineScanner: Sendable {
             magnitude = sum
         }
         if allDigits { return negative ? -magnitude : magnitude }
-        guard let number = parseDouble(p, range), number.isFinite, let integral = Int64(exactly: number) else {
+        guard let number = parseDouble(p, range), number.isFinite, let integral = Int64(exactly: number)
+        else {
             return nil
         }
         return integral
@@ -285,8 +293,12 @@ public struct JSONLineScanner: Sendable {
         let first = p[range.lowerBound]
         if first == quote {
             var inner = (range.lowerBound + 1)..<(range.upperBound - 1)
-            while !inner.isEmpty && isSpace(p[inner.lowerBound]) { inner = (inner.lowerBound + 1)..<inner.upperBound }
-            while !inner.isEmpty && isSpace(p[inner.upperBound - 1]) { inner = inner.lowerBound..<(inner.upperBound - 1) }
+            while !inner.isEmpty && isSpace(p[inner.lowerBound]) {
+                inner = (inner.lowerBound + 1)..<inner.upperBound
+            }
+            while !inner.isEmpty && isSpace(p[inner.upperBound - 1]) {
+                inner = inner.lowerBound..<(inner.upperBound - 1)
+            }
             return inner.isEmpty ? nil : parseDouble(p, inner)
         }
         if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") { return nil }

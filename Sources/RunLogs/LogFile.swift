@@ -44,7 +44,9 @@ public enum LogFile {
     }
 
     /// Hands the file at `path` to `body` in large chunks, then nil at its end.
-    public static func readChunks(path: String, _ body: (UnsafeRawBufferPointer?) -> Void) throws(LogFileError) {
+    public static func readChunks(path: String, _ body: (UnsafeRawBufferPointer?) -> Void)
+        throws(LogFileError)
+    {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw .from(errno: errno, path: path) }
         defer { close(fd) }

@@ -27,7 +27,8 @@ public enum RunNaming {
         for index in names.indices where counts[names[index], default: 0] > 1 {
             let components = paths[index].split(separator: "/").map(String.init)
             if components.count >= 2 {
-                let folder = components.count >= 3 && name(forPath: paths[index]) == components[components.count - 2]
+                let folder =
+                    components.count >= 3 && name(forPath: paths[index]) == components[components.count - 2]
                     ? components[components.count - 3] : components[components.count - 2]
                 names[index] = folder + "/" + names[index]
             }
@@ -44,7 +45,9 @@ public enum RunNaming {
 
     static func stem(_ file: String) -> String {
         var stem = Substring(file)
-        for compression in [".gz", ".zst"] where stem.hasSuffix(compression) { stem = stem.dropLast(compression.count) }
+        for compression in [".gz", ".zst"] where stem.hasSuffix(compression) {
+            stem = stem.dropLast(compression.count)
+        }
         if let dot = stem.lastIndex(of: "."), dot != stem.startIndex { stem = stem[..<dot] }
         return String(stem)
     }

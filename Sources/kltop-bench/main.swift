@@ -50,7 +50,8 @@ func benchDetector() {
         var fired = 0
         var exact = 0
         let seconds = best(of: 3) {
-            var detector = KLExplosionDetector(settings: DetectorSettings(rollingWindow: window, baselineMode: mode))
+            var detector = KLExplosionDetector(
+                settings: DetectorSettings(rollingWindow: window, baselineMode: mode))
             fired = 0
             exact = 0
             for (index, value) in series.enumerated() {
@@ -70,7 +71,8 @@ func benchDetector() {
 func verlLines(targetBytes: Int) -> [UInt8] {
     let keys = [
         "actor/entropy", "actor/pg_loss", "actor/pg_clipfrac", "actor/ppo_kl", "actor/grad_norm", "actor/lr",
-        "critic/score/mean", "critic/score/max", "critic/score/min", "critic/rewards/mean", "critic/rewards/max",
+        "critic/score/mean", "critic/score/max", "critic/score/min", "critic/rewards/mean",
+        "critic/rewards/max",
         "critic/rewards/min", "critic/advantages/mean", "critic/advantages/max", "critic/advantages/min",
         "critic/returns/mean", "critic/returns/max", "critic/returns/min", "response_length/mean",
         "response_length/max", "response_length/min", "response_length/clip_ratio", "prompt_length/mean",
@@ -85,7 +87,8 @@ func verlLines(targetBytes: Int) -> [UInt8] {
         var line = "{\"step\": \(step), \"data\": {"
         for (index, key) in keys.enumerated() {
             let value =
-                key == "actor/kl_loss" ? series[step % series.count] : Double(step % 97) * 0.0137 + Double(index)
+                key == "actor/kl_loss"
+                ? series[step % series.count] : Double(step % 97) * 0.0137 + Double(index)
             line += (index == 0 ? "" : ", ") + "\"\(key)\": \(value)"
         }
         line += "}}\n"
@@ -117,7 +120,8 @@ func benchJSONL() {
     }
     print(
         "  from memory: \(String(format: "%7.0f", Double(bytes.count) / seconds / 1e6)) MB/s"
-            + "   (\(samples) samples, \(String(format: "%.0f", Double(lineCount) / seconds / 1e3))k lines/s)")
+            + "   (\(samples) samples, \(String(format: "%.0f", Double(lineCount) / seconds / 1e3))k lines/s)"
+    )
     let path = NSTemporaryDirectory() + "kltop-bench-\(getpid()).jsonl"
     guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
         print("  (could not write \(path) for the file figure)")
@@ -128,7 +132,9 @@ func benchJSONL() {
         var reader = JSONLReader()
         try? LogFile.read(path: path, into: &reader) { _ in }
     }
-    print("  from a file (page cache): \(String(format: "%7.0f", Double(bytes.count) / fileSeconds / 1e6)) MB/s")
+    print(
+        "  from a file (page cache): \(String(format: "%7.0f", Double(bytes.count) / fileSeconds / 1e6)) MB/s"
+    )
 }
 
 let arguments = Set(CommandLine.arguments.dropFirst())

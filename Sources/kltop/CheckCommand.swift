@@ -32,11 +32,13 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         let settings = try detector.resolveOrExit()
         let request = CheckRequest(
-            paths: paths, detector: settings.detector, policy: settings.policy, metric: settings.metric, raw: raw,
+            paths: paths, detector: settings.detector, policy: settings.policy, metric: settings.metric,
+            raw: raw,
             format: format)
         let status = Checker.run(
             request,
-            to: CheckOutput(output: FileHandleOutput.standardOutput, diagnostics: FileHandleOutput.standardError))
+            to: CheckOutput(
+                output: FileHandleOutput.standardOutput, diagnostics: FileHandleOutput.standardError))
         if status != .ok { throw ExitCode(status.rawValue) }
     }
 }

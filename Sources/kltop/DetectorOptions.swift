@@ -18,7 +18,10 @@ struct DetectorOptions: ParsableArguments {
     @Option(help: "Samples seen before any decision. (default: 20)")
     var warmup: Int?
 
-    @Option(help: "Baseline: rolling (follows the run) or frozen (locks when the window first fills). (default: rolling)")
+    @Option(
+        help:
+            "Baseline: rolling (follows the run) or frozen (locks when the window first fills). (default: rolling)"
+    )
     var baseline: BaselineMode?
 
     @Option(help: "The key that holds KL. (default: the first of kltop's known KL keys found in the log)")
@@ -39,7 +42,8 @@ struct DetectorOptions: ParsableArguments {
 
     var overrides: SettingsOverrides {
         SettingsOverrides(
-            sigma: sigma, window: window, warmup: warmup, baseline: baseline, metric: metric, cooldown: cooldown,
+            sigma: sigma, window: window, warmup: warmup, baseline: baseline, metric: metric,
+            cooldown: cooldown,
             maxAlerts: maxAlerts, configPath: config)
     }
 

@@ -14,7 +14,9 @@ import Testing
         ]
         for (raw, expected) in [(true, testCase.raw), (false, testCase.delivered)] {
             let result = try Kltop.run(["check"] + settings + (raw ? ["--raw"] : []) + [testCase.logPath])
-            let alerts = try result.standardOutput.split(separator: "\n").map { try Self.alert(fromLine: String($0)) }
+            let alerts = try result.standardOutput.split(separator: "\n").map {
+                try Self.alert(fromLine: String($0))
+            }
             #expect(alerts.count == expected.count, "\(raw ? "raw" : "delivered"): \(result.standardError)")
             for (mine, theirs) in zip(alerts, expected) where !mine.matches(theirs) {
                 Issue.record("kltop \(mine)\nrlwatch \(theirs)")
@@ -34,6 +36,7 @@ import Testing
             step: (json["step"] as! NSNumber).int64Value, severity: json["severity"] as! String,
             klDivergence: ExpectedAlert.number(json["kl_divergence"]),
             rollingMean: ExpectedAlert.number(json["rolling_mean"]),
-            rollingStd: ExpectedAlert.number(json["rolling_std"]), zScore: ExpectedAlert.number(json["z_score"]))
+            rollingStd: ExpectedAlert.number(json["rolling_std"]),
+            zScore: ExpectedAlert.number(json["z_score"]))
     }
 }

@@ -4,7 +4,9 @@ import Testing
 /// rlwatch's AlertManager.should_send, case by case.
 @Suite struct AlertPolicyTests {
     static func alert(_ step: Int64, _ severity: Severity) -> Alert {
-        Alert(step: step, severity: severity, klDivergence: 1, rollingMean: 0, rollingStd: 1, zScore: 5, clipRegion: 0.2)
+        Alert(
+            step: step, severity: severity, klDivergence: 1, rollingMean: 0, rollingStd: 1, zScore: 5,
+            clipRegion: 0.2)
     }
 
     func admit(_ policy: inout AlertPolicy, _ alert: Alert) -> Bool { policy.admit(alert) }
@@ -27,7 +29,9 @@ import Testing
 
     @Test func atMostMaxAlertsPerRun() {
         var policy = AlertPolicy(settings: AlertPolicySettings(cooldownSteps: 0, maxAlertsPerRun: 3))
-        let admitted = (0..<10).filter { policy.admit(Self.alert(Int64($0), $0 % 2 == 0 ? .warning : .critical)) }
+        let admitted = (0..<10).filter {
+            policy.admit(Self.alert(Int64($0), $0 % 2 == 0 ? .warning : .critical))
+        }
         #expect(admitted == [0, 1, 2])
         #expect(policy.deliveredCount == 3)
     }

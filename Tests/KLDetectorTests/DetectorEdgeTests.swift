@@ -3,7 +3,9 @@ import Testing
 
 /// rlwatch's edges, one by one, as small readable cases.
 @Suite struct DetectorEdgeTests {
-    static func feed(_ detector: inout KLExplosionDetector, _ values: [Double?], from first: Int64 = 0) -> [StepVerdict?] {
+    static func feed(_ detector: inout KLExplosionDetector, _ values: [Double?], from first: Int64 = 0)
+        -> [StepVerdict?]
+    {
         values.enumerated().map { detector.check(step: first + Int64($0.offset), value: $0.element) }
     }
 
@@ -22,7 +24,10 @@ import Testing
         var values: [Double?] = []
         for index in 0..<11 { values += [0.02 + Double(index % 2) * 0.001, nil] }
         let verdicts = Self.feed(&detector, values)
-        #expect(verdicts.enumerated().allSatisfy { $0.offset % 2 == 1 ? $0.element == nil : $0.element?.status == .warmingUp })
+        #expect(
+            verdicts.enumerated().allSatisfy {
+                $0.offset % 2 == 1 ? $0.element == nil : $0.element?.status == .warmingUp
+            })
         #expect(detector.samplesSeen == 11)
         #expect(detector.check(step: 100, value: 0.02)?.status == .normal)
     }
@@ -73,7 +78,8 @@ import Testing
     }
 
     @Test func frozenBaselineLocksOnceOverTheFullWindowIncludingTheCurrentValue() {
-        var detector = KLExplosionDetector(settings: DetectorSettings(rollingWindow: 12, warmupSteps: 0, baselineMode: .frozen))
+        var detector = KLExplosionDetector(
+            settings: DetectorSettings(rollingWindow: 12, warmupSteps: 0, baselineMode: .frozen))
         let values = (0..<12).map { 0.02 + Double($0 % 4) * 0.001 }
         let verdicts = Self.feed(&detector, values, from: 100)
         #expect(verdicts[10]?.usesFrozenBaseline == false)  // window not yet full: the rolling rule
@@ -100,7 +106,8 @@ import Testing
     }
 
     @Test func nanFrozenIntoTheBaselineSilencesForever() {
-        var detector = KLExplosionDetector(settings: DetectorSettings(rollingWindow: 15, warmupSteps: 0, baselineMode: .frozen))
+        var detector = KLExplosionDetector(
+            settings: DetectorSettings(rollingWindow: 15, warmupSteps: 0, baselineMode: .frozen))
         _ = Self.feed(&detector, [.nan] + (0..<14).map { 0.02 + Double($0 % 3) * 0.001 })
         #expect(detector.frozenBaseline?.mean.isNaN == true)
         let later = Self.feed(&detector, Array(repeating: 1e9, count: 100), from: 15)

@@ -55,13 +55,17 @@ import Testing
                 return
             }
             if actual.status != expected.status {
-                Issue.record("step \(index): \(actual.status) (z \(actual.z)), rlwatch \(expected.status) (z \(expected.z))")
+                Issue.record(
+                    "step \(index): \(actual.status) (z \(actual.z)), rlwatch \(expected.status) (z \(expected.z))"
+                )
                 return
             }
             if actual.status >= .warning { fired += 1 }
             guard actual.status != .warmingUp else { continue }
             if actual.isExact {
-                #expect(Self.same(actual.mean, expected.mean) && Self.same(actual.std, expected.std), "step \(index)")
+                #expect(
+                    Self.same(actual.mean, expected.mean) && Self.same(actual.std, expected.std),
+                    "step \(index)")
                 #expect(Self.same(actual.z, expected.z), "step \(index)")
             } else {
                 #expect(Self.close(actual.mean, expected.mean, scale: expected.std), "step \(index) mean")

@@ -26,7 +26,8 @@ import Testing
             func hex(_ key: String) -> Double { Double(row[key] as! String)! }
             return Case(
                 seed: (row["seed"] as! NSNumber).uint64Value, count: (row["count"] as! NSNumber).intValue,
-                offset: hex("offset"), scale: hex("scale"), sum: hex("sum"), mean: hex("mean"), std: hex("std"))
+                offset: hex("offset"), scale: hex("scale"), sum: hex("sum"), mean: hex("mean"),
+                std: hex("std"))
         }
     }()
 

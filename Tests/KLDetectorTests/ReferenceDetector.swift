@@ -42,7 +42,8 @@ struct ReferenceDetector {
         if std < 1e-8 { std = 1e-8 }
         let z = (kl - mean) / std
         let status: StepStatus =
-            z > settings.sigmaMultiplier * 1.5 ? .critical : (z > settings.sigmaMultiplier ? .warning : .normal)
+            z > settings.sigmaMultiplier * 1.5
+            ? .critical : (z > settings.sigmaMultiplier ? .warning : .normal)
         return Decision(status: status, mean: mean, std: std, z: z)
     }
 }

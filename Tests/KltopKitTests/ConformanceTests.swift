@@ -16,7 +16,8 @@ import Testing
     func libraryMakesRlwatchsDecisions(_ testCase: DetectorCase) throws {
         let settings = DetectorSettings(
             sigmaMultiplier: testCase.sigmaMultiplier, rollingWindow: testCase.rollingWindow,
-            warmupSteps: testCase.warmupSteps, baselineMode: try #require(BaselineMode(rawValue: testCase.baselineMode)))
+            warmupSteps: testCase.warmupSteps,
+            baselineMode: try #require(BaselineMode(rawValue: testCase.baselineMode)))
         var monitor = RunMonitor(name: testCase.name, detector: settings, policy: AlertPolicySettings())
         let selection: MetricSelection =
             MetricKeys.klAliases.contains(testCase.metricKey) ? .automatic : .key(testCase.metricKey)
@@ -38,7 +39,8 @@ import Testing
     }
 
     static func expectSame(_ actual: [ExpectedAlert], _ expected: [ExpectedAlert], _ label: String) {
-        #expect(actual.count == expected.count, "\(label): \(actual.count) alerts, rlwatch had \(expected.count)")
+        #expect(
+            actual.count == expected.count, "\(label): \(actual.count) alerts, rlwatch had \(expected.count)")
         for (mine, theirs) in zip(actual, expected) where !mine.matches(theirs) {
             Issue.record("\(label): kltop \(mine)\n   rlwatch \(theirs)")
             return

@@ -21,14 +21,16 @@ func readJSONL(_ text: String, metric: MetricSelection = .automatic, chunk: Int?
 
 @Suite struct JSONLReaderTests {
     @Test func flatRecords() {
-        let (samples, reader) = readJSONL("{\"step\": 12, \"kl\": 0.013, \"loss\": 1.5}\n{\"step\": 13, \"kl\": 0.014}\n")
+        let (samples, reader) = readJSONL(
+            "{\"step\": 12, \"kl\": 0.013, \"loss\": 1.5}\n{\"step\": 13, \"kl\": 0.014}\n")
         #expect(samples == [MetricSample(step: 12, value: 0.013), MetricSample(step: 13, value: 0.014)])
         #expect(reader.metricKey == "kl")
         #expect(reader.statistics.records == 2 && reader.statistics.badLines == 0)
     }
 
     @Test func verlNestedData() {
-        let line = #"{"step": 7, "data": {"actor/entropy": 2.0, "actor/kl_loss": 0.0013, "actor/ppo_kl": 0.5}}"#
+        let line =
+            #"{"step": 7, "data": {"actor/entropy": 2.0, "actor/kl_loss": 0.0013, "actor/ppo_kl": 0.5}}"#
         let (samples, reader) = readJSONL(line + "\n")
         #expect(samples == [MetricSample(step: 7, value: 0.0013)])
         #expect(reader.metricKey == "actor/kl_loss")
@@ -41,7 +43,8 @@ func readJSONL(_ text: String, metric: MetricSelection = .automatic, chunk: Int?
     }
 
     @Test func theChosenKeyStaysChosen() {
-        let text = #"{"step": 0, "approx_kl": 0.5}"# + "\n" + #"{"step": 1, "kl": 0.1, "approx_kl": 0.6}"# + "\n"
+        let text =
+            #"{"step": 0, "approx_kl": 0.5}"# + "\n" + #"{"step": 1, "kl": 0.1, "approx_kl": 0.6}"# + "\n"
         let (samples, reader) = readJSONL(text)
         #expect(samples.map(\.value) == [0.5, 0.6])
         #expect(reader.metricKey == "approx_kl")
@@ -80,7 +83,8 @@ func readJSONL(_ text: String, metric: MetricSelection = .automatic, chunk: Int?
 
     @Test func withoutAStepTheRecordOrdinalIsTheStep() {
         let text = "{\"kl\": 0.1}\n{\"loss\": 3}\n{\"kl\": 0.2}\n"
-        #expect(readJSONL(text).samples == [MetricSample(step: 0, value: 0.1), MetricSample(step: 2, value: 0.2)])
+        #expect(
+            readJSONL(text).samples == [MetricSample(step: 0, value: 0.1), MetricSample(step: 2, value: 0.2)])
     }
 
     @Test func stepForms() {
@@ -139,7 +143,8 @@ func readJSONL(_ text: String, metric: MetricSelection = .automatic, chunk: Int?
     @Test func anyChunkingGivesTheSameSamples() {
         var text = ""
         for step in 0..<60 {
-            text += "{\"step\": \(step), \"data\": {\"actor/kl_loss\": \(Double(step) * 0.001), \"s\": \"a\\\"b\"}}\r\n"
+            text +=
+                "{\"step\": \(step), \"data\": {\"actor/kl_loss\": \(Double(step) * 0.001), \"s\": \"a\\\"b\"}}\r\n"
         }
         let whole = readJSONL(text).samples
         #expect(whole.count == 60)

@@ -28,8 +28,10 @@ import Testing
         let directory = try TemporaryDirectory.make()
         let path = directory.appendingPathComponent("big.jsonl").path
         let count = 40_000
-        let text = (0..<count).map { "{\"step\": \($0), \"kl\": \(Double($0) / 7), \"pad\": \"\(String(repeating: "p", count: 20))\"}" }
-            .joined(separator: "\n")  // no newline at the end: the last record still counts
+        let text = (0..<count).map {
+            "{\"step\": \($0), \"kl\": \(Double($0) / 7), \"pad\": \"\(String(repeating: "p", count: 20))\"}"
+        }
+        .joined(separator: "\n")  // no newline at the end: the last record still counts
         FileManager.default.createFile(atPath: path, contents: Data(text.utf8))
         var reader = JSONLReader()
         var steps: [Int64] = []
@@ -51,7 +53,9 @@ import Testing
     }
 
     @Test func collisionsAreMadeUnique() {
-        let names = RunNaming.uniqueNames(forPaths: ["a/grpo.jsonl", "b/grpo.jsonl", "c/x.jsonl", "c/x.csv", "solo.jsonl"])
+        let names = RunNaming.uniqueNames(forPaths: [
+            "a/grpo.jsonl", "b/grpo.jsonl", "c/x.jsonl", "c/x.csv", "solo.jsonl",
+        ])
         #expect(names == ["a/grpo", "b/grpo", "c/x", "c/x~2", "solo"])
         #expect(Set(RunNaming.uniqueNames(forPaths: ["p/q/metrics.csv", "r/q/metrics.csv"])).count == 2)
     }

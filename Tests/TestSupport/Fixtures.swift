@@ -17,7 +17,9 @@ public enum Fixtures {
         var names: Set<String> = []
         let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance").path
         for directory in [path("conformance"), path("edges"), shared] {
-            guard let files = try? FileManager.default.contentsOfDirectory(atPath: directory) else { continue }
+            guard let files = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
+                continue
+            }
             for file in files.sorted() where file.hasSuffix(".expected.json") {
                 let name = String(file.dropLast(".expected.json".count))
                 if directory == shared && names.contains(name) { continue }
@@ -69,7 +71,8 @@ public struct ExpectedAlert: Sendable, Equatable, CustomStringConvertible {
     public var zScore: Double
 
     public init(
-        step: Int64, severity: String, klDivergence: Double, rollingMean: Double, rollingStd: Double, zScore: Double
+        step: Int64, severity: String, klDivergence: Double, rollingMean: Double, rollingStd: Double,
+        zScore: Double
     ) {
         self.step = step
         self.severity = severity

@@ -21,7 +21,8 @@ public enum Kltop {
     /// Runs `kltop arguments...` in `directory` (a fresh temporary one by default, so that no rlwatch.yaml
     /// lying around changes the settings) and waits for it.
     public static func run(
-        _ arguments: [String], in directory: URL? = nil, input: Data? = nil, environment: [String: String]? = nil
+        _ arguments: [String], in directory: URL? = nil, input: Data? = nil,
+        environment: [String: String]? = nil
     ) throws -> Result {
         let process = Process()
         process.executableURL = executable
@@ -59,7 +60,8 @@ public enum Kltop {
 /// Temporary directories that tests write into.
 public enum TemporaryDirectory {
     public static func make(_ label: String = "kltop-test") throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(label)-\(UUID().uuidString)")
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
