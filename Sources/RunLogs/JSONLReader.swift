@@ -22,6 +22,12 @@ public struct JSONLReader: SampleReader {
         withSplitter { splitter, reader in splitter.finish { reader.handle($0, emit) } }
     }
 
+    /// After truncation or replacement every line that follows is new: the log is append-only, so nothing is
+    /// skipped. The chosen key and the record count (ordinal steps) carry on.
+    public mutating func restart() {
+        splitter.discardPartialLine()
+    }
+
     /// Lends the splitter out while lines are handled, so that handling may mutate the reader without
     /// overlapping the splitter's own mutation (and without copying its held bytes).
     private mutating func withSplitter(_ body: (inout LineSplitter, inout JSONLReader) -> Void) {

@@ -1,13 +1,22 @@
 /// Turns the bytes of one run log, as they arrive, into KL samples.
 ///
-/// Every format (JSON Lines now; CSV, TensorBoard and others later) is one of these, so that following,
-/// checking and exporting work the same on all of them.
+/// Every format (JSON Lines, CSV, TensorBoard event files, console output...) is one of these, so that
+/// following, checking and exporting work the same on all of them. The source layer owns the bytes: it
+/// hands each new piece to ``consume(_:emit:)`` in order, however the writer happened to split it.
 public protocol SampleReader: Sendable {
     /// The key the KL series is read from, once known.
     var metricKey: String? { get }
     var statistics: ReadStatistics { get }
-    /// Reads the next bytes of the log; complete records produce samples, a partial one is held.
+    /// Reads the next bytes of the log; complete records produce samples, a partial one is held until the
+    /// rest arrives.
     mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (MetricSample) -> Void)
-    /// The log has ended: reads a last record that was never terminated.
+    /// The current byte stream has ended (a file read to its end by `check`, a closed pipe, a writer quiet
+    /// for long enough, the last of a run's several files): reads a last record that was never terminated,
+    /// or counts it as bad. The reader may be given another stream afterwards (the run's next file).
     mutating func finish(emit: (MetricSample) -> Void)
+    /// The file was truncated, or replaced by one that does not simply extend it, and will be read again
+    /// from its first byte. A held partial record is dropped. Readers of formats whose writers rewrite the
+    /// whole file to add to it (CSV with a widened header, trainer_state.json) skip the records they
+    /// already emitted; readers of append-only formats (JSON Lines) emit everything that follows.
+    mutating func restart()
 }
