@@ -19,10 +19,12 @@ let package = Package(
         .target(name: "RunLogs", dependencies: ["CNumbers"]),
         // strtod in the C locale (glibc's strtod_l is not visible to Swift).
         .target(name: "CNumbers"),
+        // Follows files, directories, globs and standard input by name, as tail -F does, feeding readers.
+        .target(name: "LogFollowing", dependencies: ["RunLogs"]),
         // Wires readers to the detector: per-run checking, rlwatch.yaml, alert formatting.
         .target(
             name: "KltopKit",
-            dependencies: ["KLDetector", "RunLogs", .product(name: "Yams", package: "Yams")]),
+            dependencies: ["KLDetector", "RunLogs", "LogFollowing", .product(name: "Yams", package: "Yams")]),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
         .executableTarget(
             name: "kltop",

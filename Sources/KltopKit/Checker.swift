@@ -1,4 +1,5 @@
 import KLDetector
+import LogFollowing
 import RunLogs
 
 /// Everything `kltop check` needs to know.
@@ -10,11 +11,16 @@ public struct CheckRequest: Sendable {
     /// Print every step where the detector fires, without the alert policy.
     public var raw: Bool
     public var format: AlertOutputFormat
+    /// Keep reading and print each alert as it happens, until stopped or standard input ends.
+    public var follow: Bool
+    public var pollInterval: Double
+    public var forcePolling: Bool
 
     public init(
         paths: [String], detector: DetectorSettings = DetectorSettings(),
         policy: AlertPolicySettings = AlertPolicySettings(), metric: MetricSelection = .automatic,
-        raw: Bool = false, format: AlertOutputFormat = .text
+        raw: Bool = false, format: AlertOutputFormat = .text, follow: Bool = false, pollInterval: Double = 1,
+        forcePolling: Bool = false
     ) {
         self.paths = paths
         self.detector = detector
@@ -22,6 +28,13 @@ public struct CheckRequest: Sendable {
         self.metric = metric
         self.raw = raw
         self.format = format
+        self.follow = follow
+        self.pollInterval = pollInterval
+        self.forcePolling = forcePolling
+    }
+
+    var followOptions: FollowOptions {
+        FollowOptions(metric: metric, pollInterval: pollInterval, forcePolling: forcePolling)
     }
 }
 
@@ -43,7 +56,7 @@ public enum CheckStatus: Int32, Sendable {
     }
 }
 
-/// Where `check` writes: alert lines and summaries to `output`, notes and problems to `diagnostics`.
+/// Where the headless commands write: results to `output`, notes and problems to `diagnostics`.
 public struct CheckOutput {
     public var output: (String) -> Void
     public var diagnostics: (String) -> Void
@@ -54,75 +67,123 @@ public struct CheckOutput {
     }
 }
 
-/// `kltop check`: reads each log to its end, runs the detector, prints alerts.
+/// `kltop check`: reads each log (to its end, or following it), runs the detector, prints alerts.
 public enum Checker {
-    public static func run(_ request: CheckRequest, to sink: CheckOutput) -> CheckStatus {
-        let names = RunNaming.uniqueNames(forPaths: request.paths)
-        var statuses: [CheckStatus] = []
-        for (path, name) in zip(request.paths, names) {
-            statuses.append(check(path: path, name: name, request, sink))
+    public static func run(
+        _ request: CheckRequest, to sink: CheckOutput, shouldStop: () -> Bool = { false }
+    ) -> CheckStatus {
+        var session = CheckSession(request: request, sink: sink)
+        if request.follow {
+            SourceDriver.follow(
+                request.paths, options: request.followOptions, shouldStop: shouldStop, handle: { session.handle($0) })
+        } else {
+            SourceDriver.readToEnd(request.paths, options: request.followOptions) { session.handle($0) }
         }
-        return CheckStatus.combine(statuses)
+        return session.finish()
     }
+}
 
-    static func check(path: String, name: String, _ request: CheckRequest, _ sink: CheckOutput) -> CheckStatus
-    {
-        var monitor = RunMonitor(name: name, detector: request.detector, policy: request.policy)
-        var reader = JSONLReader(metric: request.metric)
+/// The runs of one `check`, as their events arrive.
+struct CheckSession {
+    struct Run {
+        var name: String
+        var path: String
+        var monitor: RunMonitor
+        var metricKey: String?
+        var statistics = ReadStatistics()
         var printedWarning = false
         var printedCritical = false
-        let shownName = TerminalText.inert(name)
-        var batch: [MetricSample] = []
-        do {
-            try LogFile.readChunks(path: path) { chunk in
-                if let chunk {
-                    reader.consume(chunk) { batch.append($0) }
-                } else {
-                    reader.finish { batch.append($0) }
-                }
-                for sample in batch {
-                    guard let observation = monitor.observe(sample), let alert = observation.alert else {
-                        continue
-                    }
-                    guard request.raw || observation.isDelivered else { continue }
-                    if alert.severity == .critical { printedCritical = true } else { printedWarning = true }
-                    let metric = reader.metricKey ?? ""
-                    sink.output(
-                        AlertOutput.line(for: alert, run: name, metric: metric, format: request.format))
-                }
-                batch.removeAll(keepingCapacity: true)
-            }
-        } catch {
-            sink.diagnostics("kltop: \(TerminalText.inert(error.description))")
-            return .unknown
-        }
-        let statistics = reader.statistics
-        if statistics.badLines > 0 {
-            let examples = statistics.firstBadLines.map { "line \($0.lineNumber): \($0.reason)" }
-            sink.diagnostics(
-                "kltop: \(shownName): skipped \(statistics.badLines) bad line\(statistics.badLines == 1 ? "" : "s") ("
-                    + examples.joined(separator: "; ") + (statistics.badLines > examples.count ? "; …" : "")
-                    + ")")
-        }
-        guard let metric = reader.metricKey else {
-            sink.diagnostics(
-                "kltop: \(shownName): no KL key found in \(statistics.records) records; looked for "
-                    + MetricKeys.klAliases.joined(separator: ", ") + ". Name the key with --metric KEY.")
-            return .unknown
-        }
-        if case .automatic = request.metric {
-            sink.diagnostics("kltop: \(shownName): reading KL from \"\(TerminalText.inert(metric))\"")
-        }
-        if request.format == .text {
-            sink.output(summary(of: monitor, statistics: statistics, metric: metric, raw: request.raw))
-        }
-        if printedCritical { return .critical }
-        return printedWarning ? .warning : .ok
+        var couldNotCheck = false
     }
 
-    static func summary(of monitor: RunMonitor, statistics: ReadStatistics, metric: String, raw: Bool)
-        -> String
-    {
+    let request: CheckRequest
+    let sink: CheckOutput
+    var runs: [Run] = []
+    var unusablePaths = false
+
+    init(request: CheckRequest, sink: CheckOutput) {
+        self.request = request
+        self.sink = sink
+    }
+
+    mutating func handle(_ event: FollowEvent) {
+        switch event {
+        case .runAppeared(let run, let name, let path):
+            precondition(run == runs.count, "runs are numbered in order of appearance")
+            runs.append(
+                Run(name: name, path: path, monitor: RunMonitor(name: name, detector: request.detector, policy: request.policy)))
+        case .samples(let run, let samples, let metricKey, let statistics):
+            if runs[run].metricKey == nil, let metricKey, case .automatic = request.metric {
+                sink.diagnostics("kltop: \(TerminalText.inert(runs[run].name)): reading KL from \"\(TerminalText.inert(metricKey))\"")
+            }
+            runs[run].metricKey = metricKey
+            runs[run].statistics = statistics
+            for sample in samples { observe(sample, run: run) }
+        case .notice(let run, let notice):
+            // Reading to the end, a path that is not there or not readable means the check could not be made;
+            // following, it is news, and following goes on.
+            let fatal = !request.follow && (notice.isProblem || notice.kind == .waitingForFile || notice.kind == .nothingToFollowYet)
+            if fatal {
+                if let run { runs[run].couldNotCheck = true } else { unusablePaths = true }
+                let message =
+                    switch notice.kind {
+                    case .waitingForFile: "no such file"
+                    case .nothingToFollowYet: "nothing to read: no run logs found"
+                    default: notice.message
+                    }
+                sink.diagnostics("kltop: \(TerminalText.inert(notice.path)): \(message)")
+            } else if request.follow {
+                sink.diagnostics("kltop: \(TerminalText.inert(notice.description))")
+            }
+        case .runEnded:
+            break
+        }
+    }
+
+    private mutating func observe(_ sample: MetricSample, run index: Int) {
+        guard let observation = runs[index].monitor.observe(sample), let alert = observation.alert else { return }
+        guard request.raw || observation.isDelivered else { return }
+        if alert.severity == .critical { runs[index].printedCritical = true } else { runs[index].printedWarning = true }
+        sink.output(
+            AlertOutput.line(
+                for: alert, run: runs[index].name, metric: runs[index].metricKey ?? "", format: request.format))
+    }
+
+    /// Reports each run and returns the exit status.
+    func finish() -> CheckStatus {
+        var statuses: [CheckStatus] = unusablePaths ? [.unknown] : []
+        for run in runs {
+            if run.couldNotCheck {
+                statuses.append(.unknown)
+                continue
+            }
+            let shownName = TerminalText.inert(run.name)
+            let statistics = run.statistics
+            if statistics.badLines > 0 {
+                let examples = statistics.firstBadLines.map { "line \($0.lineNumber): \($0.reason)" }
+                sink.diagnostics(
+                    "kltop: \(shownName): skipped \(statistics.badLines) bad line\(statistics.badLines == 1 ? "" : "s") ("
+                        + examples.joined(separator: "; ") + (statistics.badLines > examples.count ? "; …" : "") + ")")
+            }
+            guard let metric = run.metricKey else {
+                sink.diagnostics(
+                    "kltop: \(shownName): no KL key found in \(statistics.records) records; looked for "
+                        + MetricKeys.klAliases.joined(separator: ", ") + ". Name the key with --metric KEY.")
+                statuses.append(.unknown)
+                continue
+            }
+            if request.format == .text {
+                sink.output(Checker.summary(of: run.monitor, statistics: statistics, metric: metric))
+            }
+            statuses.append(run.printedCritical ? .critical : (run.printedWarning ? .warning : .ok))
+        }
+        if runs.isEmpty && statuses.isEmpty { return .unknown }
+        return CheckStatus.combine(statuses)
+    }
+}
+
+extension Checker {
+    static func summary(of monitor: RunMonitor, statistics: ReadStatistics, metric: String) -> String {
         let delivered = monitor.deliveredWarnings + monitor.deliveredCriticals
         var parts = [
             "\(statistics.samples) KL samples (\"\(TerminalText.inert(metric))\") in \(statistics.records) records",

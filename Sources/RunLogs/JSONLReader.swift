@@ -22,6 +22,22 @@ public struct JSONLReader: SampleReader {
         withSplitter { splitter, reader in splitter.finish { reader.handle($0, emit) } }
     }
 
+    public var heldByteCount: Int { splitter.pendingByteCount }
+
+    /// A held line is taken only if it already scans as a whole record: half a record fails the scan (an
+    /// unclosed object) and stays held.
+    public mutating func takeHeldRecordIfComplete(emit: (MetricSample) -> Void) {
+        var scanner = self.scanner
+        guard let outcome = splitter.withPartialLine({ scanner.scan($0) }) else { return }
+        switch outcome {
+        case .bad, .blank: return
+        case .sample, .missingValue, .noMetric: break
+        }
+        self.scanner = scanner
+        splitter.takePartialLine()
+        count(outcome, lineNumber: splitter.lineNumber, emit)
+    }
+
     /// After truncation or replacement every line that follows is new: the log is append-only, so nothing is
     /// skipped. The chosen key and the record count (ordinal steps) carry on.
     public mutating func restart() {
@@ -42,21 +58,27 @@ public struct JSONLReader: SampleReader {
         case .tooLong(let number):
             statistics.countBadLine(BadLine(lineNumber: number, reason: "longer than \(maxLineBytes) bytes"))
         case .line(let bytes, let number):
-            switch scanner.scan(bytes) {
-            case .sample(let sample):
-                statistics.records += 1
-                statistics.samples += 1
-                emit(sample)
-            case .missingValue:
-                statistics.records += 1
-                statistics.missingValues += 1
-            case .noMetric:
-                statistics.records += 1
-            case .bad(let reason):
-                statistics.countBadLine(BadLine(lineNumber: number, reason: reason))
-            case .blank:
-                break
-            }
+            count(scanner.scan(bytes), lineNumber: number, emit)
+        }
+    }
+
+    private mutating func count(
+        _ outcome: JSONLineScanner.Outcome, lineNumber number: Int, _ emit: (MetricSample) -> Void
+    ) {
+        switch outcome {
+        case .sample(let sample):
+            statistics.records += 1
+            statistics.samples += 1
+            emit(sample)
+        case .missingValue:
+            statistics.records += 1
+            statistics.missingValues += 1
+        case .noMetric:
+            statistics.records += 1
+        case .bad(let reason):
+            statistics.countBadLine(BadLine(lineNumber: number, reason: reason))
+        case .blank:
+            break
         }
     }
 }

@@ -16,6 +16,9 @@ public struct LineSplitter: Sendable {
     private var pending: [UInt8] = []
     /// Inside a line already found too long: drop bytes until its newline.
     private var discarding = false
+    /// The held line was taken without its newline (``takePartialLine()``); whitespace that completes it
+    /// later is not a new line.
+    private var afterTakenLine = false
 
     public init(maxLineBytes: Int = 1 << 20) {
         self.maxLineBytes = maxLineBytes
@@ -40,6 +43,14 @@ public struct LineSplitter: Sendable {
             guard let newline = memchrByte(cursor, UInt8(ascii: "\n"), end - cursor) else {
                 hold(cursor, end - cursor, body)
                 return
+            }
+            if afterTakenLine {
+                afterTakenLine = false
+                if isBlank(pending) && isBlank(UnsafeBufferPointer(start: cursor, count: newline - cursor)) {
+                    pending.removeAll(keepingCapacity: true)
+                    cursor = newline + 1
+                    continue
+                }
             }
             lineNumber += 1
             if discarding {
@@ -78,6 +89,26 @@ public struct LineSplitter: Sendable {
     public mutating func discardPartialLine() {
         pending.removeAll()
         discarding = false
+        afterTakenLine = false
+    }
+
+    /// Lets `body` look at the held partial line (nil when there is none, or it is being skipped as too long).
+    public func withPartialLine<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result? {
+        guard !pending.isEmpty, !discarding else { return nil }
+        return pending.withUnsafeBufferPointer(body)
+    }
+
+    /// Counts the held partial line as a line of its own, as if its newline had arrived; a newline (and
+    /// whitespace) arriving later only completes it.
+    public mutating func takePartialLine() {
+        guard !pending.isEmpty, !discarding else { return }
+        lineNumber += 1
+        pending.removeAll(keepingCapacity: true)
+        afterTakenLine = true
+    }
+
+    private func isBlank<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
     }
 
     private mutating func hold(_ bytes: UnsafePointer<UInt8>, _ count: Int, _ body: (Piece) -> Void) {

@@ -19,4 +19,14 @@ public protocol SampleReader: Sendable {
     /// whole file to add to it (CSV with a widened header, trainer_state.json) skip the records they
     /// already emitted; readers of append-only formats (JSON Lines) emit everything that follows.
     mutating func restart()
+    /// The writer has been quiet for a while with a record held that has no terminator yet: take it if it
+    /// is complete on its own, keep holding it otherwise. Never parses half a record.
+    mutating func takeHeldRecordIfComplete(emit: (MetricSample) -> Void)
+    /// Bytes of an unfinished record held back.
+    var heldByteCount: Int { get }
+}
+
+extension SampleReader {
+    /// Formats whose records can only be known complete by their terminator hold on.
+    public mutating func takeHeldRecordIfComplete(emit: (MetricSample) -> Void) {}
 }

@@ -16,13 +16,15 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var detector: DetectorOptions
 
+    @OptionGroup var following: FollowFlags
+
     @Flag(help: "Print every step where the detector fires, without cooldown or maximum.")
     var raw = false
 
     @Option(help: "Output: text (a line per alert, then a summary per run) or jsonl (an object per alert).")
     var format: AlertOutputFormat = .text
 
-    @Argument(help: "Run logs (JSON Lines).")
+    @Argument(help: "Run logs: files, directories, globs, or - for standard input.")
     var paths: [String] = []
 
     func validate() throws {

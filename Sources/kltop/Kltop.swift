@@ -10,7 +10,7 @@ struct Kltop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kltop",
         abstract: "Watch RL training runs for KL-divergence explosions (rlwatch's detector, in a terminal).",
-        subcommands: [CheckCommand.self]
+        subcommands: [CheckCommand.self, ExportCommand.self]
     )
 
     /// Usage errors exit with 3 ("could not check"), as a monitoring plugin's caller expects, instead of
@@ -19,7 +19,9 @@ struct Kltop: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+            FileHandleOutput.flush()
         } catch {
+            FileHandleOutput.flush()
             let code = exitCode(for: error)
             if code == .validationFailure {
                 let message = fullMessage(for: error)
@@ -31,28 +33,3 @@ struct Kltop: ParsableCommand {
     }
 }
 
-/// Writing whole lines to the standard streams.
-enum FileHandleOutput {
-    static func standardOutput(_ line: String) {
-        write(line + "\n", to: STDOUT_FILENO)
-    }
-
-    static func standardError(_ line: String) {
-        write(line + "\n", to: STDERR_FILENO)
-    }
-
-    private static func write(_ text: String, to fd: Int32) {
-        var text = text
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
-        }
-    }
-}

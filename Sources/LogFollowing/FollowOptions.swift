@@ -1,0 +1,86 @@
+import RunLogs
+
+/// How sources are followed.
+public struct FollowOptions: Sendable {
+    public var metric: MetricSelection
+    /// Seconds between checks of every file when polling. With inotify the same checks also run this often,
+    /// as a safety net: network filesystems (NFS, Lustre) never deliver inotify events.
+    public var pollInterval: Double
+    /// Poll only, never use inotify (`--poll SECONDS`).
+    public var forcePolling: Bool
+    /// A record held without its newline is taken, if it is complete on its own, after the file has been
+    /// quiet this long: the writer has clearly stopped.
+    public var quietPeriod: Double
+    /// Bytes read from one file per round before the others get their turn (back-pressure: a writer at 100k
+    /// lines per second cannot starve the rest of the program or queue unbounded memory).
+    public var bytesPerRound: Int
+    /// Makes the reader for a file from its path and first bytes (format detection lives here).
+    public var makeReader: @Sendable (_ path: String, _ firstBytes: [UInt8], _ metric: MetricSelection) -> any SampleReader
+
+    public init(
+        metric: MetricSelection = .automatic, pollInterval: Double = 1.0, forcePolling: Bool = false,
+        quietPeriod: Double = 3.0, bytesPerRound: Int = 4 << 20,
+        makeReader: @escaping @Sendable (String, [UInt8], MetricSelection) -> any SampleReader = { _, _, metric in
+            JSONLReader(metric: metric)
+        }
+    ) {
+        self.metric = metric
+        self.pollInterval = pollInterval
+        self.forcePolling = forcePolling
+        self.quietPeriod = quietPeriod
+        self.bytesPerRound = bytesPerRound
+        self.makeReader = makeReader
+    }
+}
+
+/// What following reports, in the order it happened.
+public enum FollowEvent: Sendable {
+    /// A new run: a file named on the command line, or one that appeared in a watched directory.
+    case runAppeared(run: Int, name: String, path: String)
+    /// New samples for a run, with the reader's key and statistics after them.
+    case samples(run: Int, [MetricSample], metricKey: String?, statistics: ReadStatistics)
+    /// Something the user should know about a run or a watched path: waiting for a file, permission
+    /// denied, a rotation noticed. `run` is nil for a path that is not (yet) a run.
+    case notice(run: Int?, Notice)
+    /// A run's source can deliver nothing more (standard input or a FIFO closed).
+    case runEnded(run: Int)
+}
+
+/// Something that happened to a source, worded for the user.
+public struct Notice: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// The file does not exist (yet); following waits for it.
+        case waitingForFile
+        case permissionDenied
+        /// A device or other special file: not something kltop reads.
+        case notAFile
+        case cannotOpen
+        /// A directory or glob with no run logs in it yet; following watches for new ones.
+        case nothingToFollowYet
+        /// The file is there again after a problem.
+        case following
+        case rotated
+        case replacedByContinuation
+        case truncated
+    }
+
+    public var kind: Kind
+    public var path: String
+    public var message: String
+
+    public init(_ kind: Kind, path: String, _ message: String) {
+        self.kind = kind
+        self.path = path
+        self.message = message
+    }
+
+    /// Problems the user has to act on (as opposed to news about a file being followed).
+    public var isProblem: Bool {
+        switch kind {
+        case .permissionDenied, .notAFile, .cannotOpen: true
+        case .waitingForFile, .nothingToFollowYet, .following, .rotated, .replacedByContinuation, .truncated: false
+        }
+    }
+
+    public var description: String { "\(path): \(message)" }
+}

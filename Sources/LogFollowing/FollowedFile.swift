@@ -1,0 +1,273 @@
+import RunLogs
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// One file followed by name, as `tail -F` follows it, feeding one run's reader.
+///
+/// What it survives, and how:
+/// - a file that does not exist yet: waited for, and said so;
+/// - rotation (rename, then a new file at the path) and delete + re-create: the old file is read to its end
+///   through the descriptor still open on it, then the new one from its start;
+/// - atomic replace (a temporary file renamed over the path): when the new file starts with every byte
+///   already read (checked on the first and last 4 KiB read), it is a continuation and reading goes on
+///   from the same offset, so no record is read twice;
+/// - truncation, copytruncate and whole-file rewrites: the size drops below what was read, or the bytes
+///   already read are no longer what the file holds; reading starts again from byte 0 and the reader is told
+///   (``SampleReader/restart()``);
+/// - a partial last line: held by the reader until its newline arrives, or taken after a quiet period if
+///   it is complete on its own.
+///
+/// What copytruncate can lose by its nature: lines the writer appended after kltop's last read and before
+/// the copy was truncated exist only in the copy, which kltop does not follow.
+final class FollowedFile {
+    let path: String
+    let run: Int
+    private let options: FollowOptions
+    private(set) var reader: (any SampleReader)?
+    private var descriptor: Int32 = -1
+    private var identity: FileIdentity?
+    /// Bytes of the current file consumed so far.
+    private var offset = 0
+    /// The first and the last bytes consumed, to recognise a replacement that continues this file.
+    private var head: [UInt8] = []
+    private var tail = TailBytes(capacity: 4096)
+    /// Size seen at the last check, so that unchanged files cost one fstat.
+    private var lastSize = -1
+    private var lastActivity: Double
+    private var announcedProblem: String?
+    private var readBuffer: UnsafeMutableRawPointer
+    private static let bufferSize = 1 << 20
+    private static let sampleSize = 4096
+
+    init(path: String, run: Int, options: FollowOptions, now: Double) {
+        self.path = path
+        self.run = run
+        self.options = options
+        lastActivity = now
+        readBuffer = .allocate(byteCount: Self.bufferSize, alignment: 16)
+    }
+
+    deinit {
+        if descriptor >= 0 { close(descriptor) }
+        readBuffer.deallocate()
+    }
+
+    /// Reads what is new, up to the round's byte budget. Returns true when the budget ran out (more is
+    /// waiting), so the caller comes back soon.
+    func poll(now: Double, emit: (FollowEvent) -> Void) -> Bool {
+        if descriptor < 0 && !openPath(emit: emit) { return false }
+        var samples: [MetricSample] = []
+        var moreWaiting = false
+        defer { flush(&samples, emit) }
+        if let current = FileIdentity.of(descriptor: descriptor), current.kind == .regular {
+            if current.size < offset || (current.size != lastSize && !stillHoldsWhatWasRead(size: current.size)) {
+                restartFromTheBeginning(&samples, emit, reason: current.size < offset ? "truncated" : "rewritten")
+            }
+            lastSize = current.size
+        }
+        var (read, hitEnd) = readAvailable(&samples, budget: options.bytesPerRound)
+        if hitEnd && switchedToNewFile(&samples, emit) {
+            // The new file may already hold everything its writer will write for a while: no event is coming
+            // to bring us back for it, so it is read now.
+            let (more, end) = readAvailable(&samples, budget: options.bytesPerRound)
+            read += more
+            hitEnd = end
+        }
+        if read > 0 { lastActivity = now }
+        moreWaiting = !hitEnd
+        if hitEnd {
+            if let held = reader?.heldByteCount, held > 0, now - lastActivity >= options.quietPeriod {
+                reader?.takeHeldRecordIfComplete { samples.append($0) }
+            }
+        }
+        return moreWaiting
+    }
+
+    /// The file is taken as complete (reading to the end, not following): a last record without its
+    /// terminator is read, or counted as bad.
+    func finish(emit: (FollowEvent) -> Void) {
+        var samples: [MetricSample] = []
+        reader?.finish { samples.append($0) }
+        flush(&samples, emit)
+    }
+
+    // MARK: - Opening
+
+    /// Opens the path if it can; reports once why not.
+    private func openPath(emit: (FollowEvent) -> Void) -> Bool {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            let problem: Notice =
+                switch code {
+                case ENOENT, ENOTDIR: Notice(.waitingForFile, path: path, "waiting for the file to appear")
+                case EACCES, EPERM: Notice(.permissionDenied, path: path, "permission denied (kltop only needs to read it)")
+                default: Notice(.cannotOpen, path: path, "cannot be opened: \(Errno(code).message)")
+                }
+            announce(problem, emit)
+            return false
+        }
+        guard let opened = FileIdentity.of(descriptor: fd) else {
+            close(fd)
+            return false
+        }
+        switch opened.kind {
+        case .regular, .fifo: break
+        case .directory:
+            close(fd)
+            announce(Notice(.notAFile, path: path, "is a directory"), emit)
+            return false
+        case .device, .other:
+            close(fd)
+            announce(
+                Notice(.notAFile, path: path, "is a device, not a log file (kltop reads files, FIFOs and standard input)"),
+                emit)
+            return false
+        }
+        if announcedProblem != nil {
+            announcedProblem = nil
+            emit(.notice(run: run, Notice(.following, path: path, "following")))
+        }
+        descriptor = fd
+        identity = opened
+        lastSize = -1
+        return true
+    }
+
+    private func announce(_ notice: Notice, _ emit: (FollowEvent) -> Void) {
+        guard announcedProblem != notice.message else { return }
+        announcedProblem = notice.message
+        emit(.notice(run: run, notice))
+    }
+
+    // MARK: - Reading
+
+    /// Reads until the end of what is there or the budget; returns the bytes read and whether the end was
+    /// reached.
+    private func readAvailable(_ samples: inout [MetricSample], budget: Int) -> (Int, Bool) {
+        var total = 0
+        while total < budget {
+            let count = read(descriptor, readBuffer, min(Self.bufferSize, budget - total))
+            if count < 0 {
+                if errno == EINTR { continue }
+                return (total, true)  // EAGAIN on an empty FIFO, or an error: try again next round
+            }
+            if count == 0 { return (total, true) }
+            consume(UnsafeRawBufferPointer(start: readBuffer, count: count), &samples)
+            total += count
+        }
+        return (total, false)
+    }
+
+    private func consume(_ bytes: UnsafeRawBufferPointer, _ samples: inout [MetricSample]) {
+        if reader == nil {
+            reader = options.makeReader(path, Array(bytes.prefix(Self.sampleSize)), options.metric)
+        }
+        if head.count < Self.sampleSize { head += bytes.prefix(Self.sampleSize - head.count) }
+        tail.append(bytes)
+        offset += bytes.count
+        reader!.consume(bytes) { samples.append($0) }
+    }
+
+    private func flush(_ samples: inout [MetricSample], _ emit: (FollowEvent) -> Void) {
+        guard let reader, !samples.isEmpty else { return }
+        emit(.samples(run: run, samples, metricKey: reader.metricKey, statistics: reader.statistics))
+        samples.removeAll()
+    }
+
+    // MARK: - Rotation, replacement, truncation
+
+    /// At the end of the open file: has the path been given to another file? Then the open one is read to
+    /// its end and the new one takes over; returns true when that happened.
+    private func switchedToNewFile(_ samples: inout [MetricSample], _ emit: (FollowEvent) -> Void) -> Bool {
+        guard let identity, identity.kind == .regular else { return false }
+        guard case .success(let named) = FileIdentity.of(path: path), !named.isSameFile(as: identity) else {
+            return false  // same file, or the path is gone for now: keep reading the open one
+        }
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0, let opened = FileIdentity.of(descriptor: fd), opened.kind == .regular else {
+            if fd >= 0 { close(fd) }
+            return false
+        }
+        // The writer has made the new file, so it is done with the old one: whatever it wrote there between
+        // our last read and the switch is read now, before the old descriptor is let go.
+        _ = readAvailable(&samples, budget: .max)
+        let continues = offset > 0 && Self.holds(head: head, tail: tail, atOffset: offset, in: fd, size: opened.size)
+        close(descriptor)
+        descriptor = fd
+        self.identity = opened
+        lastSize = opened.size
+        if continues {
+            _ = lseek(fd, off_t(offset), SEEK_SET)
+            emit(.notice(run: run, Notice(.replacedByContinuation, path: path, "replaced by a file that continues it")))
+        } else {
+            reader?.finish { samples.append($0) }
+            reader?.restart()
+            resetPosition()
+            emit(.notice(run: run, Notice(.rotated, path: path, "rotated or re-created; following the new file")))
+        }
+        return true
+    }
+
+    /// Whether the open file still starts with the bytes read from it (a rewrite in place that grew past
+    /// the old end would otherwise go unnoticed).
+    private func stillHoldsWhatWasRead(size: Int) -> Bool {
+        guard offset > 0 else { return true }
+        return Self.holds(head: head, tail: tail, atOffset: offset, in: descriptor, size: size)
+    }
+
+    private func restartFromTheBeginning(
+        _ samples: inout [MetricSample], _ emit: (FollowEvent) -> Void, reason: String
+    ) {
+        _ = lseek(descriptor, 0, SEEK_SET)
+        reader?.restart()
+        resetPosition()
+        emit(.notice(run: run, Notice(.truncated, path: path, "\(reason); reading it again from the start")))
+    }
+
+    private func resetPosition() {
+        offset = 0
+        head.removeAll(keepingCapacity: true)
+        tail.removeAll()
+        lastSize = -1
+    }
+
+    /// True when the file behind `fd` has `head` at its start and `tail` just before `offset`.
+    private static func holds(head: [UInt8], tail: TailBytes, atOffset offset: Int, in fd: Int32, size: Int) -> Bool {
+        guard size >= offset else { return false }
+        return matches(head, in: fd, at: 0) && matches(tail.bytes, in: fd, at: offset - tail.count)
+    }
+
+    private static func matches(_ expected: [UInt8], in fd: Int32, at position: Int) -> Bool {
+        guard !expected.isEmpty else { return true }
+        var actual = [UInt8](repeating: 0, count: expected.count)
+        let count = actual.withUnsafeMutableBytes { pread(fd, $0.baseAddress, expected.count, off_t(position)) }
+        return count == expected.count && actual == expected
+    }
+}
+
+/// The last `capacity` bytes of a stream.
+struct TailBytes {
+    let capacity: Int
+    private var storage: [UInt8] = []
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    var count: Int { storage.count }
+    var bytes: [UInt8] { storage }
+
+    mutating func append(_ chunk: UnsafeRawBufferPointer) {
+        if chunk.count >= capacity {
+            storage = Array(chunk.suffix(capacity))
+            return
+        }
+        storage += chunk
+        if storage.count > capacity { storage.removeFirst(storage.count - capacity) }
+    }
+
+    mutating func removeAll() { storage.removeAll(keepingCapacity: true) }
+}

@@ -1,0 +1,143 @@
+import RunLogs
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Follows every PATH of the command line — files, directories, globs, `-` — and reports runs, samples and
+/// notices as they happen.
+///
+/// It is driven from outside, so that the dashboard and the headless commands share it: call ``poll(now:emit:)``,
+/// then ``wait(timeout:)`` until something changes (or the poll interval passes), and again. All work is
+/// done on the caller's thread, a bounded number of bytes per file per round.
+public final class LogFollower {
+    private let options: FollowOptions
+    private let specs: [PathSpec]
+    private let notifier: ChangeNotifier
+    private var files: [FollowedFile] = []
+    private var fileByPath: [String: FollowedFile] = [:]
+    private var standardInput: StandardInputSource?
+    private var runNames: Set<String> = []
+    private var runCount = 0
+    /// Files that had more to read when their round's budget ran out.
+    private var busy: Set<String> = []
+    private var lastFullCheck = -Double.infinity
+    private var announcedEmpty: Set<Int> = []
+    private var started = false
+
+    public init(arguments: [String], options: FollowOptions) {
+        self.options = options
+        specs = arguments.map(PathSpec.init(argument:))
+        notifier = ChangeNotifier(enabled: !options.forcePolling)
+    }
+
+    /// Descriptors that become readable when there is something to do (inotify, standard input).
+    public var waitDescriptors: [Int32] {
+        var descriptors: [Int32] = []
+        if notifier.isActive { descriptors.append(notifier.descriptor) }
+        if let standardInput, !standardInput.hasEnded { descriptors.append(standardInput.descriptor) }
+        return descriptors
+    }
+
+    /// True when nothing more can ever arrive: every source was standard input, and it has ended.
+    public var hasEnded: Bool {
+        specs.allSatisfy { $0 == .standardInput } && (standardInput?.hasEnded ?? false)
+    }
+
+    /// Whether inotify is in use (otherwise every change is found by polling).
+    public var usesInotify: Bool { notifier.isActive }
+
+    /// Does one round: notices changes, reads what is new. Returns true when some source had more than its
+    /// round's budget waiting, so the caller should poll again without waiting.
+    @discardableResult
+    public func poll(now: Double, emit: (FollowEvent) -> Void) -> Bool {
+        if !started { start(now: now, emit: emit) }
+        let changed = notifier.drain()
+        let fullCheck = changed == nil || now - lastFullCheck >= options.pollInterval
+        if fullCheck {
+            lastFullCheck = now
+            discoverFiles(now: now, emit: emit)
+        } else if let changed, changed.contains(where: { fileByPath[$0] == nil }) {
+            discoverFiles(now: now, emit: emit)  // something appeared in a watched directory
+        }
+        var moreWaiting = false
+        let toCheck = fullCheck ? files : files.filter { changed!.contains($0.path) || busy.contains($0.path) }
+        for file in toCheck {
+            if file.poll(now: now, emit: emit) {
+                busy.insert(file.path)
+                moreWaiting = true
+            } else {
+                busy.remove(file.path)
+            }
+        }
+        if let standardInput, standardInput.poll(now: now, emit: emit) { moreWaiting = true }
+        return moreWaiting
+    }
+
+    /// Takes every file as complete, for reading to the end rather than following: last records without
+    /// their terminator are read (or counted as bad).
+    public func finishAll(emit: (FollowEvent) -> Void) {
+        for file in files { file.finish(emit: emit) }
+    }
+
+    /// True while standard input is among the sources and has not ended.
+    public var isWaitingForStandardInput: Bool { standardInput.map { !$0.hasEnded } ?? false }
+
+    /// Waits until a descriptor is readable or `timeout` seconds pass.
+    public func wait(timeout: Double) {
+        var descriptors = waitDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let milliseconds = Int32(max(0, min(timeout, 3600)) * 1000)
+        _ = Glibc.poll(&descriptors, nfds_t(descriptors.count), milliseconds)
+    }
+
+    private func start(now: Double, emit: (FollowEvent) -> Void) {
+        started = true
+        for spec in specs where spec == .standardInput && standardInput == nil {
+            let run = addRun(path: "-", emit: emit)
+            standardInput = StandardInputSource(run: run, options: options, now: now)
+        }
+    }
+
+    /// Finds the files each spec names now; new ones become runs.
+    private func discoverFiles(now: Double, emit: (FollowEvent) -> Void) {
+        for (index, spec) in specs.enumerated() {
+            let current = spec.currentFiles()
+            for directory in spec.directoriesToWatch(files: current) { notifier.watch(directory: directory) }
+            for path in current where fileByPath[path] == nil {
+                let run = addRun(path: path, emit: emit)
+                let file = FollowedFile(path: path, run: run, options: options, now: now)
+                files.append(file)
+                fileByPath[path] = file
+            }
+            if current.isEmpty, !announcedEmpty.contains(index) {
+                announcedEmpty.insert(index)
+                switch spec {
+                case .directory(let path):
+                    emit(.notice(run: nil, Notice(.nothingToFollowYet, path: path, "no run logs in it yet; watching for new ones")))
+                case .glob(let pattern):
+                    emit(.notice(run: nil, Notice(.nothingToFollowYet, path: pattern, "no files match yet; watching for new ones")))
+                case .file, .standardInput: break
+                }
+            }
+        }
+    }
+
+    private func addRun(path: String, emit: (FollowEvent) -> Void) -> Int {
+        let run = runCount
+        runCount += 1
+        var name = RunNaming.name(forPath: path)
+        if runNames.contains(name) {
+            let folder = RunLogFiles.parent(of: path).split(separator: "/").last.map(String.init)
+            if let folder, !runNames.contains(folder + "/" + name) { name = folder + "/" + name }
+            var counter = 2
+            let base = name
+            while runNames.contains(name) {
+                name = "\(base)~\(counter)"
+                counter += 1
+            }
+        }
+        runNames.insert(name)
+        emit(.runAppeared(run: run, name: name, path: path))
+        return run
+    }
+}

@@ -1,0 +1,43 @@
+import ArgumentParser
+import KltopKit
+import RunLogs
+
+extension ExportFormat: ExpressibleByArgument {}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Print every step kltop read, normalized: run, step, value.",
+        discussion: """
+            jsonl writes {"run": ..., "step": ..., "value": ...} per step, non-finite values as the strings \
+            "inf", "-inf", "nan"; csv writes run,step,value. Missing values (null) are left out.
+            """
+    )
+
+    @OptionGroup var following: FollowFlags
+
+    @Option(help: "Output: jsonl or csv.")
+    var format: ExportFormat = .jsonl
+
+    @Option(help: "The key that holds KL. (default: the first of kltop's known KL keys found in the log)")
+    var metric: String?
+
+    @Argument(help: "Run logs: files, directories, globs, or - for standard input.")
+    var paths: [String] = []
+
+    func validate() throws {
+        if paths.isEmpty { throw ValidationError("name at least one run log to export (or - for standard input)") }
+        if let metric, metric.isEmpty { throw ValidationError("--metric needs a key") }
+    }
+
+    func run() throws {
+        if following.follow { Interruption.install() }
+        let request = ExportRequest(
+            paths: paths, metric: metric.map(MetricSelection.key) ?? .automatic, format: format,
+            follow: following.follow, pollInterval: following.pollInterval, forcePolling: following.forcePolling)
+        let status = Exporter.run(
+            request, to: FileHandleOutput.sink, flush: FileHandleOutput.flush,
+            shouldStop: { Interruption.wasRequested })
+        if status != 0 { throw ExitCode(status) }
+    }
+}

@@ -1,0 +1,70 @@
+import KltopKit
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Writing to the standard streams: whole lines, buffered for throughput, flushed when asked.
+enum FileHandleOutput {
+    nonisolated(unsafe) private static var buffer: [UInt8] = []
+
+    static func standardOutput(_ line: String) {
+        buffer.append(contentsOf: line.utf8)
+        buffer.append(0x0A)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    /// Lines to stdout that a person or a pipe waits for (alerts as they happen): written at once.
+    static func standardOutputNow(_ line: String) {
+        standardOutput(line)
+        flush()
+    }
+
+    static func standardError(_ line: String) {
+        flush()
+        var bytes = Array(line.utf8)
+        bytes.append(0x0A)
+        write(bytes, to: STDERR_FILENO)
+    }
+
+    static func flush() {
+        guard !buffer.isEmpty else { return }
+        write(buffer, to: STDOUT_FILENO)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    private static func write(_ bytes: [UInt8], to fd: Int32) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                offset += written
+            }
+        }
+    }
+
+    static var sink: CheckOutput { CheckOutput(output: standardOutput, diagnostics: standardError) }
+    static var immediateSink: CheckOutput { CheckOutput(output: standardOutputNow, diagnostics: standardError) }
+}
+
+/// SIGINT, SIGTERM and SIGHUP end a `--follow` cleanly: the flag is checked between rounds, and the signal
+/// interrupts the wait (no SA_RESTART) so that kltop stops at once.
+enum Interruption {
+    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+
+    static var wasRequested: Bool { flag != 0 }
+
+    static func install() {
+        for signal in [SIGINT, SIGTERM, SIGHUP] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { _ in Interruption.flag = 1 }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0
+            sigaction(signal, &action, nil)
+        }
+    }
+}
