@@ -59,12 +59,17 @@ enum Interruption {
     static var wasRequested: Bool { flag != 0 }
 
     static func install() {
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
         for signal in [SIGINT, SIGTERM, SIGHUP] {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { _ in Interruption.flag = 1 }
             sigemptyset(&action.sa_mask)
             action.sa_flags = 0
             sigaction(signal, &action, nil)
+            sigaddset(&unblock, signal)
         }
+        // A parent may have left them blocked (a test runner, a supervisor): kltop must still stop on them.
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
     }
 }

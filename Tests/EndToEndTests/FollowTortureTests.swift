@@ -1,0 +1,185 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// A writer appends steps with unique numbers to several logs while rotating, replacing atomically,
+/// deleting and re-creating, truncating and splitting its writes at random byte boundaries;
+/// `kltop export --follow` must report every step exactly once and in order.
+///
+/// Two things are lost by their nature, and the writer avoids them; everything else is tested exactly:
+/// - copytruncate: what the writer appended between kltop's last read and the truncation exists only in the
+///   copy. Truncation is only done once kltop has shown everything written so far.
+/// - a file that is rotated away or deleted before kltop has looked at the path at all (within one poll
+///   interval when polling, within the inotify round trip otherwise) is never seen. A file's identity is
+///   changed again only after `settle` seconds.
+@Suite(.serialized) struct FollowTortureTests {
+    @Test func everyStepExactlyOnceInOrderWithInotify() throws {
+        try torture(extraArguments: [], seed: 1, settle: 0.1)
+    }
+
+    @Test func everyStepExactlyOnceInOrderWhenPolling() throws {
+        try torture(extraArguments: ["--poll", "0.1"], seed: 2, settle: 0.35)
+    }
+
+    func torture(extraArguments: [String], seed: UInt64, settle: Double) throws {
+        let directory = try TemporaryDirectory.make("kltop-torture")
+        let names = ["alpha", "bravo", "charlie", "delta", "echo"]
+        // "echo" does not exist when kltop starts: it is waited for, and found in the directory.
+        var writer = TortureWriter(directory: directory, names: Array(names.dropLast()), seed: seed, settle: settle)
+        writer.writeLines(40)
+        let kltop = try LiveProcess(kltop: ["export", "--follow"] + extraArguments + [directory.path])
+        defer { kltop.interrupt() }
+        writer.add(name: names.last!)
+        for round in 0..<30 {
+            writer.writeLines(60)
+            switch round % 5 {
+            case 0: writer.rotate(writer.randomName())
+            case 1: writer.replaceAtomically(writer.randomName())
+            case 2: writer.deleteAndRecreate(writer.randomName())
+            case 3:
+                let name = writer.randomName()
+                let expected = writer.written[name]!.count
+                #expect(
+                    kltop.waitUntil(timeout: 20) { lines in Self.steps(in: lines, run: name).count >= expected },
+                    "kltop did not catch up with \(name) before its truncation")
+                writer.truncate(name)
+            default: break
+            }
+        }
+        writer.writeLines(50)
+        writer.writeUnterminatedLine(names[0])  // taken after the quiet period
+        let total = writer.written.values.reduce(0) { $0 + $1.count }
+        let caughtUp = kltop.waitUntil(timeout: 30) { $0.count >= total }
+        kltop.interrupt()
+        #expect(caughtUp, "kltop reported \(kltop.outputLines.count) of \(total) steps; stderr: \(kltop.standardError)")
+        for name in names {
+            let reported = Self.steps(in: kltop.outputLines, run: name)
+            #expect(reported == writer.written[name]!, "\(name): reported \(reported.count), wrote \(writer.written[name]!.count)")
+        }
+        #expect(kltop.outputLines.count == total)
+    }
+
+    static func steps(in lines: [String], run: String) -> [Int] {
+        lines.compactMap { line in
+            guard let data = line.data(using: .utf8),
+                let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                json["run"] as? String == run, let step = json["step"] as? Int
+            else { return nil }
+            return step
+        }
+    }
+}
+
+/// Writes JSON Lines to several files the way misbehaving real writers do.
+struct TortureWriter {
+    let directory: URL
+    var names: [String]
+    var written: [String: [Int]] = [:]
+    private var descriptors: [String: Int32] = [:]
+    private var random: SystemRandomNumberGeneratorSeeded
+    private var nextStep = 0
+    /// Seconds a file keeps its identity before it is rotated, replaced or re-created again.
+    let settle: Double
+    private var lastIdentityChange: [String: Date] = [:]
+
+    init(directory: URL, names: [String], seed: UInt64, settle: Double) {
+        self.directory = directory
+        self.names = names
+        self.settle = settle
+        random = SystemRandomNumberGeneratorSeeded(seed: seed)
+        for name in names { add(name: name) }
+    }
+
+    func path(_ name: String) -> String { directory.appendingPathComponent(name + ".jsonl").path }
+
+    mutating func add(name: String) {
+        if !names.contains(name) { names.append(name) }
+        written[name] = written[name] ?? []
+        descriptors[name] = open(path(name), O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    }
+
+    mutating func randomName() -> String { names[Int(random.next() % UInt64(names.count))] }
+
+    /// Writes `count` lines to random files, each split in up to three writes, with short pauses.
+    mutating func writeLines(_ count: Int) {
+        for index in 0..<count {
+            let name = randomName()
+            let line = Array("{\"step\": \(nextStep), \"kl\": \(Double(nextStep % 97) * 0.001), \"note\": \"x\"}\n".utf8)
+            written[name]!.append(nextStep)
+            nextStep += 1
+            var cuts = [0, line.count]
+            for _ in 0..<Int(random.next() % 3) { cuts.append(Int(random.next() % UInt64(line.count))) }
+            cuts.sort()
+            for (start, end) in zip(cuts, cuts.dropFirst()) where start < end {
+                line[start..<end].withUnsafeBytes { _ = write(descriptors[name]!, $0.baseAddress, $0.count) }
+                if random.next() % 4 == 0 { usleep(UInt32(random.next() % 1500)) }
+            }
+            if index % 10 == 0 { usleep(500) }
+        }
+    }
+
+    /// A final record without its newline.
+    mutating func writeUnterminatedLine(_ name: String) {
+        let line = Array("{\"step\": \(nextStep), \"kl\": 0.5}".utf8)
+        written[name]!.append(nextStep)
+        nextStep += 1
+        line.withUnsafeBytes { _ = write(descriptors[name]!, $0.baseAddress, $0.count) }
+    }
+
+    private mutating func letSettle(_ name: String) {
+        if let last = lastIdentityChange[name] {
+            let remaining = settle - Date().timeIntervalSince(last)
+            if remaining > 0 { Thread.sleep(forTimeInterval: remaining) }
+        }
+        lastIdentityChange[name] = Date()
+    }
+
+    /// logrotate's default: rename the file away, create a new one at the path.
+    mutating func rotate(_ name: String) {
+        letSettle(name)
+        close(descriptors[name]!)
+        rename(path(name), path(name) + ".1")
+        descriptors[name] = open(path(name), O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    }
+
+    /// Write a temporary file with the whole content plus a new line, rename it over the log.
+    mutating func replaceAtomically(_ name: String) {
+        letSettle(name)
+        close(descriptors[name]!)
+        var content = (try? Data(contentsOf: URL(fileURLWithPath: path(name)))) ?? Data()
+        content.append(contentsOf: Array("{\"step\": \(nextStep), \"kl\": 0.01}\n".utf8))
+        written[name]!.append(nextStep)
+        nextStep += 1
+        let temporary = directory.appendingPathComponent(".\(name).tmp").path
+        FileManager.default.createFile(atPath: temporary, contents: content)
+        rename(temporary, path(name))
+        descriptors[name] = open(path(name), O_WRONLY | O_APPEND, 0o644)
+    }
+
+    mutating func deleteAndRecreate(_ name: String) {
+        letSettle(name)
+        close(descriptors[name]!)
+        unlink(path(name))
+        usleep(20_000)
+        descriptors[name] = open(path(name), O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    }
+
+    /// copytruncate: the content is copied away and the log truncated in place; the writer goes on appending.
+    mutating func truncate(_ name: String) {
+        try? FileManager.default.copyItem(atPath: path(name), toPath: path(name) + ".\(nextStep)")
+        ftruncate(descriptors[name]!, 0)
+    }
+}
+
+/// A deterministic generator, so that a failing run can be repeated.
+struct SystemRandomNumberGeneratorSeeded: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
