@@ -81,13 +81,11 @@ struct CSVCells {
         body(bytes.baseAddress! + range.lowerBound, range.count)
     }
 
-    /// Every cell as text, unquoted (`""` read as `"`), trimmed, a leading byte-order mark removed: the
-    /// header's column names.
+    /// Every cell as text, unquoted (`""` read as `"`), trimmed: the header's column names.
     func strings() -> [String] {
         var names: [String] = []
         _ = forEachCell { cell, content in
             var text = Array(bytes[content])
-            if cell == 0 && text.starts(with: [0xEF, 0xBB, 0xBF]) { text.removeFirst(3) }
             if hasQuotes {
                 var unescaped: [UInt8] = []
                 var previousWasQuote = false

@@ -80,7 +80,9 @@ public struct CSVReader: SampleReader {
             let cells = CSVCells(bytes, hasQuotes: hasQuotes)
             if cells.isBlank { return }
             guard let columns else {
-                readHeader(cells, line: line)
+                // A byte-order mark (Excel, Windows tools) before the first column name.
+                let text = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? UnsafeBufferPointer(rebasing: bytes[3...]) : bytes
+                readHeader(CSVCells(text, hasQuotes: hasQuotes), line: line)
                 return
             }
             let (outcome, step) = read(cells, columns)
