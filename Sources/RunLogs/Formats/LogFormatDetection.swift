@@ -15,6 +15,10 @@ extension LogFormat {
         {
             return .tensorboard
         }
+        // An event file too short to hold a header yet, or with a damaged first header (binary all the same).
+        if byName(name) == .tensorboard && (firstBytes.count < TensorBoardEventReader.headerBytes || firstBytes.contains(0)) {
+            return .tensorboard
+        }
         var text = firstBytes[...]
         if text.starts(with: [0xEF, 0xBB, 0xBF]) { text = text.dropFirst(3) }
         let lines = Self.completeLines(text)
