@@ -10,12 +10,15 @@ public struct CheckRequest: Sendable {
     /// Print every step where the detector fires, without the alert policy.
     public var raw: Bool
     public var format: AlertOutputFormat
+    /// `--input-format`: read every file as this format instead of recognising it.
+    public var inputFormat: LogFormat?
 
     public init(
         paths: [String], detector: DetectorSettings = DetectorSettings(),
         policy: AlertPolicySettings = AlertPolicySettings(), metric: MetricSelection = .automatic,
-        raw: Bool = false, format: AlertOutputFormat = .text
+        raw: Bool = false, format: AlertOutputFormat = .text, inputFormat: LogFormat? = nil
     ) {
+        self.inputFormat = inputFormat
         self.paths = paths
         self.detector = detector
         self.policy = policy
@@ -55,69 +58,94 @@ public struct CheckOutput {
 }
 
 /// `kltop check`: reads each log to its end, runs the detector, prints alerts.
+///
+/// A path is a log file of any format kltop reads (recognised from its content, or `--input-format`), a
+/// directory of TensorBoard runs (each folder holding event files is a run, its files read in name order),
+/// or rlwatch's metrics.db (each run in it is checked).
 public enum Checker {
     public static func run(_ request: CheckRequest, to sink: CheckOutput) -> CheckStatus {
-        let names = RunNaming.uniqueNames(forPaths: request.paths)
+        let targets = request.paths.flatMap { CheckTarget.resolve($0, forced: request.inputFormat) }
+        let names = RunNaming.uniqueNames(forPaths: targets.map(\.namingPath))
         var statuses: [CheckStatus] = []
-        for (path, name) in zip(request.paths, names) {
-            statuses.append(check(path: path, name: name, request, sink))
+        for (target, name) in zip(targets, names) {
+            switch target {
+            case .file(let path, let format):
+                statuses.append(
+                    checkStream(
+                        files: [path], name: name, reader: format.makeReader(metric: request.metric), request,
+                        sink))
+            case .eventFiles(_, let files):
+                statuses.append(
+                    checkStream(
+                        files: files, name: name, reader: TensorBoardEventReader(metric: request.metric),
+                        request, sink))
+            case .store(let path):
+                statuses += checkStore(path: path, request, sink)
+            case .failed(_, let message):
+                sink.diagnostics("kltop: \(TerminalText.inert(message))")
+                statuses.append(.unknown)
+            }
         }
         return CheckStatus.combine(statuses)
     }
 
-    static func check(path: String, name: String, _ request: CheckRequest, _ sink: CheckOutput) -> CheckStatus
-    {
-        var monitor = RunMonitor(name: name, detector: request.detector, policy: request.policy)
-        var reader = JSONLReader(metric: request.metric)
-        var printedWarning = false
-        var printedCritical = false
-        let shownName = TerminalText.inert(name)
+    /// Reads `files` one after another into one reader (one run), finishing each.
+    static func checkStream(
+        files: [String], name: String, reader: any SampleReader, _ request: CheckRequest, _ sink: CheckOutput
+    ) -> CheckStatus {
+        var reader = reader
+        var run = RunCheck(name: name, request: request, sink: sink)
         var batch: [MetricSample] = []
         do {
-            try LogFile.readChunks(path: path) { chunk in
-                if let chunk {
-                    reader.consume(chunk) { batch.append($0) }
-                } else {
-                    reader.finish { batch.append($0) }
-                }
-                for sample in batch {
-                    guard let observation = monitor.observe(sample), let alert = observation.alert else {
-                        continue
+            for path in files {
+                try LogFile.readChunks(path: path) { chunk in
+                    if let chunk {
+                        reader.consume(chunk) { batch.append($0) }
+                    } else {
+                        reader.finish { batch.append($0) }
                     }
-                    guard request.raw || observation.isDelivered else { continue }
-                    if alert.severity == .critical { printedCritical = true } else { printedWarning = true }
-                    let metric = reader.metricKey ?? ""
-                    sink.output(
-                        AlertOutput.line(for: alert, run: name, metric: metric, format: request.format))
+                    for sample in batch { run.observe(sample, metric: reader.metricKey) }
+                    batch.removeAll(keepingCapacity: true)
                 }
-                batch.removeAll(keepingCapacity: true)
             }
         } catch {
             sink.diagnostics("kltop: \(TerminalText.inert(error.description))")
             return .unknown
         }
-        let statistics = reader.statistics
-        if statistics.badLines > 0 {
-            let examples = statistics.firstBadLines.map { "line \($0.lineNumber): \($0.reason)" }
-            sink.diagnostics(
-                "kltop: \(shownName): skipped \(statistics.badLines) bad line\(statistics.badLines == 1 ? "" : "s") ("
-                    + examples.joined(separator: "; ") + (statistics.badLines > examples.count ? "; …" : "")
-                    + ")")
+        return run.conclude(statistics: reader.statistics, metric: reader.metricKey)
+    }
+
+    /// Checks every run in rlwatch's store, and shows the alerts rlwatch itself recorded (as notes: the exit
+    /// status is kltop's own detector's).
+    static func checkStore(path: String, _ request: CheckRequest, _ sink: CheckOutput) -> [CheckStatus] {
+        let updates: [RunUpdate]
+        let metric: String
+        do {
+            let reader = try RlwatchStoreReader(path: path, metric: request.metric)
+            metric = reader.metricKey
+            updates = try reader.poll()
+        } catch {
+            sink.diagnostics("kltop: \(TerminalText.inert(error.description))")
+            return [.unknown]
         }
-        guard let metric = reader.metricKey else {
-            sink.diagnostics(
-                "kltop: \(shownName): no KL key found in \(statistics.records) records; looked for "
-                    + MetricKeys.klAliases.joined(separator: ", ") + ". Name the key with --metric KEY.")
-            return .unknown
+        if updates.isEmpty {
+            sink.diagnostics("kltop: \(TerminalText.inert(path)): no runs in the store yet")
+            return [.unknown]
         }
-        if case .automatic = request.metric {
-            sink.diagnostics("kltop: \(shownName): reading KL from \"\(TerminalText.inert(metric))\"")
+        return updates.map { update in
+            var run = RunCheck(name: update.run, request: request, sink: sink)
+            for sample in update.samples { run.observe(sample, metric: metric) }
+            for alert in update.alerts {
+                sink.diagnostics(
+                    "kltop: \(TerminalText.inert(update.run)): rlwatch recorded at step \(alert.step): "
+                        + TerminalText.inert("\(alert.severity) \(alert.detector): \(alert.message)"))
+            }
+            var statistics = ReadStatistics()
+            statistics.records = update.rows
+            statistics.samples = update.samples.count
+            statistics.missingValues = update.missingValues
+            return run.conclude(statistics: statistics, metric: metric)
         }
-        if request.format == .text {
-            sink.output(summary(of: monitor, statistics: statistics, metric: metric, raw: request.raw))
-        }
-        if printedCritical { return .critical }
-        return printedWarning ? .warning : .ok
     }
 
     static func summary(of monitor: RunMonitor, statistics: ReadStatistics, metric: String, raw: Bool)
@@ -130,7 +158,11 @@ public enum Checker {
                 + "\(monitor.deliveredCriticals) critical) of \(monitor.raisedCount) raised",
         ]
         if statistics.missingValues > 0 { parts.append("\(statistics.missingValues) missing values") }
-        if statistics.badLines > 0 { parts.append("\(statistics.badLines) bad lines skipped") }
+        if statistics.badLines > 0 {
+            let noun = statistics.firstBadLines.contains { $0.byteOffset != nil } ? "records" : "lines"
+            parts.append("\(statistics.badLines) bad \(noun) skipped")
+        }
+        if statistics.ignoredLines > 0 { parts.append("\(statistics.ignoredLines) other lines ignored") }
         if let frozen = monitor.detector.frozenBaseline {
             parts.append(
                 "baseline frozen at step \(frozen.lockedAtStep) (mean \(Figures.short(frozen.mean)), "

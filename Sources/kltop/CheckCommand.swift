@@ -3,6 +3,12 @@ import KLDetector
 import KltopKit
 import RunLogs
 
+/// `--input-format NAME` takes the names of ``LogFormat/argumentName``.
+extension LogFormat: ExpressibleByArgument {
+    public static var allValueStrings: [String] { argumentNames }
+    public var defaultValueDescription: String { argumentName }
+}
+
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
@@ -22,7 +28,19 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Output: text (a line per alert, then a summary per run) or jsonl (an object per alert).")
     var format: AlertOutputFormat = .text
 
-    @Argument(help: "Run logs (JSON Lines).")
+    @Option(
+        name: .customLong("input-format"),
+        help: ArgumentHelp(
+            "Read every file as this format: jsonl, csv, tensorboard, console, trainer-state or rlwatch.",
+            discussion: "Without it, each file's format is recognised from its content.",
+            valueName: "name"))
+    var inputFormat: LogFormat?
+
+    @Argument(
+        help: """
+            Run logs: JSON Lines, CSV (stable-baselines3, Lightning), TensorBoard event files or run \
+            directories, console captures, trainer_state.json, rlwatch's metrics.db.
+            """)
     var paths: [String] = []
 
     func validate() throws {
@@ -34,7 +52,7 @@ struct CheckCommand: ParsableCommand {
         let request = CheckRequest(
             paths: paths, detector: settings.detector, policy: settings.policy, metric: settings.metric,
             raw: raw,
-            format: format)
+            format: format, inputFormat: inputFormat)
         let status = Checker.run(
             request,
             to: CheckOutput(

@@ -16,12 +16,15 @@ import Testing
         #expect(samples.map(\.step) == iterations.map { Int64($0 * 2048) })
         let spike = (entry["spike_step"] as? [String: Int])?["time/iterations"]
         #expect(samples.map(\.value) == iterations.map { klAt($0, spike: spike) })
-        #expect(samples.first { $0.value == 5 }?.step == Int64((entry["spike_step"] as? [String: Int])?["time/total_timesteps"] ?? -1))
+        #expect(
+            samples.first { $0.value == 5 }?.step
+                == Int64((entry["spike_step"] as? [String: Int])?["time/total_timesteps"] ?? -1))
     }
 
     @Test func lightningMetricsCSV() throws {
         let entry = FormatExpectations.entry("lightning/lightning_logs/version_0/metrics.csv")
-        let (samples, reader) = read(CSVReader(), try formatFixture("lightning/lightning_logs/version_0/metrics.csv"))
+        let (samples, reader) = read(
+            CSVReader(), try formatFixture("lightning/lightning_logs/version_0/metrics.csv"))
         #expect(reader.metricKey == entry["kl_key"] as? String)
         let steps = try #require(FormatExpectations.steps(entry))
         #expect(samples.map(\.step) == steps.map(Int64.init))
@@ -39,20 +42,29 @@ import Testing
     }
 
     static let histories: [(states: [String], final: String)] = [
-        (["sb3/rewrites/progress.before_rewrite_1.csv", "sb3/rewrites/progress.before_rewrite_2.csv"], "sb3/progress.csv"),
         (
-            ["lightning/rewrites/metrics.before_rewrite_1.csv", "lightning/rewrites/metrics.before_rewrite_2.csv"],
+            ["sb3/rewrites/progress.before_rewrite_1.csv", "sb3/rewrites/progress.before_rewrite_2.csv"],
+            "sb3/progress.csv"
+        ),
+        (
+            [
+                "lightning/rewrites/metrics.before_rewrite_1.csv",
+                "lightning/rewrites/metrics.before_rewrite_2.csv",
+            ],
             "lightning/lightning_logs/version_0/metrics.csv"
         ),
     ]
 
     @Test(arguments: 0..<2)
     func followingTheRealRewriteHistoryEmitsEveryRowOnce(_ which: Int) throws {
-        let history = try Self.rewriteHistory(Self.histories[which].states, final: Self.histories[which].final)
+        let history = try Self.rewriteHistory(
+            Self.histories[which].states, final: Self.histories[which].final)
         let once = read(CSVReader(), history.last!)
         #expect(once.samples.count > 30)
         for (index, state) in history.dropLast().enumerated() {
-            #expect(!history.last!.starts(with: state), "state \(index + 1) is not a prefix: the file really was rewritten")
+            #expect(
+                !history.last!.starts(with: state),
+                "state \(index + 1) is not a prefix: the file really was rewritten")
         }
         // The follower read each state whole, then the writer rewrote the file.
         var reader = CSVReader()
@@ -69,7 +81,8 @@ import Testing
 
     @Test(arguments: 0..<2)
     func aRewriteCaughtAtAnyPointLosesAndRepeatsNothing(_ which: Int) throws {
-        let history = try Self.rewriteHistory(Self.histories[which].states, final: Self.histories[which].final)
+        let history = try Self.rewriteHistory(
+            Self.histories[which].states, final: Self.histories[which].final)
         let expected = read(CSVReader(), history.last!).samples
         // The follower had read only a prefix of each state (its last row maybe half written) when the
         // rewrite happened; then it reads a prefix of the rewritten file (Lightning truncates, then writes),
@@ -105,7 +118,8 @@ import Testing
         var (samples, reader) = read(CSVReader(), before, finish: false)
         reader.restart()
         feed(&reader, after, into: &samples)
-        #expect(samples == [.init(step: 0, value: 0.1), .init(step: 1, value: 0.2), .init(step: 2, value: 0.3)])
+        #expect(
+            samples == [.init(step: 0, value: 0.1), .init(step: 1, value: 0.2), .init(step: 2, value: 0.3)])
     }
 
     @Test func raggedRowsAreBadAndReadingGoesOn() {
@@ -118,10 +132,14 @@ import Testing
     }
 
     @Test func quotedCellsCRLFAndAByteOrderMark() {
-        let text = "\u{FEFF}\"step\",\"note, with comma\",\"kl\"\r\n1,\"a \"\"quoted\"\" note\",\"0.5\"\r\n2,\"two\nlines\",0.25\r\n3,x, 0.125 \r\n"
+        let text =
+            "\u{FEFF}\"step\",\"note, with comma\",\"kl\"\r\n1,\"a \"\"quoted\"\" note\",\"0.5\"\r\n2,\"two\nlines\",0.25\r\n3,x, 0.125 \r\n"
         let (samples, reader) = read(CSVReader(), Self.csv(text))
         #expect(reader.metricKey == "kl")
-        #expect(samples == [.init(step: 1, value: 0.5), .init(step: 2, value: 0.25), .init(step: 3, value: 0.125)])
+        #expect(
+            samples == [
+                .init(step: 1, value: 0.5), .init(step: 2, value: 0.25), .init(step: 3, value: 0.125),
+            ])
         #expect(reader.statistics.badLines == 0)
     }
 
@@ -136,7 +154,10 @@ import Testing
     @Test func stepColumnsByNameOrTheRowOrdinal() {
         #expect(read(CSVReader(), Self.csv("kl,loss\n0.1,1\n0.2,1\n")).samples.map(\.step) == [0, 1])
         #expect(read(CSVReader(), Self.csv("_step,global_step,kl\n7,70,0.1\n")).samples.map(\.step) == [70])
-        #expect(read(CSVReader(), Self.csv("trainer/global_step,kl\n5.0,0.1\n,0.2\n")).samples.map(\.step) == [5, 1])
+        #expect(
+            read(CSVReader(), Self.csv("trainer/global_step,kl\n5.0,0.1\n,0.2\n")).samples.map(\.step) == [
+                5, 1,
+            ])
         let bad = read(CSVReader(), Self.csv("step,kl\nabc,0.1\n"))
         #expect(bad.samples.isEmpty && bad.reader.statistics.badLines == 1)
     }
@@ -154,7 +175,8 @@ import Testing
         let bytes = try formatFixture("lightning/lightning_logs/version_0/metrics.csv")
         let whole = read(CSVReader(), bytes).samples
         for seed in 0..<20 as Range<UInt64> {
-            #expect(read(CSVReader(), bytes, .random(seed: seed, maximum: seed < 10 ? 8 : 300)).samples == whole)
+            #expect(
+                read(CSVReader(), bytes, .random(seed: seed, maximum: seed < 10 ? 8 : 300)).samples == whole)
         }
         #expect(read(CSVReader(), bytes, .fixed(1)).samples == whole)
     }
@@ -172,15 +194,21 @@ import Testing
             let garbage = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
             var reader = CSVReader(maxRecordBytes: 4096)
             var samples: [MetricSample] = []
-            feed(&reader, Self.csv("step,kl\n1,0.5\n") + garbage + Self.csv("\n2,0.25\n"), .random(seed: 1, maximum: 100), into: &samples)
+            feed(
+                &reader, Self.csv("step,kl\n1,0.5\n") + garbage + Self.csv("\n2,0.25\n"),
+                .random(seed: 1, maximum: 100), into: &samples)
             reader.finish { samples.append($0) }
             #expect(samples.first == MetricSample(step: 1, value: 0.5))
         }
-        let unbalanced = Self.csv("step,kl\n1,\"0.5\n") + Array(repeating: UInt8(ascii: "x"), count: 5000) + Self.csv("\n2,0.25\n")
+        let unbalanced =
+            Self.csv("step,kl\n1,\"0.5\n") + Array(repeating: UInt8(ascii: "x"), count: 5000)
+            + Self.csv("\n2,0.25\n")
         var reader = CSVReader(maxRecordBytes: 1000)
         var samples: [MetricSample] = []
         feed(&reader, unbalanced, .fixed(333), into: &samples)
-        #expect(samples == [MetricSample(step: 2, value: 0.25)], "an unbalanced quote costs one record, not the file")
+        #expect(
+            samples == [MetricSample(step: 2, value: 0.25)],
+            "an unbalanced quote costs one record, not the file")
         #expect(reader.statistics.badLines == 1)
     }
 }

@@ -42,11 +42,15 @@ import Testing
         let bytes = try formatFixture(Self.fixtures[index].file)
         let whole = read(ConsoleReader(), bytes).samples
         for seed in 0..<6 as Range<UInt64> {
-            #expect(read(ConsoleReader(), bytes, .random(seed: seed, maximum: seed < 3 ? 5 : 400)).samples == whole)
+            #expect(
+                read(ConsoleReader(), bytes, .random(seed: seed, maximum: seed < 3 ? 5 : 400)).samples
+                    == whole)
         }
     }
 
-    static func lines(_ text: String, metric: MetricSelection = .automatic) -> (samples: [MetricSample], reader: ConsoleReader) {
+    static func lines(_ text: String, metric: MetricSelection = .automatic) -> (
+        samples: [MetricSample], reader: ConsoleReader
+    ) {
         read(ConsoleReader(metric: metric), Array(text.utf8))
     }
 
@@ -80,7 +84,8 @@ import Testing
     }
 
     @Test func dictsWithoutAStepCountFromOneSkippingDictsWithoutKL() {
-        let text = "{'kl': 0.1}\n{'eval_loss': 3, 'eval_kl': 9}\n{'kl': '0.2'}\n{'train_runtime': 12.5}\n{'kl': 0.3}\n"
+        let text =
+            "{'kl': 0.1}\n{'eval_loss': 3, 'eval_kl': 9}\n{'kl': '0.2'}\n{'train_runtime': 12.5}\n{'kl': 0.3}\n"
         let (samples, reader) = Self.lines(text)
         #expect(samples.map(\.step) == [1, 2, 3])
         #expect(reader.statistics.records == 5)

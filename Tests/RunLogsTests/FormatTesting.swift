@@ -36,7 +36,8 @@ enum Chunking: CustomStringConvertible {
 
 /// Feeds `bytes` to `reader` in the pieces `chunking` says, collecting the samples.
 func feed<Reader: SampleReader>(
-    _ reader: inout Reader, _ bytes: [UInt8], _ chunking: Chunking = .whole, into samples: inout [MetricSample]
+    _ reader: inout Reader, _ bytes: [UInt8], _ chunking: Chunking = .whole,
+    into samples: inout [MetricSample]
 ) {
     for range in chunking.pieces(of: bytes.count) {
         bytes[range].withUnsafeBytes { reader.consume($0) { samples.append($0) } }

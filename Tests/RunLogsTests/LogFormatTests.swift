@@ -34,19 +34,26 @@ import Testing
 
     @Test func theNameOnlyBreaksTies() {
         #expect(LogFormat.detect(path: "run/events.out.tfevents.1.host", firstBytes: []) == .tensorboard)
-        #expect(LogFormat.detect(path: "run/events.out.tfevents.1.host", firstBytes: [1, 2, 3]) == .tensorboard)
+        #expect(
+            LogFormat.detect(path: "run/events.out.tfevents.1.host", firstBytes: [1, 2, 3]) == .tensorboard)
         #expect(LogFormat.detect(path: "x/trainer_state.json", firstBytes: []) == .trainerState)
         #expect(LogFormat.detect(path: "progress.csv", firstBytes: Array("a,b\n".utf8)) == .csv)
         #expect(LogFormat.detect(path: "notes.txt", firstBytes: Array("a,b\n".utf8)) == .console)
         #expect(LogFormat.detect(path: "run.jsonl", firstBytes: []) == .jsonl)
         #expect(LogFormat.detect(path: "mystery", firstBytes: []) == nil)
         #expect(LogFormat.detect(path: "mystery.bin", firstBytes: [0, 1, 2, 0, 200, 10]) == nil)
-        #expect(LogFormat.detect(path: "run.jsonl", firstBytes: Array("{\"kl\": 1}\nTraceback\n".utf8)) == .console)
-        #expect(LogFormat.detect(path: "a", firstBytes: Array("2023-11-14 22:13:20,123\tINFO x\n(A pid=1) b, c\n".utf8)) == .console)
+        #expect(
+            LogFormat.detect(path: "run.jsonl", firstBytes: Array("{\"kl\": 1}\nTraceback\n".utf8))
+                == .console)
+        #expect(
+            LogFormat.detect(
+                path: "a", firstBytes: Array("2023-11-14 22:13:20,123\tINFO x\n(A pid=1) b, c\n".utf8))
+                == .console)
     }
 
     @Test func inputFormatNames() {
-        #expect(LogFormat.argumentNames == ["jsonl", "csv", "tensorboard", "console", "trainer-state", "rlwatch"])
+        #expect(
+            LogFormat.argumentNames == ["jsonl", "csv", "tensorboard", "console", "trainer-state", "rlwatch"])
         for format in LogFormat.allCases { #expect(LogFormat(argument: format.argumentName) == format) }
         #expect(LogFormat(argument: "TensorBoard") == .tensorboard)
         #expect(LogFormat(argument: "parquet") == nil)
@@ -59,19 +66,24 @@ import Testing
         #expect(LogFormat.trainerState.makeReader(metric: .automatic) is TrainerStateReader)
         #expect(LogFormat.jsonl.makeReader(metric: .key("x")).metricKey == "x")
         var store = LogFormat.rlwatchStore.makeReader(metric: .automatic)
-        Array("SQLite format 3\0".utf8).withUnsafeBytes { store.consume($0) { _ in Issue.record("no samples") } }
+        Array("SQLite format 3\0".utf8).withUnsafeBytes {
+            store.consume($0) { _ in Issue.record("no samples") }
+        }
         #expect(store.statistics.badLines == 1)
     }
 
     @Test func tensorBoardRunDirectories() throws {
         let runs = try TensorBoardRunDirectory.runs(under: Fixtures.path("formats/tensorboard"))
-        #expect(runs.map { $0.directory.split(separator: "/").last.map(String.init) ?? "" } == [
-            "run_a", "run_b", "single_run", "split_run", "tb_summary_writer", "tensor_content_handbuilt", "truncated_tail",
-        ])
+        #expect(
+            runs.map { $0.directory.split(separator: "/").last.map(String.init) ?? "" } == [
+                "run_a", "run_b", "single_run", "split_run", "tb_summary_writer", "tensor_content_handbuilt",
+                "truncated_tail",
+            ])
         let split = try #require(runs.first { $0.directory.hasSuffix("split_run") })
-        #expect(split.eventFiles.map { $0.split(separator: "/").last.map(String.init) ?? "" } == [
-            "events.out.tfevents.1700000000.fixturehost", "events.out.tfevents.1700000600.fixturehost",
-        ])
+        #expect(
+            split.eventFiles.map { $0.split(separator: "/").last.map(String.init) ?? "" } == [
+                "events.out.tfevents.1700000000.fixturehost", "events.out.tfevents.1700000600.fixturehost",
+            ])
         #expect(throws: LogFileError.self) { try TensorBoardRunDirectory.runs(under: "/nonexistent/kltop") }
     }
 }

@@ -9,7 +9,8 @@ import Testing
     static func copyOfFixture() throws -> String {
         let directory = try TemporaryDirectory.make("kltop-rlwatch")
         let path = directory.appendingPathComponent("metrics.db").path
-        try FileManager.default.copyItem(atPath: Fixtures.path("formats/rlwatch/rlwatch_logs/metrics.db"), toPath: path)
+        try FileManager.default.copyItem(
+            atPath: Fixtures.path("formats/rlwatch/rlwatch_logs/metrics.db"), toPath: path)
         return path
     }
 
@@ -29,7 +30,9 @@ import Testing
         let reader = try RlwatchStoreReader(path: path)
         #expect(reader.metricKey == "kl_divergence")
         let updates = try reader.poll()
-        let expected = FormatExpectations.entry("rlwatch/rlwatch_logs/metrics.db")["runs"] as? [String: [String: Any]] ?? [:]
+        let expected =
+            FormatExpectations.entry("rlwatch/rlwatch_logs/metrics.db")["runs"] as? [String: [String: Any]]
+            ?? [:]
         #expect(Set(updates.map(\.run)) == Set(expected.keys))
         for update in updates {
             let entry = try #require(expected[update.run])
@@ -39,7 +42,9 @@ import Testing
             #expect(update.samples.allSatisfy { abs($0.value - klAt(Int($0.step), spike: spike)) < 1e-12 })
             #expect(update.samples.contains { $0.value == 5.0 } == (spike != nil))
             let alerts = try #require(entry["alerts"] as? [[Any]])
-            #expect(update.alerts.map { "\($0.step) \($0.detector) \($0.severity)" } == alerts.map { $0.map { "\($0)" }.joined(separator: " ") })
+            #expect(
+                update.alerts.map { "\($0.step) \($0.detector) \($0.severity)" }
+                    == alerts.map { $0.map { "\($0)" }.joined(separator: " ") })
             #expect(update.rows == update.samples.count && update.missingValues == 0)
         }
         let spikeAlert = updates.flatMap(\.alerts).first { $0.detector == "kl_explosion" }
@@ -59,10 +64,16 @@ import Testing
         #expect(writer.run("BEGIN IMMEDIATE") == SQLITE_OK)
         #expect(writer.run("INSERT INTO runs VALUES ('fresh', 'trl', 1700000999.0, '{}')") == SQLITE_OK)
         for step in 0..<5 {
-            writer.run("INSERT INTO metrics (run_id, step, timestamp, kl_divergence) VALUES ('fresh', \(step), 1.0, \(Double(step) / 10))")
+            writer.run(
+                "INSERT INTO metrics (run_id, step, timestamp, kl_divergence) VALUES ('fresh', \(step), 1.0, \(Double(step) / 10))"
+            )
         }
-        writer.run("INSERT INTO metrics (run_id, step, timestamp, kl_divergence) VALUES ('grpo_calm', 80, 1.0, NULL)")
-        #expect(try reader.poll().isEmpty, "an uncommitted transaction is not seen, and does not block the reader")
+        writer.run(
+            "INSERT INTO metrics (run_id, step, timestamp, kl_divergence) VALUES ('grpo_calm', 80, 1.0, NULL)"
+        )
+        #expect(
+            try reader.poll().isEmpty, "an uncommitted transaction is not seen, and does not block the reader"
+        )
         #expect(writer.run("COMMIT") == SQLITE_OK, "the reader never blocks the writer")
         writer.run(
             "INSERT INTO alerts (run_id, step, timestamp, detector, severity, message) VALUES ('fresh', 4, 1.0, 'kl_explosion', 'warning', 'x')"
@@ -83,9 +94,12 @@ import Testing
         #expect(calm.missingValues == 1, "rlwatch stores the NaN loss at step 50 as NULL")
         #expect(!calm.samples.contains { $0.step == 50 })
         let coefficient = try RlwatchStoreReader(path: path, metric: .key("kl_coef")).poll()
-        #expect(coefficient.first { $0.run == "ppo_kl_spike" }?.samples.allSatisfy { $0.value == 0.001 } == true)
+        #expect(
+            coefficient.first { $0.run == "ppo_kl_spike" }?.samples.allSatisfy { $0.value == 0.001 } == true)
         #expect(coefficient.first { $0.run == "grpo_calm" }?.samples.isEmpty == true)
-        #expect(throws: RlwatchStoreError.self) { try RlwatchStoreReader(path: path, metric: .key("x\"; DROP TABLE metrics")) }
+        #expect(throws: RlwatchStoreError.self) {
+            try RlwatchStoreReader(path: path, metric: .key("x\"; DROP TABLE metrics"))
+        }
     }
 
     @Test func whatIsNotAStoreGetsAClearError() throws {
@@ -101,6 +115,8 @@ import Testing
         } catch {
             #expect(error.description.contains("not an rlwatch metrics store"))
         }
-        #expect(throws: RlwatchStoreError.self) { try RlwatchStoreReader(path: directory.appendingPathComponent("none.db").path) }
+        #expect(throws: RlwatchStoreError.self) {
+            try RlwatchStoreReader(path: directory.appendingPathComponent("none.db").path)
+        }
     }
 }

@@ -1,7 +1,8 @@
 import Foundation
-@testable import RunLogs
 import TestSupport
 import Testing
+
+@testable import RunLogs
 
 @Suite struct TensorBoardEventReaderTests {
     /// Reads a run's event files one after another, with `finish` between them.
@@ -19,12 +20,14 @@ import Testing
 
     /// Samples of a float32 series: the expected steps, each value the float32 nearest the series' value.
     static func expectSeries(
-        _ samples: [MetricSample], steps: ClosedRange<Int>, spike: Int?, sourceLocation: SourceLocation = #_sourceLocation
+        _ samples: [MetricSample], steps: ClosedRange<Int>, spike: Int?,
+        sourceLocation: SourceLocation = #_sourceLocation
     ) {
         #expect(samples.map(\.step) == steps.map(Int64.init), sourceLocation: sourceLocation)
         for sample in samples {
             let expected = klAt(Int(sample.step), spike: spike)
-            #expect(Float(sample.value) == Float(expected), "step \(sample.step)", sourceLocation: sourceLocation)
+            #expect(
+                Float(sample.value) == Float(expected), "step \(sample.step)", sourceLocation: sourceLocation)
             #expect(abs(sample.value - expected) < 1e-6, sourceLocation: sourceLocation)
         }
     }
@@ -32,11 +35,14 @@ import Testing
     nonisolated(unsafe) static let runs: [(file: String, expectedKey: String, entry: [String: Any])] = {
         var runs: [(String, String, [String: Any])] = []
         let single = FormatExpectations.entry("tensorboard/single_run")
-        runs.append(("tensorboard/single_run/events.out.tfevents.1700000000.fixturehost", "single_run", single))
+        runs.append(
+            ("tensorboard/single_run/events.out.tfevents.1700000000.fixturehost", "single_run", single))
         for group in ["tensorboard/multi_run", "tensorboard/tensor_scalars"] {
             let entries = FormatExpectations.entry(group)["runs"] as? [String: [String: Any]] ?? [:]
             for (name, entry) in entries.sorted(by: { $0.key < $1.key }) {
-                for file in entry["files"] as? [String] ?? [] { runs.append(("\(group)/\(name)/\(file)", name, entry)) }
+                for file in entry["files"] as? [String] ?? [] {
+                    runs.append(("\(group)/\(name)/\(file)", name, entry))
+                }
             }
         }
         return runs
@@ -51,10 +57,14 @@ import Testing
         let run = Self.runs[index]
         let (samples, reader) = try Self.readRun([run.file])
         #expect(reader.metricKey == run.entry["kl_tag"] as? String)
-        Self.expectSeries(samples, steps: try #require(FormatExpectations.steps(run.entry)), spike: FormatExpectations.spike(run.entry))
+        Self.expectSeries(
+            samples, steps: try #require(FormatExpectations.steps(run.entry)),
+            spike: FormatExpectations.spike(run.entry))
         #expect(reader.statistics.badLines == 0)
         #expect(reader.statistics.samples == samples.count)
-        if let maximum = run.entry["max_kl"] as? Double { #expect(Float(samples.map(\.value).max() ?? 0) == Float(maximum)) }
+        if let maximum = run.entry["max_kl"] as? Double {
+            #expect(Float(samples.map(\.value).max() ?? 0) == Float(maximum))
+        }
     }
 
     @Test func aSplitRunIsReadFileAfterFileWithFinishBetween() throws {
@@ -62,7 +72,9 @@ import Testing
         let files = (entry["files"] as? [String] ?? []).map { "tensorboard/split_run/" + $0 }
         #expect(files.count == 2)
         let (samples, reader) = try Self.readRun(files)
-        Self.expectSeries(samples, steps: try #require(FormatExpectations.steps(entry)), spike: FormatExpectations.spike(entry))
+        Self.expectSeries(
+            samples, steps: try #require(FormatExpectations.steps(entry)),
+            spike: FormatExpectations.spike(entry))
         #expect(reader.statistics.badLines == 0)
     }
 
@@ -86,11 +98,13 @@ import Testing
         #expect(Array(first.prefix(cut.count)) == cut)
         var (samples, reader) = read(TensorBoardEventReader(), cut, finish: false)
         Array(first[cut.count...]).withUnsafeBytes { reader.consume($0) { samples.append($0) } }
-        #expect(reader.heldByteCount == 0 && reader.statistics.records == 121 && reader.statistics.badLines == 0)
+        #expect(
+            reader.heldByteCount == 0 && reader.statistics.records == 121 && reader.statistics.badLines == 0)
     }
 
     /// Small synthetic file: version record + 6 kl scalars, steps 0...5.
-    static let small: [UInt8] = TFRecordEncoding.file(scalars: (0..<6).map { (Int64($0), "kl", Float($0) / 10) })
+    static let small: [UInt8] = TFRecordEncoding.file(
+        scalars: (0..<6).map { (Int64($0), "kl", Float($0) / 10) })
 
     /// Where each record of `small` starts.
     static let recordStarts: [Int] = {
@@ -163,7 +177,9 @@ import Testing
     }
 
     @Test func anyChunkingGivesTheSameSamples() throws {
-        let bytes = try formatFixture("tensorboard/tensor_scalars/tensor_content_handbuilt/events.out.tfevents.1700000000.fixturehost.4242.2")
+        let bytes = try formatFixture(
+            "tensorboard/tensor_scalars/tensor_content_handbuilt/events.out.tfevents.1700000000.fixturehost.4242.2"
+        )
         let whole = read(TensorBoardEventReader(), bytes).samples
         #expect(whole.count == 100)
         for seed in 0..<20 as Range<UInt64> {
@@ -179,9 +195,12 @@ import Testing
         var generator = SeededGenerator(seed: 7)
         for length in [0, 1, 11, 12, 13, 100, 5000] {
             let garbage = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            let (samples, reader) = read(TensorBoardEventReader(), garbage, .random(seed: UInt64(length), maximum: 50))
+            let (samples, reader) = read(
+                TensorBoardEventReader(), garbage, .random(seed: UInt64(length), maximum: 50))
             #expect(samples.isEmpty)
-            #expect(reader.statistics.badLines == (length == 0 ? 0 : 1), "\(length) garbage bytes: one bad region")
+            #expect(
+                reader.statistics.badLines == (length == 0 ? 0 : 1), "\(length) garbage bytes: one bad region"
+            )
         }
         let garbage = (0..<300).map { _ in UInt8.random(in: 0...255, using: &generator) }
         let (samples, reader) = read(TensorBoardEventReader(), garbage + Self.small, .fixed(9))
@@ -198,8 +217,14 @@ import Testing
 
     @Test func anOverlongRecordIsSkippedWithoutHoldingIt() {
         let big = TFRecordEncoding.record(
-            TFRecordEncoding.event(step: 9, tag: "kl", value: TFRecordEncoding.simpleValue(9) + TFRecordEncoding.bytesField(4, Array(repeating: 1, count: 3000))))
-        let bytes = Self.small + big + TFRecordEncoding.record(TFRecordEncoding.event(step: 10, tag: "kl", value: TFRecordEncoding.simpleValue(1)))
+            TFRecordEncoding.event(
+                step: 9, tag: "kl",
+                value: TFRecordEncoding.simpleValue(9)
+                    + TFRecordEncoding.bytesField(4, Array(repeating: 1, count: 3000))))
+        let bytes =
+            Self.small + big
+            + TFRecordEncoding.record(
+                TFRecordEncoding.event(step: 10, tag: "kl", value: TFRecordEncoding.simpleValue(1)))
         var reader = TensorBoardEventReader(maxRecordBytes: 1000)
         var samples: [MetricSample] = []
         feed(&reader, bytes, .fixed(100), into: &samples)
@@ -224,14 +249,20 @@ import Testing
         }
         let scalarShape = E.bytesField(2, [])
         let half: UInt16 = 0x3555  // 0.333251953125
+        let bfloat16: UInt16 = 0x3F40  // 0.75
         let events =
             E.record(E.fileVersionEvent())
-            + tensorEvent(1, E.varintField(1, 1) + scalarShape + E.bytesField(5, E.littleEndian(Float(0.5).bitPattern)))
-            + tensorEvent(2, E.varintField(1, 2) + scalarShape + E.bytesField(6, E.littleEndian(0.25.bitPattern)))
+            + tensorEvent(
+                1, E.varintField(1, 1) + scalarShape + E.bytesField(5, E.littleEndian(Float(0.5).bitPattern)))
+            + tensorEvent(
+                2, E.varintField(1, 2) + scalarShape + E.bytesField(6, E.littleEndian(0.25.bitPattern)))
             + tensorEvent(3, E.varintField(1, 2) + E.bytesField(4, E.littleEndian(0.125.bitPattern)))
             + tensorEvent(4, E.varintField(1, 19) + E.bytesField(13, E.varint(UInt64(half))))
-            + tensorEvent(5, E.varintField(1, 14) + E.bytesField(4, E.littleEndian(UInt16(0x3F40))))  // bfloat16 0.75
-            + tensorEvent(6, E.varintField(1, 1) + E.bytesField(2, E.bytesField(2, E.varintField(1, 3))) + E.bytesField(5, Array(repeating: 0, count: 12)))
+            + tensorEvent(5, E.varintField(1, 14) + E.bytesField(4, E.littleEndian(bfloat16)))
+            + tensorEvent(
+                6,
+                E.varintField(1, 1) + E.bytesField(2, E.bytesField(2, E.varintField(1, 3)))
+                    + E.bytesField(5, Array(repeating: 0, count: 12)))
             + tensorEvent(7, E.varintField(1, 1) + E.fixed32Field(5, Float(-2).bitPattern))
             + E.record(E.event(step: 8, tag: "train/kl", value: E.bytesField(5, [1, 2])))  // a histogram
             + E.record(E.event(step: 0, tag: "train/kl", value: E.simpleValue(.infinity)))
@@ -244,10 +275,14 @@ import Testing
 
     @Test func theBestAliasOfTheFirstEventWithOneIsChosenAndStays() {
         typealias E = TFRecordEncoding
-        let both = E.fixed64Field(1, 0) + E.varintField(2, 1)
-            + E.bytesField(5, E.bytesField(1, E.bytesField(1, Array("train/approx_kl".utf8)) + E.simpleValue(0.9))
-                + E.bytesField(1, E.bytesField(1, Array("train/kl".utf8)) + E.simpleValue(0.1)))
-        let events = E.record(both) + E.record(E.event(step: 2, tag: "train/approx_kl", value: E.simpleValue(0.8)))
+        let both =
+            E.fixed64Field(1, 0) + E.varintField(2, 1)
+            + E.bytesField(
+                5,
+                E.bytesField(1, E.bytesField(1, Array("train/approx_kl".utf8)) + E.simpleValue(0.9))
+                    + E.bytesField(1, E.bytesField(1, Array("train/kl".utf8)) + E.simpleValue(0.1)))
+        let events =
+            E.record(both) + E.record(E.event(step: 2, tag: "train/approx_kl", value: E.simpleValue(0.8)))
             + E.record(E.event(step: 3, tag: "train/kl", value: E.simpleValue(0.2)))
         let (samples, reader) = read(TensorBoardEventReader(), events)
         #expect(reader.metricKey == "train/kl")
@@ -262,7 +297,9 @@ import Testing
         var generator = SeededGenerator(seed: 3)
         for length in 0..<70 {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            let fast = bytes.withUnsafeBytes { CRC32C.masked($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count: $0.count) }
+            let fast = bytes.withUnsafeBytes {
+                CRC32C.masked($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count: $0.count)
+            }
             #expect(fast == TFRecordEncoding.masked(TFRecordEncoding.crc32c(bytes)), "\(length) bytes")
         }
     }

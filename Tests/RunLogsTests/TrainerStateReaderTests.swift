@@ -13,7 +13,10 @@ import Testing
         #expect(reader.metricKey == entry["kl_key"] as? String)
         let steps = try #require(FormatExpectations.steps(entry))
         let stride = entry["step_stride"] as? Int ?? 1
-        #expect(samples.map(\.step) == Array(Swift.stride(from: steps.lowerBound, through: steps.upperBound, by: stride)).map(Int64.init))
+        #expect(
+            samples.map(\.step)
+                == Array(Swift.stride(from: steps.lowerBound, through: steps.upperBound, by: stride)).map(
+                    Int64.init))
         let spike = FormatExpectations.spike(entry)
         #expect(samples.map(\.value) == samples.map { klAt(Int($0.step), spike: spike) })
         #expect(reader.statistics.badLines == 0)
@@ -44,7 +47,9 @@ import Testing
         let final = try formatFixture(Self.grpo)
         let once = read(TrainerStateReader(), final)
         let states = try [0, 21, 44].map { try Self.checkpoint(final, entries: $0) } + [final]
-        for state in states.dropLast() { #expect(read(TrainerStateReader(), state).reader.statistics.badLines == 0) }
+        for state in states.dropLast() {
+            #expect(read(TrainerStateReader(), state).reader.statistics.badLines == 0)
+        }
         // Followed: restart() at each rewrite, a piece of the new document held when the next rewrite comes.
         var reader = TrainerStateReader()
         var samples: [MetricSample] = []
@@ -85,7 +90,8 @@ import Testing
         let bytes = try formatFixture(Self.onlineDPO)
         let complete = read(TrainerStateReader(), bytes).samples
         for cut in stride(from: 0, to: bytes.count - 1, by: 97) + [bytes.count - 2] {
-            var (samples, reader) = read(TrainerStateReader(), Array(bytes[..<cut]), .fixed(64), finish: false)
+            var (samples, reader) = read(
+                TrainerStateReader(), Array(bytes[..<cut]), .fixed(64), finish: false)
             #expect(samples.isEmpty && reader.statistics.badLines == 0, "held at \(cut)")
             feed(&reader, Array(bytes[cut...]), into: &samples)
             #expect(samples == complete, "completed from \(cut)")
@@ -103,7 +109,9 @@ import Testing
         #expect(noise.samples.isEmpty && noise.reader.statistics.badLines <= 1)
         let other = read(TrainerStateReader(), Array("{\"a\": [1, {\"b\": \"}\"}]}".utf8))
         #expect(other.reader.statistics.firstBadLines.first?.reason.contains("no log_history") == true)
-        let badEntry = read(TrainerStateReader(), Array("{\"log_history\": [{\"kl\": 1, \"step\": 1}, 7, {\"kl\": 2, \"step\": 2}]}".utf8))
+        let badEntry = read(
+            TrainerStateReader(),
+            Array("{\"log_history\": [{\"kl\": 1, \"step\": 1}, 7, {\"kl\": 2, \"step\": 2}]}".utf8))
         #expect(badEntry.samples.map(\.step) == [1, 2] && badEntry.reader.statistics.badLines == 1)
     }
 }

@@ -62,9 +62,12 @@ public enum TFRecordEncoding {
 
     /// An Event with one Summary.Value; `value` is its contents after the tag (simple_value or tensor).
     /// Step 0 is left off the wire, as proto3 writers do.
-    public static func event(step: Int64, wallTime: Double = 1_700_000_000, tag: String, value: [UInt8]) -> [UInt8] {
+    public static func event(step: Int64, wallTime: Double = 1_700_000_000, tag: String, value: [UInt8])
+        -> [UInt8]
+    {
         let summaryValue = bytesField(1, Array(tag.utf8)) + value
-        return fixed64Field(1, wallTime.bitPattern) + (step == 0 ? [] : varintField(2, UInt64(bitPattern: step)))
+        return fixed64Field(1, wallTime.bitPattern)
+            + (step == 0 ? [] : varintField(2, UInt64(bitPattern: step)))
             + bytesField(5, bytesField(1, summaryValue))
     }
 

@@ -72,7 +72,8 @@ public struct CSVReader: SampleReader {
         switch piece {
         case .tooLong(let line):
             if columns == nil {
-                statistics.countBadLine(BadLine(lineNumber: line, reason: "header longer than \(splitter.maxRecordBytes) bytes"))
+                statistics.countBadLine(
+                    BadLine(lineNumber: line, reason: "header longer than \(splitter.maxRecordBytes) bytes"))
                 return
             }
             admit(.bad("longer than \(splitter.maxRecordBytes) bytes"), step: nil, line: line, emit)
@@ -81,7 +82,9 @@ public struct CSVReader: SampleReader {
             if cells.isBlank { return }
             guard let columns else {
                 // A byte-order mark (Excel, Windows tools) before the first column name.
-                let text = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? UnsafeBufferPointer(rebasing: bytes[3...]) : bytes
+                let text =
+                    bytes.starts(with: [0xEF, 0xBB, 0xBF])
+                    ? UnsafeBufferPointer(rebasing: bytes[3...]) : bytes
                 readHeader(CSVCells(text, hasQuotes: hasQuotes), line: line)
                 return
             }

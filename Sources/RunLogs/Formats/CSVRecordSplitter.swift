@@ -61,7 +61,8 @@ struct CSVRecordSplitter: Sendable {
             } else if pending.isEmpty {
                 emit(recordStart, newline - recordStart, body)
             } else {
-                pending.append(contentsOf: UnsafeBufferPointer(start: recordStart, count: newline - recordStart))
+                pending.append(
+                    contentsOf: UnsafeBufferPointer(start: recordStart, count: newline - recordStart))
                 pending.withUnsafeBufferPointer { emit($0.baseAddress!, $0.count, body) }
             }
             pending.removeAll(keepingCapacity: pending.capacity <= 64 * 1024)

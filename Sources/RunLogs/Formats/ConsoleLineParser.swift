@@ -52,11 +52,14 @@ enum ConsoleLineParser {
         }
         pairs.append(start..<range.upperBound)
         let stepText = ConsoleText.trimmed(t, (range.lowerBound + 5)..<pairs[0].upperBound)
-        guard !stepText.isEmpty, stepText.allSatisfy({ t[$0] >= UInt8(ascii: "0") && t[$0] <= UInt8(ascii: "9") }),
+        guard !stepText.isEmpty,
+            stepText.allSatisfy({ t[$0] >= UInt8(ascii: "0") && t[$0] <= UInt8(ascii: "9") }),
             let step = PythonLiteral.integer(t, stepText)
         else { return .notARecord }
         for pair in pairs.dropFirst() {
-            guard let colon = t[pair].lastIndex(of: UInt8(ascii: ":")) else { return .malformed("a pair without ':'") }
+            guard let colon = t[pair].lastIndex(of: UInt8(ascii: ":")) else {
+                return .malformed("a pair without ':'")
+            }
             let key = ConsoleText.trimmed(t, pair.lowerBound..<colon)
             let value = ConsoleText.trimmed(t, (colon + 1)..<pair.upperBound)
             guard !key.isEmpty, !value.isEmpty else { return .malformed("a pair without key or value") }
@@ -77,12 +80,15 @@ enum ConsoleLineParser {
             prefixEnd -= sparkles.count
         }
         let prefix = range.lowerBound..<prefixEnd
-        guard prefix.isEmpty || (prefix.count >= 2 && t[prefixEnd - 2] == UInt8(ascii: "]") && t[prefixEnd - 1] == 0x20)
+        guard
+            prefix.isEmpty
+                || (prefix.count >= 2 && t[prefixEnd - 2] == UInt8(ascii: "]") && t[prefixEnd - 1] == 0x20)
         else { return .notARecord }
         var i = global + "Global step ".utf8.count
         let digits = i
         while i < range.upperBound && t[i] >= UInt8(ascii: "0") && t[i] <= UInt8(ascii: "9") { i += 1 }
-        guard i > digits, i < range.upperBound, t[i] == UInt8(ascii: ":"), let step = PythonLiteral.integer(t, digits..<i)
+        guard i > digits, i < range.upperBound, t[i] == UInt8(ascii: ":"),
+            let step = PythonLiteral.integer(t, digits..<i)
         else { return .notARecord }
         let dict = ConsoleText.trimmed(t, (i + 1)..<range.upperBound)
         guard !dict.isEmpty, t[dict.lowerBound] == UInt8(ascii: "{") else { return .notARecord }

@@ -66,7 +66,8 @@ public struct ConsoleReader: SampleReader {
         }
     }
 
-    private mutating func read(_ text: UnsafeBufferPointer<UInt8>, line: Int, _ emit: (MetricSample) -> Void) {
+    private mutating func read(_ text: UnsafeBufferPointer<UInt8>, line: Int, _ emit: (MetricSample) -> Void)
+    {
         let content = ConsoleText.content(of: text)
         guard !content.isEmpty else { return }
         var best: (rank: Int, value: Range<Int>)?

@@ -22,7 +22,9 @@ enum ConsoleText {
                 i += 1
             case UInt8(ascii: "]"):
                 i += 1
-                while i < n && text[i] != 0x07 && !(text[i] == 0x1B && i + 1 < n && text[i + 1] == UInt8(ascii: "\\")) {
+                while i < n && text[i] != 0x07
+                    && !(text[i] == 0x1B && i + 1 < n && text[i + 1] == UInt8(ascii: "\\"))
+                {
                     i += 1
                 }
                 i += i < n && text[i] == 0x1B ? 2 : 1
@@ -38,7 +40,8 @@ enum ConsoleText {
         var range = trimmed(text, 0..<text.count)
         if let prefixEnd = rayPrefixEnd(text, range) { range = trimmed(text, prefixEnd..<range.upperBound) }
         let suffix = " across cluster]".utf8
-        if range.count > suffix.count && text[(range.upperBound - suffix.count)..<range.upperBound].elementsEqual(suffix),
+        if range.count > suffix.count
+            && text[(range.upperBound - suffix.count)..<range.upperBound].elementsEqual(suffix),
             let open = text[range].lastIndex(of: UInt8(ascii: "[")),
             text[open..<range.upperBound].starts(with: "[repeated ".utf8)
         {
@@ -76,5 +79,7 @@ enum ConsoleText {
         return lower..<upper
     }
 
-    @inline(__always) static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0B || c == 0x0C }
+    @inline(__always) static func isSpace(_ c: UInt8) -> Bool {
+        c == 0x20 || c == 0x09 || c == 0x0B || c == 0x0C
+    }
 }

@@ -38,7 +38,8 @@ public enum LogFormat: String, Sendable, CaseIterable {
         case .tensorboard: TensorBoardEventReader(metric: metric)
         case .console: ConsoleReader(metric: metric)
         case .trainerState: TrainerStateReader(metric: metric)
-        case .rlwatchStore: NotAByteStreamReader(reason: "an rlwatch store is a database: read it with RlwatchStoreReader")
+        case .rlwatchStore:
+            NotAByteStreamReader(reason: "an rlwatch store is a database: read it with RlwatchStoreReader")
         }
     }
 }

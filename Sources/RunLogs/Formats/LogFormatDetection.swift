@@ -16,7 +16,9 @@ extension LogFormat {
             return .tensorboard
         }
         // An event file too short to hold a header yet, or with a damaged first header (binary all the same).
-        if byName(name) == .tensorboard && (firstBytes.count < TensorBoardEventReader.headerBytes || firstBytes.contains(0)) {
+        if byName(name) == .tensorboard
+            && (firstBytes.count < TensorBoardEventReader.headerBytes || firstBytes.contains(0))
+        {
             return .tensorboard
         }
         var text = firstBytes[...]
@@ -24,7 +26,9 @@ extension LogFormat {
         let lines = Self.completeLines(text)
         guard let first = lines.first(where: { !$0.isEmpty }) else { return byName(name) }
         if text.contains(0) { return nil }
-        if first == Array("{".utf8)[...] && (contains(text, "\"log_history\"") || contains(text, "\"best_metric\"")) {
+        if first == Array("{".utf8)[...]
+            && (contains(text, "\"log_history\"") || contains(text, "\"best_metric\""))
+        {
             return .trainerState
         }
         let nonBlank = lines.filter { !$0.isEmpty }
@@ -57,7 +61,9 @@ extension LogFormat {
         if lines.count > 1 && text.last != UInt8(ascii: "\n") { lines.removeLast() }
         return lines.map { line in
             var line = line
-            while let last = line.last, last == 0x0D || last == 0x20 || last == 0x09 { line = line.dropLast() }
+            while let last = line.last, last == 0x0D || last == 0x20 || last == 0x09 {
+                line = line.dropLast()
+            }
             while let first = line.first, first == 0x20 || first == 0x09 { line = line.dropFirst() }
             return line
         }
@@ -70,8 +76,9 @@ extension LogFormat {
         let names = header.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
         guard names.count >= 2 else { return false }
         for cell in names {
-            guard let first = cell.first, first == UInt8(ascii: "\"") || first == UInt8(ascii: "_")
-                || (first | 0x20 >= UInt8(ascii: "a") && first | 0x20 <= UInt8(ascii: "z"))
+            guard let first = cell.first,
+                first == UInt8(ascii: "\"") || first == UInt8(ascii: "_")
+                    || (first | 0x20 >= UInt8(ascii: "a") && first | 0x20 <= UInt8(ascii: "z"))
             else { return false }
             if cell.contains(UInt8(ascii: "{")) || cell.contains(UInt8(ascii: "}")) || cell.contains(0x09) {
                 return false
@@ -81,7 +88,8 @@ extension LogFormat {
         if rows.isEmpty { return nameSaysCSV }
         return rows.allSatisfy { row in
             row.contains(UInt8(ascii: "\""))  // quoted cells may hold commas: do not count them
-                || row.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).count == names.count
+                || row.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).count
+                    == names.count
         }
     }
 

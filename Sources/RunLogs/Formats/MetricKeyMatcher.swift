@@ -24,7 +24,9 @@ struct MetricKeyMatcher: Sendable {
         case .key(let key):
             let prefix = MetricKeys.nestedMetricsKey + "."
             names = [key]
-            if key.hasPrefix(prefix) && key.count > prefix.count { names.append(String(key.dropFirst(prefix.count))) }
+            if key.hasPrefix(prefix) && key.count > prefix.count {
+                names.append(String(key.dropFirst(prefix.count)))
+            }
             chosenKey = key
         }
         candidates = names.map { Array($0.utf8) }

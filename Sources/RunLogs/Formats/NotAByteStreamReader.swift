@@ -10,7 +10,9 @@ struct NotAByteStreamReader: SampleReader {
     }
 
     mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (MetricSample) -> Void) {
-        if statistics.bytes == 0 && chunk.count > 0 { statistics.countBadLine(BadLine(lineNumber: 1, reason: reason)) }
+        if statistics.bytes == 0 && chunk.count > 0 {
+            statistics.countBadLine(BadLine(lineNumber: 1, reason: reason))
+        }
         statistics.bytes += chunk.count
     }
 

@@ -36,7 +36,9 @@ struct ProtobufFields {
             position += 8
             return (number, .fixed64(value))
         case 2:
-            guard let length = readVarint(), length <= UInt64(bytes.count - position) else { return malformed() }
+            guard let length = readVarint(), length <= UInt64(bytes.count - position) else {
+                return malformed()
+            }
             let start = position
             position += Int(length)
             return (number, .lengthDelimited(UnsafeRawBufferPointer(rebasing: bytes[start..<position])))

@@ -58,7 +58,8 @@ enum PythonLiteral {
             let inner = ConsoleText.trimmed(t, (range.lowerBound + 1)..<(range.upperBound - 1))
             return inner.isEmpty ? nil : JSONLineScanner.parseDouble(base, inner)
         }
-        if t[range.upperBound - 1] == UInt8(ascii: ")"), let open = t[range].firstIndex(of: UInt8(ascii: "(")),
+        if t[range.upperBound - 1] == UInt8(ascii: ")"),
+            let open = t[range].firstIndex(of: UInt8(ascii: "(")),
             open > range.lowerBound
         {
             let name = t[range.lowerBound..<open]
@@ -73,7 +74,9 @@ enum PythonLiteral {
 
     /// An integer step as printed: `12`, `'12'`, `12.0`, `np.int64(12)`.
     static func integer(_ t: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int64? {
-        guard let value = number(t, range), value.isFinite, let integral = Int64(exactly: value) else { return nil }
+        guard let value = number(t, range), value.isFinite, let integral = Int64(exactly: value) else {
+            return nil
+        }
         return integral
     }
 
@@ -123,10 +126,13 @@ enum PythonLiteral {
         while i < n && ConsoleText.isSpace(t[i]) { i += 1 }
     }
 
-    @inline(__always) static func isQuote(_ c: UInt8) -> Bool { c == UInt8(ascii: "'") || c == UInt8(ascii: "\"") }
+    @inline(__always) static func isQuote(_ c: UInt8) -> Bool {
+        c == UInt8(ascii: "'") || c == UInt8(ascii: "\"")
+    }
 
     @inline(__always) static func isIdentifierByte(_ c: UInt8) -> Bool {
-        (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z")) || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
+        (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z"))
+            || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z"))
             || (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "_")
     }
 }

@@ -32,7 +32,9 @@ public final class RlwatchStoreReader {
         self.path = path
         connection = try SQLiteConnection(readOnly: path)
         var columns: [String] = []
-        try connection.query("SELECT name FROM pragma_table_info('metrics')") { row in columns.append(row.text(0)) }
+        try connection.query("SELECT name FROM pragma_table_info('metrics')") { row in
+            columns.append(row.text(0))
+        }
         for required in ["id", "run_id", "step"] where !columns.contains(required) {
             throw .notAnRlwatchStore(path: path, reason: "no metrics table with id, run_id and step columns")
         }
@@ -104,7 +106,8 @@ public final class RlwatchStoreReader {
         var lastRunName = ""
         while true {
             var fetched = 0
-            try connection.query(sql, [.integer(lastMetricID), .integer(Int64(batchSize))] + valueBinding) { row in
+            try connection.query(sql, [.integer(lastMetricID), .integer(Int64(batchSize))] + valueBinding) {
+                row in
                 fetched += 1
                 lastMetricID = row.integer(0)
                 // Rows of one run come in runs of rows: compare bytes, make a String only on a change.

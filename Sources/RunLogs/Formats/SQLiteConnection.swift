@@ -16,9 +16,11 @@ final class SQLiteConnection {
         self.path = path
         var db: OpaquePointer?
         let uri = "file:" + Self.uriEscaped(path) + "?mode=ro"
-        let status = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nil)
+        let status = sqlite3_open_v2(
+            uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nil)
         guard status == SQLITE_OK, let db else {
-            let reason = db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(status))
+            let reason =
+                db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(status))
             if let db { sqlite3_close_v2(db) }
             throw .cannotOpen(path: path, reason: reason)
         }
@@ -44,7 +46,8 @@ final class SQLiteConnection {
         for (index, binding) in bindings.enumerated() {
             switch binding {
             case .integer(let value): sqlite3_bind_int64(statement, Int32(index + 1), value)
-            case .text(let value): sqlite3_bind_text(statement, Int32(index + 1), value, -1, csqlite_transient())
+            case .text(let value):
+                sqlite3_bind_text(statement, Int32(index + 1), value, -1, csqlite_transient())
             }
         }
         while true {

@@ -105,19 +105,25 @@ struct TensorBoardEventDecoder: Sendable {
                 content = bytes
             case (5, .lengthDelimited(let packed)):
                 if packed.count >= 4 {
-                    note(Double(Float(bitPattern: packed.loadUnaligned(as: UInt32.self))), count: packed.count / 4)
+                    note(
+                        Double(Float(bitPattern: packed.loadUnaligned(as: UInt32.self))),
+                        count: packed.count / 4)
                 }
             case (5, .fixed32(let bits)):
                 note(Double(Float(bitPattern: bits)), count: 1)
             case (6, .lengthDelimited(let packed)):
                 if packed.count >= 8 {
-                    note(Double(bitPattern: UInt64(littleEndian: packed.loadUnaligned(as: UInt64.self))), count: packed.count / 8)
+                    note(
+                        Double(bitPattern: UInt64(littleEndian: packed.loadUnaligned(as: UInt64.self))),
+                        count: packed.count / 8)
                 }
             case (6, .fixed64(let bits)):
                 note(Double(bitPattern: bits), count: 1)
             case (13, .lengthDelimited(let packed)):
                 guard let values = ProtobufFields.packedVarints(packed) else { return nil }
-                if let first = values.first { note(halfBits(UInt16(truncatingIfNeeded: first), dtype), count: values.count) }
+                if let first = values.first {
+                    note(halfBits(UInt16(truncatingIfNeeded: first), dtype), count: values.count)
+                }
             case (13, .varint(let value)):
                 note(halfBits(UInt16(truncatingIfNeeded: value), dtype), count: 1)
             default:
@@ -138,8 +144,9 @@ struct TensorBoardEventDecoder: Sendable {
                 return .some(nil)
             }
         }
-        guard valueCount >= 1, dtype == DataType.float || dtype == DataType.double || dtype == DataType.half
-            || dtype == DataType.bfloat16
+        guard valueCount >= 1,
+            dtype == DataType.float || dtype == DataType.double || dtype == DataType.half
+                || dtype == DataType.bfloat16
         else { return .some(nil) }
         return firstValue
     }
@@ -170,7 +177,8 @@ struct TensorBoardEventDecoder: Sendable {
         switch exponent {
         case 0: return sign * fraction * 0x1p-24
         case 31: return fraction == 0 ? sign * .infinity : .nan
-        default: return sign * (1 + fraction / 1024) * Double(sign: .plus, exponent: exponent - 15, significand: 1)
+        default:
+            return sign * (1 + fraction / 1024) * Double(sign: .plus, exponent: exponent - 15, significand: 1)
         }
     }
 }

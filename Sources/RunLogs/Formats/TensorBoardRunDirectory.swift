@@ -18,7 +18,9 @@ public struct TensorBoardRunDirectory: Sendable, Equatable {
 
     /// Every run under `root` (itself included), as TensorBoard's `--logdir` finds them, sorted by directory;
     /// at most `maxDepth` levels down, hidden directories skipped.
-    public static func runs(under root: String, maxDepth: Int = 8) throws(LogFileError) -> [TensorBoardRunDirectory] {
+    public static func runs(under root: String, maxDepth: Int = 8) throws(LogFileError)
+        -> [TensorBoardRunDirectory]
+    {
         var runs: [TensorBoardRunDirectory] = []
         var problem: LogFileError?
         visit(root, depth: 0, maxDepth: maxDepth, &runs, &problem)
@@ -51,7 +53,9 @@ public struct TensorBoardRunDirectory: Sendable, Equatable {
             }
         }
         closedir(handle)
-        if !files.isEmpty { runs.append(TensorBoardRunDirectory(directory: directory, eventFiles: files.sorted())) }
+        if !files.isEmpty {
+            runs.append(TensorBoardRunDirectory(directory: directory, eventFiles: files.sorted()))
+        }
         guard depth < maxDepth else { return }
         for subdirectory in subdirectories.sorted() {
             visit(subdirectory, depth: depth + 1, maxDepth: maxDepth, &runs, &problem)

@@ -59,7 +59,8 @@ public struct TrainerStateReader: SampleReader {
         }
         let used = end ?? chunk.count
         if document.count + used > maxDocumentBytes {
-            statistics.countBadLine(BadLine(lineNumber: 1, reason: "document longer than \(maxDocumentBytes) bytes"))
+            statistics.countBadLine(
+                BadLine(lineNumber: 1, reason: "document longer than \(maxDocumentBytes) bytes"))
             document.removeAll()
             state = .done
             return
@@ -79,7 +80,9 @@ public struct TrainerStateReader: SampleReader {
         if case .reading = state, boundary.hasStarted {
             let lines = document.reduce(1) { $0 + ($1 == 0x0A ? 1 : 0) }
             statistics.countBadLine(
-                BadLine(lineNumber: lines, reason: "cut short: the JSON document ends after \(document.count) bytes"))
+                BadLine(
+                    lineNumber: lines,
+                    reason: "cut short: the JSON document ends after \(document.count) bytes"))
         }
         startNewContent()
     }
@@ -105,7 +108,8 @@ public struct TrainerStateReader: SampleReader {
         if let problem { statistics.countBadLine(BadLine(lineNumber: 1, reason: problem)) }
     }
 
-    private mutating func walk(_ p: UnsafePointer<UInt8>, _ n: Int, _ emit: (MetricSample) -> Void) -> String? {
+    private mutating func walk(_ p: UnsafePointer<UInt8>, _ n: Int, _ emit: (MetricSample) -> Void) -> String?
+    {
         var i = 0
         JSONLineScanner.skipSpace(p, n, &i)
         guard i < n && p[i] == UInt8(ascii: "{") else { return "not a JSON object" }
@@ -170,7 +174,8 @@ public struct TrainerStateReader: SampleReader {
             case .noMetric, .blank: outcome = .noMetric
             case .bad(let reason): outcome = .bad("log_history entry \(index): \(reason)")
             }
-            if deduplicator.isNew(position: index, fingerprint: RewriteDeduplicator.fingerprint(outcome, step: step)),
+            if deduplicator.isNew(
+                position: index, fingerprint: RewriteDeduplicator.fingerprint(outcome, step: step)),
                 let sample = statistics.count(outcome, badLine: { BadLine(lineNumber: line, reason: $0) })
             {
                 emit(sample)
