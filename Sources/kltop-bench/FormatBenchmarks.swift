@@ -29,7 +29,8 @@ func repeated(_ block: [UInt8], targetBytes: Int) -> [UInt8] {
 func report(_ label: String, bytes: Int, seconds: Double, samples: Int, records: Int) {
     print(
         "  \(label): \(String(format: "%7.0f", Double(bytes) / seconds / 1e6)) MB/s"
-            + "   (\(samples) samples, \(String(format: "%.0f", Double(records) / seconds / 1e3))k records/s)")
+            + "   (\(samples) samples, \(String(format: "%.0f", Double(records) / seconds / 1e3))k records/s)"
+    )
 }
 
 /// Writes `bytes` to a temporary file and reports ingest through LogFile (page cache).
@@ -61,7 +62,8 @@ func benchTensorBoard() {
             records += 1
         }
     }
-    let bytes = repeated(TFRecordEncoding.record(TFRecordEncoding.fileVersionEvent()) + block, targetBytes: 200 << 20)
+    let bytes = repeated(
+        TFRecordEncoding.record(TFRecordEncoding.fileVersionEvent()) + block, targetBytes: 200 << 20)
     let totalRecords = records * (bytes.count / block.count)
     print(
         "TensorBoard event ingest (tensorboardX scalars, \(block.count / records) bytes per record, both CRCs "
@@ -85,8 +87,10 @@ func benchCSV() {
     var block = ""
     for row in 0..<10_000 {
         let cells: [String] = [
-            "\(row + 1)", "\(2048 * (row + 1))", "\(1000 + row % 97)", "\(2 * row)", "\(10 * row)", "\(series[row])",
-            "\(-1.2 + Double(row % 50) * 0.002)", "\(0.3 + Double(row % 5) * 0.01)", "\(-0.001 * Double(row % 7))",
+            "\(row + 1)", "\(2048 * (row + 1))", "\(1000 + row % 97)", "\(2 * row)", "\(10 * row)",
+            "\(series[row])",
+            "\(-1.2 + Double(row % 50) * 0.002)", "\(0.3 + Double(row % 5) * 0.01)",
+            "\(-0.001 * Double(row % 7))",
             "\(0.15 + Double(row % 5) * 0.005)", "0.2", "0.5", "\(0.01 * Double(row % 4))",
             "\(0.1 + Double(row % 40) * 0.005)", "\(200.0 + Double(row % 100))",
         ]
@@ -95,7 +99,9 @@ func benchCSV() {
     let blockBytes = Array(block.utf8)
     let bytes = Array(header.utf8) + repeated(blockBytes, targetBytes: 200 << 20)
     let rows = 10_000 * ((bytes.count - header.utf8.count) / blockBytes.count)
-    print("CSV ingest (stable-baselines3 progress.csv rows, 15 columns, \(blockBytes.count / 10_000) bytes per row; target ≥ 200 MB/s)")
+    print(
+        "CSV ingest (stable-baselines3 progress.csv rows, 15 columns, \(blockBytes.count / 10_000) bytes per row; target ≥ 200 MB/s)"
+    )
     var samples = 0
     let seconds = best(of: 3) {
         var reader = CSVReader()
@@ -153,10 +159,14 @@ func benchSQLite() {
     sqlite3_finalize(insert)
     sqlite3_exec(db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE);", nil, nil, nil)
     sqlite3_close(db)
-    print("rlwatch SQLite store (\(rowCount / 1_000_000)M metrics rows, 2 runs interleaved, read from the page cache; target ≥ 1M rows/s)")
+    print(
+        "rlwatch SQLite store (\(rowCount / 1_000_000)M metrics rows, 2 runs interleaved, read from the page cache; target ≥ 1M rows/s)"
+    )
     var samples = 0
     let seconds = best(of: 3) {
-        guard let reader = try? RlwatchStoreReader(path: path), let updates = try? reader.poll() else { return }
+        guard let reader = try? RlwatchStoreReader(path: path), let updates = try? reader.poll() else {
+            return
+        }
         samples = updates.reduce(0) { $0 + $1.samples.count }
     }
     print(
