@@ -30,12 +30,15 @@ public struct TrainerStateReader: SampleReader {
     private var document: [UInt8] = []
     private var boundary = JSONDocumentBoundary()
     private var state = State.reading
+    private var reportedBytesAfterDocument = false
 
     private enum State {
         /// Holding the document's bytes until it is complete.
         case reading
-        /// The document was read (or refused); later bytes of the same file are not expected.
+        /// The document was read; later bytes of the same file are not expected.
         case done
+        /// The bytes are not a document kltop can read (counted once); the rest of the file is skipped.
+        case refused
     }
 
     public init(metric: MetricSelection = .automatic, maxDocumentBytes: Int = Self.defaultMaxDocumentBytes) {
@@ -47,14 +50,16 @@ public struct TrainerStateReader: SampleReader {
 
     public mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (MetricSample) -> Void) {
         statistics.bytes += chunk.count
-        guard case .reading = state, let base = chunk.baseAddress?.assumingMemoryBound(to: UInt8.self) else {
+        guard let base = chunk.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
+        guard case .reading = state else {
+            noteBytesAfterDocument(UnsafeBufferPointer(start: base, count: chunk.count))
             return
         }
         let end = boundary.feed(base, chunk.count)
         if boundary.isNotADocument {
             statistics.countBadLine(BadLine(lineNumber: 1, reason: "not a JSON object"))
             document.removeAll()
-            state = .done
+            state = .refused
             return
         }
         let used = end ?? chunk.count
@@ -62,7 +67,7 @@ public struct TrainerStateReader: SampleReader {
             statistics.countBadLine(
                 BadLine(lineNumber: 1, reason: "document longer than \(maxDocumentBytes) bytes"))
             document.removeAll()
-            state = .done
+            state = .refused
             return
         }
         if boundary.hasStarted || end != nil {
@@ -72,6 +77,18 @@ public struct TrainerStateReader: SampleReader {
         state = .done
         read(emit)
         document.removeAll()
+        noteBytesAfterDocument(UnsafeBufferPointer(start: base + used, count: chunk.count - used))
+    }
+
+    /// The trainer writes the file whole, so nothing but a newline follows the document; text that does means
+    /// the file changed under the reader without a restart. It is counted once, not read.
+    private mutating func noteBytesAfterDocument(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard case .done = state, !reportedBytesAfterDocument,
+            bytes.contains(where: { !JSONLineScanner.isSpace($0) })
+        else { return }
+        reportedBytesAfterDocument = true
+        statistics.countBadLine(
+            BadLine(lineNumber: 1, reason: "text after the end of the JSON document, not read"))
     }
 
     /// The end of this file: a document still incomplete is counted as cut short. The next bytes are another
@@ -96,6 +113,7 @@ public struct TrainerStateReader: SampleReader {
         document.removeAll()
         boundary = JSONDocumentBoundary()
         state = .reading
+        reportedBytesAfterDocument = false
         deduplicator.startNewContent()
     }
 
