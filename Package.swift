@@ -16,7 +16,9 @@ let package = Package(
         // Pure z-score detector and alert policy: no I/O, no dependencies.
         .target(name: "KLDetector"),
         // Bytes of run logs -> plain records (step, value). No terminal, no detector.
-        .target(name: "RunLogs", dependencies: ["CNumbers"]),
+        .target(name: "RunLogs", dependencies: ["CNumbers", "CSQLite"]),
+        // The system's SQLite, to read rlwatch's metrics.db.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // strtod in the C locale (glibc's strtod_l is not visible to Swift).
         .target(name: "CNumbers"),
         // Follows files, directories, globs and standard input by name, as tail -F does, feeding readers.
@@ -31,11 +33,12 @@ let package = Package(
             dependencies: ["KltopKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // `swift run -c release kltop-bench`: prints figures, asserts nothing.
-        .executableTarget(name: "kltop-bench", dependencies: ["KLDetector", "RunLogs", "KltopKit"]),
+        .executableTarget(
+            name: "kltop-bench", dependencies: ["KLDetector", "RunLogs", "KltopKit", "CSQLite", "TestSupport"]),
         // Fixture paths, rlwatch's expected decisions, running the built binary.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KLDetectorTests", dependencies: ["KLDetector", "TestSupport"]),
-        .testTarget(name: "RunLogsTests", dependencies: ["RunLogs", "TestSupport"]),
+        .testTarget(name: "RunLogsTests", dependencies: ["RunLogs", "CSQLite", "TestSupport"]),
         .testTarget(name: "KltopKitTests", dependencies: ["KltopKit", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["kltop", "TestSupport"]),
     ],

@@ -15,13 +15,16 @@ public struct CheckRequest: Sendable {
     public var follow: Bool
     public var pollInterval: Double
     public var forcePolling: Bool
+    /// `--input-format`: read every file as this format instead of recognising it.
+    public var inputFormat: LogFormat?
 
     public init(
         paths: [String], detector: DetectorSettings = DetectorSettings(),
         policy: AlertPolicySettings = AlertPolicySettings(), metric: MetricSelection = .automatic,
         raw: Bool = false, format: AlertOutputFormat = .text, follow: Bool = false, pollInterval: Double = 1,
-        forcePolling: Bool = false
+        forcePolling: Bool = false, inputFormat: LogFormat? = nil
     ) {
+        self.inputFormat = inputFormat
         self.paths = paths
         self.detector = detector
         self.policy = policy
@@ -34,7 +37,8 @@ public struct CheckRequest: Sendable {
     }
 
     var followOptions: FollowOptions {
-        FollowOptions(metric: metric, pollInterval: pollInterval, forcePolling: forcePolling)
+        FollowOptions(
+            metric: metric, pollInterval: pollInterval, forcePolling: forcePolling, inputFormat: inputFormat)
     }
 }
 
@@ -75,7 +79,8 @@ public enum Checker {
         var session = CheckSession(request: request, sink: sink)
         if request.follow {
             SourceDriver.follow(
-                request.paths, options: request.followOptions, shouldStop: shouldStop, handle: { session.handle($0) })
+                request.paths, options: request.followOptions, shouldStop: shouldStop,
+                handle: { session.handle($0) })
         } else {
             SourceDriver.readToEnd(request.paths, options: request.followOptions) { session.handle($0) }
         }
@@ -111,10 +116,14 @@ struct CheckSession {
         case .runAppeared(let run, let name, let path):
             precondition(run == runs.count, "runs are numbered in order of appearance")
             runs.append(
-                Run(name: name, path: path, monitor: RunMonitor(name: name, detector: request.detector, policy: request.policy)))
+                Run(
+                    name: name, path: path,
+                    monitor: RunMonitor(name: name, detector: request.detector, policy: request.policy)))
         case .samples(let run, let samples, let metricKey, let statistics):
             if runs[run].metricKey == nil, let metricKey, case .automatic = request.metric {
-                sink.diagnostics("kltop: \(TerminalText.inert(runs[run].name)): reading KL from \"\(TerminalText.inert(metricKey))\"")
+                sink.diagnostics(
+                    "kltop: \(TerminalText.inert(runs[run].name)): reading KL from \"\(TerminalText.inert(metricKey))\""
+                )
             }
             runs[run].metricKey = metricKey
             runs[run].statistics = statistics
@@ -122,7 +131,9 @@ struct CheckSession {
         case .notice(let run, let notice):
             // Reading to the end, a path that is not there or not readable means the check could not be made;
             // following, it is news, and following goes on.
-            let fatal = !request.follow && (notice.isProblem || notice.kind == .waitingForFile || notice.kind == .nothingToFollowYet)
+            let fatal =
+                !request.follow
+                && (notice.isProblem || notice.kind == .waitingForFile || notice.kind == .nothingToFollowYet)
             if fatal {
                 if let run { runs[run].couldNotCheck = true } else { unusablePaths = true }
                 let message =
@@ -135,18 +146,32 @@ struct CheckSession {
             } else if request.follow {
                 sink.diagnostics("kltop: \(TerminalText.inert(notice.description))")
             }
+        case .recordedAlerts(let run, let alerts):
+            // rlwatch's own alerts are shown as notes; the exit status is kltop's detector's.
+            for alert in alerts {
+                sink.diagnostics(
+                    "kltop: \(TerminalText.inert(runs[run].name)): rlwatch recorded at step \(alert.step): "
+                        + TerminalText.inert("\(alert.severity) \(alert.detector): \(alert.message)"))
+            }
         case .runEnded:
             break
         }
     }
 
     private mutating func observe(_ sample: MetricSample, run index: Int) {
-        guard let observation = runs[index].monitor.observe(sample), let alert = observation.alert else { return }
+        guard let observation = runs[index].monitor.observe(sample), let alert = observation.alert else {
+            return
+        }
         guard request.raw || observation.isDelivered else { return }
-        if alert.severity == .critical { runs[index].printedCritical = true } else { runs[index].printedWarning = true }
+        if alert.severity == .critical {
+            runs[index].printedCritical = true
+        } else {
+            runs[index].printedWarning = true
+        }
         sink.output(
             AlertOutput.line(
-                for: alert, run: runs[index].name, metric: runs[index].metricKey ?? "", format: request.format))
+                for: alert, run: runs[index].name, metric: runs[index].metricKey ?? "", format: request.format
+            ))
     }
 
     /// Reports each run and returns the exit status.
@@ -160,10 +185,13 @@ struct CheckSession {
             let shownName = TerminalText.inert(run.name)
             let statistics = run.statistics
             if statistics.badLines > 0 {
-                let examples = statistics.firstBadLines.map { "line \($0.lineNumber): \($0.reason)" }
+                // Event files count records at byte offsets, text logs lines.
+                let noun = statistics.firstBadLines.contains { $0.byteOffset != nil } ? "record" : "line"
+                let examples = statistics.firstBadLines.map { "\($0.location): \($0.reason)" }
                 sink.diagnostics(
-                    "kltop: \(shownName): skipped \(statistics.badLines) bad line\(statistics.badLines == 1 ? "" : "s") ("
-                        + examples.joined(separator: "; ") + (statistics.badLines > examples.count ? "; …" : "") + ")")
+                    "kltop: \(shownName): skipped \(statistics.badLines) bad \(noun)\(statistics.badLines == 1 ? "" : "s") ("
+                        + TerminalText.inert(examples.joined(separator: "; "))
+                        + (statistics.badLines > examples.count ? "; …" : "") + ")")
             }
             guard let metric = run.metricKey else {
                 sink.diagnostics(

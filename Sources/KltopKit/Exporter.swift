@@ -17,11 +17,14 @@ public struct ExportRequest: Sendable {
     public var follow: Bool
     public var pollInterval: Double
     public var forcePolling: Bool
+    public var inputFormat: LogFormat?
 
     public init(
-        paths: [String], metric: MetricSelection = .automatic, format: ExportFormat = .jsonl, follow: Bool = false,
-        pollInterval: Double = 1, forcePolling: Bool = false
+        paths: [String], metric: MetricSelection = .automatic, format: ExportFormat = .jsonl,
+        follow: Bool = false,
+        pollInterval: Double = 1, forcePolling: Bool = false, inputFormat: LogFormat? = nil
     ) {
+        self.inputFormat = inputFormat
         self.paths = paths
         self.metric = metric
         self.format = format
@@ -36,33 +39,40 @@ public struct ExportRequest: Sendable {
 public enum Exporter {
     /// Returns the exit status: 0, or 3 when a path could not be read.
     public static func run(
-        _ request: ExportRequest, to sink: CheckOutput, flush: () -> Void = {}, shouldStop: () -> Bool = { false }
+        _ request: ExportRequest, to sink: CheckOutput, flush: () -> Void = {},
+        shouldStop: () -> Bool = { false }
     ) -> Int32 {
         var names: [String] = []
         var failed = false
         if request.format == .csv { sink.output("run,step,value") }
         let options = FollowOptions(
-            metric: request.metric, pollInterval: request.pollInterval, forcePolling: request.forcePolling)
+            metric: request.metric, pollInterval: request.pollInterval, forcePolling: request.forcePolling,
+            inputFormat: request.inputFormat)
         let handle: (FollowEvent) -> Void = { event in
             switch event {
             case .runAppeared(_, let name, _):
                 names.append(name)
             case .samples(let run, let samples, _, _):
-                for sample in samples { sink.output(line(run: names[run], sample: sample, format: request.format)) }
+                for sample in samples {
+                    sink.output(line(run: names[run], sample: sample, format: request.format))
+                }
             case .notice(_, let notice):
                 if request.follow {
                     sink.diagnostics("kltop: \(TerminalText.inert(notice.description))")
-                } else if notice.isProblem || notice.kind == .waitingForFile || notice.kind == .nothingToFollowYet {
+                } else if notice.isProblem || notice.kind == .waitingForFile
+                    || notice.kind == .nothingToFollowYet
+                {
                     failed = true
                     let message = notice.kind == .waitingForFile ? "no such file" : notice.message
                     sink.diagnostics("kltop: \(TerminalText.inert(notice.path)): \(message)")
                 }
-            case .runEnded:
+            case .runEnded, .recordedAlerts:
                 break
             }
         }
         if request.follow {
-            SourceDriver.follow(request.paths, options: options, shouldStop: shouldStop, handle: handle, afterRound: flush)
+            SourceDriver.follow(
+                request.paths, options: options, shouldStop: shouldStop, handle: handle, afterRound: flush)
         } else {
             SourceDriver.readToEnd(request.paths, options: options, handle: handle)
         }
@@ -73,17 +83,21 @@ public enum Exporter {
     public static func line(run: String, sample: MetricSample, format: ExportFormat) -> String {
         switch format {
         case .jsonl:
-            return "{\"run\": \(JSONText.string(run)), \"step\": \(sample.step), \"value\": \(JSONText.number(sample.value))}"
+            return
+                "{\"run\": \(JSONText.string(run)), \"step\": \(sample.step), \"value\": \(JSONText.number(sample.value))}"
         case .csv:
             let value =
-                sample.value.isNaN ? "nan" : (sample.value.isInfinite ? (sample.value > 0 ? "inf" : "-inf") : "\(sample.value)")
+                sample.value.isNaN
+                ? "nan" : (sample.value.isInfinite ? (sample.value > 0 ? "inf" : "-inf") : "\(sample.value)")
             return "\(csvField(TerminalText.inert(run))),\(sample.step),\(value)"
         }
     }
 
     /// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
     static func csvField(_ text: String) -> String {
-        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
+        guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+            return text
+        }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 }

@@ -30,7 +30,8 @@ final class ChangeNotifier {
     func watch(directory: String) {
         guard descriptor >= 0, watchByDirectory[directory] == nil else { return }
         let mask: UInt32 =
-            UInt32(IN_MODIFY) | UInt32(IN_CREATE) | UInt32(IN_MOVED_TO) | UInt32(IN_MOVED_FROM) | UInt32(IN_DELETE)
+            UInt32(IN_MODIFY) | UInt32(IN_CREATE) | UInt32(IN_MOVED_TO) | UInt32(IN_MOVED_FROM)
+            | UInt32(IN_DELETE)
             | UInt32(IN_CLOSE_WRITE) | UInt32(IN_ATTRIB)
         let watch = inotify_add_watch(descriptor, directory, mask)
         guard watch >= 0 else { return }
@@ -56,8 +57,12 @@ final class ChangeNotifier {
                     if event.mask & UInt32(IN_Q_OVERFLOW) != 0 { overflowed = true }
                     if let directory = watchedDirectories[event.wd] {
                         let nameStart = position + headerSize
-                        let nameBytes = bytes[nameStart..<min(nameStart + nameLength, count)].prefix { $0 != 0 }
-                        changed.insert(nameBytes.isEmpty ? directory : directory + "/" + String(decoding: nameBytes, as: UTF8.self))
+                        let nameBytes = bytes[nameStart..<min(nameStart + nameLength, count)].prefix {
+                            $0 != 0
+                        }
+                        changed.insert(
+                            nameBytes.isEmpty
+                                ? directory : directory + "/" + String(decoding: nameBytes, as: UTF8.self))
                     }
                     position += headerSize + nameLength
                 }

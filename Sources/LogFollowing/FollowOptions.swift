@@ -14,22 +14,25 @@ public struct FollowOptions: Sendable {
     /// Bytes read from one file per round before the others get their turn (back-pressure: a writer at 100k
     /// lines per second cannot starve the rest of the program or queue unbounded memory).
     public var bytesPerRound: Int
-    /// Makes the reader for a file from its path and first bytes (format detection lives here).
-    public var makeReader: @Sendable (_ path: String, _ firstBytes: [UInt8], _ metric: MetricSelection) -> any SampleReader
+    /// `--input-format`: every file is read as this format; otherwise each file's is recognised from its
+    /// first bytes.
+    public var inputFormat: LogFormat?
 
     public init(
         metric: MetricSelection = .automatic, pollInterval: Double = 1.0, forcePolling: Bool = false,
-        quietPeriod: Double = 3.0, bytesPerRound: Int = 4 << 20,
-        makeReader: @escaping @Sendable (String, [UInt8], MetricSelection) -> any SampleReader = { _, _, metric in
-            JSONLReader(metric: metric)
-        }
+        quietPeriod: Double = 3.0, bytesPerRound: Int = 4 << 20, inputFormat: LogFormat? = nil
     ) {
         self.metric = metric
         self.pollInterval = pollInterval
         self.forcePolling = forcePolling
         self.quietPeriod = quietPeriod
         self.bytesPerRound = bytesPerRound
-        self.makeReader = makeReader
+        self.inputFormat = inputFormat
+    }
+
+    /// The reader for one log: its format from `--input-format`, or recognised from its first bytes.
+    func makeReader(path: String) -> any SampleReader {
+        AutoDetectingReader(path: path, forcedFormat: inputFormat, metric: metric)
     }
 }
 
@@ -44,6 +47,8 @@ public enum FollowEvent: Sendable {
     case notice(run: Int?, Notice)
     /// A run's source can deliver nothing more (standard input or a FIFO closed).
     case runEnded(run: Int)
+    /// Alerts rlwatch itself recorded for a run read from its store, to be shown beside kltop's own.
+    case recordedAlerts(run: Int, [RlwatchStoredAlert])
 }
 
 /// Something that happened to a source, worded for the user.
@@ -78,7 +83,8 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
     public var isProblem: Bool {
         switch kind {
         case .permissionDenied, .notAFile, .cannotOpen: true
-        case .waitingForFile, .nothingToFollowYet, .following, .rotated, .replacedByContinuation, .truncated: false
+        case .waitingForFile, .nothingToFollowYet, .following, .rotated, .replacedByContinuation, .truncated:
+            false
         }
     }
 

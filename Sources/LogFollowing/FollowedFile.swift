@@ -24,7 +24,10 @@ import RunLogs
 /// What copytruncate can lose by its nature: lines the writer appended after kltop's last read and before
 /// the copy was truncated exist only in the copy, which kltop does not follow.
 final class FollowedFile {
-    let path: String
+    /// The file being read; for a TensorBoard run, the current one of its event files.
+    private(set) var path: String
+    /// A TensorBoard run's later event files, in name order: each is read after the one before it ends.
+    private var upcoming: [String] = []
     let run: Int
     private let options: FollowOptions
     private(set) var reader: (any SampleReader)?
@@ -38,6 +41,8 @@ final class FollowedFile {
     /// Size seen at the last check, so that unchanged files cost one fstat.
     private var lastSize = -1
     private var lastActivity: Double
+    /// The statistics last reported, so that a change without samples is reported too.
+    private var reported = ReadStatistics()
     private var announcedProblem: String?
     private var readBuffer: UnsafeMutableRawPointer
     private static let bufferSize = 1 << 20
@@ -64,13 +69,16 @@ final class FollowedFile {
         var moreWaiting = false
         defer { flush(&samples, emit) }
         if let current = FileIdentity.of(descriptor: descriptor), current.kind == .regular {
-            if current.size < offset || (current.size != lastSize && !stillHoldsWhatWasRead(size: current.size)) {
-                restartFromTheBeginning(&samples, emit, reason: current.size < offset ? "truncated" : "rewritten")
+            if current.size < offset
+                || (current.size != lastSize && !stillHoldsWhatWasRead(size: current.size))
+            {
+                restartFromTheBeginning(
+                    &samples, emit, reason: current.size < offset ? "truncated" : "rewritten")
             }
             lastSize = current.size
         }
         var (read, hitEnd) = readAvailable(&samples, budget: options.bytesPerRound)
-        if hitEnd && switchedToNewFile(&samples, emit) {
+        if hitEnd && (movedToNextEventFile(&samples) || switchedToNewFile(&samples, emit)) {
             // The new file may already hold everything its writer will write for a while: no event is coming
             // to bring us back for it, so it is read now.
             let (more, end) = readAvailable(&samples, budget: options.bytesPerRound)
@@ -95,6 +103,31 @@ final class FollowedFile {
         flush(&samples, emit)
     }
 
+    /// Another event file of the same TensorBoard run (the writer closed its file and opened a new one).
+    func enqueue(nextFile: String) {
+        guard nextFile != path, !upcoming.contains(nextFile) else { return }
+        upcoming.append(nextFile)
+        upcoming.sort()
+    }
+
+    /// At the end of an event file with a later one waiting: the reader finishes this stream (a record cut
+    /// short is counted) and goes on with the next file from its start.
+    private func movedToNextEventFile(_ samples: inout [MetricSample]) -> Bool {
+        guard !upcoming.isEmpty else { return false }
+        let next = Glibc.open(upcoming[0], O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard next >= 0, let opened = FileIdentity.of(descriptor: next) else {
+            if next >= 0 { close(next) }
+            return false
+        }
+        reader?.finish { samples.append($0) }
+        if descriptor >= 0 { close(descriptor) }
+        descriptor = next
+        identity = opened
+        path = upcoming.removeFirst()
+        resetPosition()
+        return true
+    }
+
     // MARK: - Opening
 
     /// Opens the path if it can; reports once why not.
@@ -105,7 +138,8 @@ final class FollowedFile {
             let problem: Notice =
                 switch code {
                 case ENOENT, ENOTDIR: Notice(.waitingForFile, path: path, "waiting for the file to appear")
-                case EACCES, EPERM: Notice(.permissionDenied, path: path, "permission denied (kltop only needs to read it)")
+                case EACCES, EPERM:
+                    Notice(.permissionDenied, path: path, "permission denied (kltop only needs to read it)")
                 default: Notice(.cannotOpen, path: path, "cannot be opened: \(Errno(code).message)")
                 }
             announce(problem, emit)
@@ -124,7 +158,9 @@ final class FollowedFile {
         case .device, .other:
             close(fd)
             announce(
-                Notice(.notAFile, path: path, "is a device, not a log file (kltop reads files, FIFOs and standard input)"),
+                Notice(
+                    .notAFile, path: path,
+                    "is a device, not a log file (kltop reads files, FIFOs and standard input)"),
                 emit)
             return false
         }
@@ -165,7 +201,7 @@ final class FollowedFile {
 
     private func consume(_ bytes: UnsafeRawBufferPointer, _ samples: inout [MetricSample]) {
         if reader == nil {
-            reader = options.makeReader(path, Array(bytes.prefix(Self.sampleSize)), options.metric)
+            reader = options.makeReader(path: path)
         }
         if head.count < Self.sampleSize { head += bytes.prefix(Self.sampleSize - head.count) }
         tail.append(bytes)
@@ -173,9 +209,18 @@ final class FollowedFile {
         reader!.consume(bytes) { samples.append($0) }
     }
 
+    /// Reports new samples, or new statistics alone (a bad line, a record without KL) so that nothing the
+    /// reader counted goes unreported.
     private func flush(_ samples: inout [MetricSample], _ emit: (FollowEvent) -> Void) {
-        guard let reader, !samples.isEmpty else { return }
-        emit(.samples(run: run, samples, metricKey: reader.metricKey, statistics: reader.statistics))
+        guard let reader else { return }
+        let statistics = reader.statistics
+        guard
+            !samples.isEmpty || statistics.records != reported.records
+                || statistics.badLines != reported.badLines
+                || statistics.missingValues != reported.missingValues
+        else { return }
+        reported = statistics
+        emit(.samples(run: run, samples, metricKey: reader.metricKey, statistics: statistics))
         samples.removeAll()
     }
 
@@ -196,19 +241,25 @@ final class FollowedFile {
         // The writer has made the new file, so it is done with the old one: whatever it wrote there between
         // our last read and the switch is read now, before the old descriptor is let go.
         _ = readAvailable(&samples, budget: .max)
-        let continues = offset > 0 && Self.holds(head: head, tail: tail, atOffset: offset, in: fd, size: opened.size)
+        let continues =
+            offset > 0 && Self.holds(head: head, tail: tail, atOffset: offset, in: fd, size: opened.size)
         close(descriptor)
         descriptor = fd
         self.identity = opened
         lastSize = opened.size
         if continues {
             _ = lseek(fd, off_t(offset), SEEK_SET)
-            emit(.notice(run: run, Notice(.replacedByContinuation, path: path, "replaced by a file that continues it")))
+            emit(
+                .notice(
+                    run: run,
+                    Notice(.replacedByContinuation, path: path, "replaced by a file that continues it")))
         } else {
             reader?.finish { samples.append($0) }
             reader?.restart()
             resetPosition()
-            emit(.notice(run: run, Notice(.rotated, path: path, "rotated or re-created; following the new file")))
+            emit(
+                .notice(
+                    run: run, Notice(.rotated, path: path, "rotated or re-created; following the new file")))
         }
         return true
     }
@@ -237,7 +288,9 @@ final class FollowedFile {
     }
 
     /// True when the file behind `fd` has `head` at its start and `tail` just before `offset`.
-    private static func holds(head: [UInt8], tail: TailBytes, atOffset offset: Int, in fd: Int32, size: Int) -> Bool {
+    private static func holds(head: [UInt8], tail: TailBytes, atOffset offset: Int, in fd: Int32, size: Int)
+        -> Bool
+    {
         guard size >= offset else { return false }
         return matches(head, in: fd, at: 0) && matches(tail.bytes, in: fd, at: offset - tail.count)
     }
@@ -245,7 +298,9 @@ final class FollowedFile {
     private static func matches(_ expected: [UInt8], in fd: Int32, at position: Int) -> Bool {
         guard !expected.isEmpty else { return true }
         var actual = [UInt8](repeating: 0, count: expected.count)
-        let count = actual.withUnsafeMutableBytes { pread(fd, $0.baseAddress, expected.count, off_t(position)) }
+        let count = actual.withUnsafeMutableBytes {
+            pread(fd, $0.baseAddress, expected.count, off_t(position))
+        }
         return count == expected.count && actual == expected
     }
 }

@@ -16,6 +16,10 @@ public final class LogFollower {
     private let notifier: ChangeNotifier
     private var files: [FollowedFile] = []
     private var fileByPath: [String: FollowedFile] = [:]
+    /// TensorBoard runs found in watched directories, by folder: one run per folder of event files.
+    private var eventRunByFolder: [String: FollowedFile] = [:]
+    private var stores: [FollowedStore] = []
+    private var storePaths: Set<String> = []
     private var standardInput: StandardInputSource?
     private var runNames: Set<String> = []
     private var runCount = 0
@@ -61,7 +65,8 @@ public final class LogFollower {
             discoverFiles(now: now, emit: emit)  // something appeared in a watched directory
         }
         var moreWaiting = false
-        let toCheck = fullCheck ? files : files.filter { changed!.contains($0.path) || busy.contains($0.path) }
+        let toCheck =
+            fullCheck ? files : files.filter { changed!.contains($0.path) || busy.contains($0.path) }
         for file in toCheck {
             if file.poll(now: now, emit: emit) {
                 busy.insert(file.path)
@@ -71,6 +76,9 @@ public final class LogFollower {
             }
         }
         if let standardInput, standardInput.poll(now: now, emit: emit) { moreWaiting = true }
+        for store in stores where fullCheck || store.watchedPaths.contains(where: { changed!.contains($0) }) {
+            store.poll(addRun: { addRun(named: $0, path: store.path, emit: emit) }, emit: emit)
+        }
         return moreWaiting
     }
 
@@ -103,29 +111,67 @@ public final class LogFollower {
         for (index, spec) in specs.enumerated() {
             let current = spec.currentFiles()
             for directory in spec.directoriesToWatch(files: current) { notifier.watch(directory: directory) }
-            for path in current where fileByPath[path] == nil {
-                let run = addRun(path: path, emit: emit)
-                let file = FollowedFile(path: path, run: run, options: options, now: now)
-                files.append(file)
-                fileByPath[path] = file
+            for path in current where fileByPath[path] == nil && !storePaths.contains(path) {
+                adopt(path, groupingEventFiles: spec != .file(path), now: now, emit: emit)
             }
             if current.isEmpty, !announcedEmpty.contains(index) {
                 announcedEmpty.insert(index)
                 switch spec {
                 case .directory(let path):
-                    emit(.notice(run: nil, Notice(.nothingToFollowYet, path: path, "no run logs in it yet; watching for new ones")))
+                    emit(
+                        .notice(
+                            run: nil,
+                            Notice(
+                                .nothingToFollowYet, path: path,
+                                "no run logs in it yet; watching for new ones")))
                 case .glob(let pattern):
-                    emit(.notice(run: nil, Notice(.nothingToFollowYet, path: pattern, "no files match yet; watching for new ones")))
+                    emit(
+                        .notice(
+                            run: nil,
+                            Notice(
+                                .nothingToFollowYet, path: pattern,
+                                "no files match yet; watching for new ones")))
                 case .file, .standardInput: break
                 }
             }
         }
     }
 
+    /// Starts following a newly found file: as rlwatch's store, as one more event file of a TensorBoard run
+    /// already followed, or as a run of its own.
+    private func adopt(_ path: String, groupingEventFiles: Bool, now: Double, emit: (FollowEvent) -> Void) {
+        if FollowedStore.isStore(path: path, forced: options.inputFormat) {
+            storePaths.insert(path)
+            stores.append(FollowedStore(path: path, options: options))
+            return
+        }
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let folder = RunLogFiles.parent(of: path)
+        if groupingEventFiles && TensorBoardRunDirectory.isEventFileName(name) {
+            if let run = eventRunByFolder[folder] {
+                run.enqueue(nextFile: path)
+                fileByPath[path] = run
+                return
+            }
+        }
+        let run = addRun(path: path, emit: emit)
+        let file = FollowedFile(path: path, run: run, options: options, now: now)
+        files.append(file)
+        fileByPath[path] = file
+        if groupingEventFiles && TensorBoardRunDirectory.isEventFileName(name) {
+            eventRunByFolder[folder] = file
+        }
+    }
+
     private func addRun(path: String, emit: (FollowEvent) -> Void) -> Int {
+        addRun(named: RunNaming.name(forPath: path), path: path, emit: emit)
+    }
+
+    /// A new run, its name made unique among the runs so far (folder-prefixed, then counted).
+    private func addRun(named proposed: String, path: String, emit: (FollowEvent) -> Void) -> Int {
         let run = runCount
         runCount += 1
-        var name = RunNaming.name(forPath: path)
+        var name = proposed
         if runNames.contains(name) {
             let folder = RunLogFiles.parent(of: path).split(separator: "/").last.map(String.init)
             if let folder, !runNames.contains(folder + "/" + name) { name = folder + "/" + name }

@@ -116,7 +116,9 @@ enum RunLogFiles {
         guard glob(pattern, 0, nil, &result) == 0 else { return [] }
         var paths: [String] = []
         for index in 0..<Int(result.gl_pathc) {
-            if let path = result.gl_pathv[index], case let string = String(cString: path), !PathSpec.isDirectory(string) {
+            if let path = result.gl_pathv[index], case let string = String(cString: path),
+                !PathSpec.isDirectory(string)
+            {
                 paths.append(string)
             }
         }

@@ -13,6 +13,7 @@ final class StandardInputSource {
     private var reader: (any SampleReader)?
     private(set) var hasEnded = false
     private var lastActivity: Double
+    private var reported = ReadStatistics()
     private let buffer: UnsafeMutableRawPointer
     private static let bufferSize = 1 << 20
 
@@ -46,7 +47,7 @@ final class StandardInputSource {
                 break
             }
             let bytes = UnsafeRawBufferPointer(start: buffer, count: count)
-            if reader == nil { reader = options.makeReader("-", Array(bytes.prefix(4096)), options.metric) }
+            if reader == nil { reader = options.makeReader(path: "-") }
             reader!.consume(bytes) { samples.append($0) }
             total += count
         }
@@ -56,8 +57,15 @@ final class StandardInputSource {
         } else if let held = reader?.heldByteCount, held > 0, now - lastActivity >= options.quietPeriod {
             reader?.takeHeldRecordIfComplete { samples.append($0) }
         }
-        if let reader, !samples.isEmpty {
-            emit(.samples(run: run, samples, metricKey: reader.metricKey, statistics: reader.statistics))
+        if let reader {
+            let statistics = reader.statistics
+            if !samples.isEmpty || statistics.records != reported.records
+                || statistics.badLines != reported.badLines
+                || statistics.missingValues != reported.missingValues
+            {
+                reported = statistics
+                emit(.samples(run: run, samples, metricKey: reader.metricKey, statistics: statistics))
+            }
         }
         if ended {
             hasEnded = true

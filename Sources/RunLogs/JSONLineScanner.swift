@@ -101,11 +101,11 @@ public struct JSONLineScanner: Sendable {
     private static let quote = UInt8(ascii: "\"")
     private static let backslash = UInt8(ascii: "\\")
 
-    @inline(__always) private static func isSpace(_ c: UInt8) -> Bool {
+    @inline(__always) static func isSpace(_ c: UInt8) -> Bool {
         c == 0x20 || c == 0x09 || c == 0x0D || c == 0x0A
     }
 
-    @inline(__always) private static func skipSpace(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) {
+    @inline(__always) static func skipSpace(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) {
         while i < n && isSpace(p[i]) { i += 1 }
     }
 
@@ -181,7 +181,7 @@ public struct JSONLineScanner: Sendable {
     }
 
     /// Index of the quote closing a string whose contents start at `start`, or nil if the line ends first.
-    private static func stringEnd(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int) -> Int? {
+    static func stringEnd(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int) -> Int? {
         var from = start
         while from < n {
             guard let hit = memchr(p + from, Int32(quote), n - from) else { return nil }
@@ -197,7 +197,7 @@ public struct JSONLineScanner: Sendable {
     }
 
     /// Skips one value of any kind; returns a problem, or nil with `i` just past the value.
-    private static func skipValue(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) -> String? {
+    static func skipValue(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int) -> String? {
         let c = p[i]
         if c == quote {
             guard let end = stringEnd(p, n, from: i + 1) else { return "cut short" }

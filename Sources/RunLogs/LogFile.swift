@@ -43,6 +43,33 @@ public enum LogFile {
         }
     }
 
+    /// Up to `count` bytes from the start of the file, to recognise its format.
+    public static func firstBytes(path: String, count: Int = 4096) throws(LogFileError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        if fd < 0 { throw .from(errno: errno, path: path) }
+        defer { close(fd) }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var filled = 0
+        while filled < count {
+            let got = bytes.withUnsafeMutableBytes {
+                systemRead(fd, $0.baseAddress! + filled, count - filled)
+            }
+            if got < 0 {
+                if errno == EINTR { continue }
+                throw .from(errno: errno, path: path)
+            }
+            if got == 0 { break }
+            filled += got
+        }
+        return Array(bytes[..<filled])
+    }
+
+    /// Whether `path` names a directory (following symbolic links).
+    public static func isDirectory(path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
     /// Hands the file at `path` to `body` in large chunks, then nil at its end.
     public static func readChunks(path: String, _ body: (UnsafeRawBufferPointer?) -> Void)
         throws(LogFileError)

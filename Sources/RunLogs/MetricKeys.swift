@@ -29,6 +29,13 @@ public enum MetricKeys {
     /// counting every record) is its step.
     public static let stepKeys: [String] = ["step", "global_step", "_step", "train/global_step"]
 
+    /// Step columns of table-shaped logs (CSV), in order of preference: Lightning and most loops (`step`),
+    /// stable-baselines3 (`time/total_timesteps`), Weights & Biases exports (`trainer/global_step`, `_step`).
+    /// Without any, a data row's ordinal (0-based) is its step.
+    public static let tableStepKeys: [String] = [
+        "step", "time/total_timesteps", "global_step", "trainer/global_step", "_step", "train/global_step",
+    ]
+
     /// The object whose keys count as top-level keys, as veRL's file logger nests its metrics.
     static let nestedMetricsKey = "data"
 }

@@ -12,15 +12,27 @@ public struct MetricSample: Sendable, Equatable {
     }
 }
 
-/// A line that could not be read, kept so that the user can be told where and why.
+/// A line (or, in a binary format, a record) that could not be read, kept so that the user can be told
+/// where and why.
 public struct BadLine: Sendable, Equatable {
-    /// 1-based line number in the log.
+    /// 1-based line number in the log; in a binary format (TensorBoard event files), the 1-based record
+    /// number in the current file.
     public var lineNumber: Int
     public var reason: String
+    /// Where the record starts in its file, for binary formats, whose records have no line number a person
+    /// could look up.
+    public var byteOffset: Int?
 
-    public init(lineNumber: Int, reason: String) {
+    public init(lineNumber: Int, reason: String, byteOffset: Int? = nil) {
         self.lineNumber = lineNumber
         self.reason = reason
+        self.byteOffset = byteOffset
+    }
+
+    /// "line 12", or "record 5 at byte 1234".
+    public var location: String {
+        guard let byteOffset else { return "line \(lineNumber)" }
+        return "record \(lineNumber) at byte \(byteOffset)"
     }
 }
 
@@ -39,6 +51,9 @@ public struct ReadStatistics: Sendable, Equatable {
     public var firstBadLines: [BadLine] = []
     /// Bytes consumed, including the separators.
     public var bytes = 0
+    /// Lines that are not records and are not meant to be: what else a training script prints on its console
+    /// (progress bars, warnings, tracebacks). Not a problem, so not bad lines.
+    public var ignoredLines = 0
 
     public init() {}
 

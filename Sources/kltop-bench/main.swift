@@ -1,8 +1,9 @@
 // kltop's benchmark: prints figures for this machine, asserts nothing.
 //
-//   swift run -c release kltop-bench [detector] [jsonl]
+//   swift run -c release kltop-bench [detector] [jsonl] [tensorboard] [csv] [sqlite]
 //
-// Targets (from the issues): detector ≤ 20 ns per step; JSONL ingest ≥ 300 MB/s of veRL-style lines.
+// Targets (from the issues): detector ≤ 20 ns per step; JSONL ingest ≥ 300 MB/s of veRL-style lines;
+// TensorBoard event files and CSV ≥ 200 MB/s; rlwatch's SQLite store ≥ 1M rows/s.
 
 import Foundation
 import KLDetector
@@ -142,3 +143,6 @@ let everything = arguments.isEmpty || arguments.contains("all")
 print("kltop-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
 if everything || arguments.contains("detector") { benchDetector() }
 if everything || arguments.contains("jsonl") { benchJSONL() }
+if everything || arguments.contains("tensorboard") { benchTensorBoard() }
+if everything || arguments.contains("csv") { benchCSV() }
+if everything || arguments.contains("sqlite") { benchSQLite() }

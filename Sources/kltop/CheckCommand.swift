@@ -6,7 +6,7 @@ import RunLogs
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Read each log to its end, run the detector, print alerts.",
+        abstract: "Read each log to its end (or follow it), run the detector, print alerts.",
         discussion: """
             Exit status, as monitoring plugins use it: 0 no alerts, 1 warnings only, 2 any critical, \
             3 could not check (missing or unreadable path, bad config or arguments; the reason is on stderr). \
@@ -16,7 +16,7 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var detector: DetectorOptions
 
-    @OptionGroup var following: FollowFlags
+    @OptionGroup var sources: SourceFlags
 
     @Flag(help: "Print every step where the detector fires, without cooldown or maximum.")
     var raw = false
@@ -24,23 +24,29 @@ struct CheckCommand: ParsableCommand {
     @Option(help: "Output: text (a line per alert, then a summary per run) or jsonl (an object per alert).")
     var format: AlertOutputFormat = .text
 
-    @Argument(help: "Run logs: files, directories, globs, or - for standard input.")
+    @Argument(
+        help: ArgumentHelp(
+            "Run logs: files, directories, globs, or - for standard input.",
+            discussion: SourceFlags.formatsHelp))
     var paths: [String] = []
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("name at least one run log to check") }
+        if paths.isEmpty {
+            throw ValidationError("name at least one run log to check (or - for standard input)")
+        }
     }
 
     func run() throws {
         let settings = try detector.resolveOrExit()
+        if sources.follow { Interruption.install() }
         let request = CheckRequest(
             paths: paths, detector: settings.detector, policy: settings.policy, metric: settings.metric,
             raw: raw,
-            format: format)
+            format: format, follow: sources.follow, pollInterval: sources.pollInterval,
+            forcePolling: sources.forcePolling, inputFormat: sources.inputFormat)
         let status = Checker.run(
-            request,
-            to: CheckOutput(
-                output: FileHandleOutput.standardOutput, diagnostics: FileHandleOutput.standardError))
+            request, to: sources.follow ? FileHandleOutput.immediateSink : FileHandleOutput.sink,
+            shouldStop: { Interruption.wasRequested })
         if status != .ok { throw ExitCode(status.rawValue) }
     }
 }

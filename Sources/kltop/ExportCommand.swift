@@ -14,7 +14,7 @@ struct ExportCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var following: FollowFlags
+    @OptionGroup var sources: SourceFlags
 
     @Option(help: "Output: jsonl or csv.")
     var format: ExportFormat = .jsonl
@@ -22,19 +22,25 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "The key that holds KL. (default: the first of kltop's known KL keys found in the log)")
     var metric: String?
 
-    @Argument(help: "Run logs: files, directories, globs, or - for standard input.")
+    @Argument(
+        help: ArgumentHelp(
+            "Run logs: files, directories, globs, or - for standard input.",
+            discussion: SourceFlags.formatsHelp))
     var paths: [String] = []
 
     func validate() throws {
-        if paths.isEmpty { throw ValidationError("name at least one run log to export (or - for standard input)") }
+        if paths.isEmpty {
+            throw ValidationError("name at least one run log to export (or - for standard input)")
+        }
         if let metric, metric.isEmpty { throw ValidationError("--metric needs a key") }
     }
 
     func run() throws {
-        if following.follow { Interruption.install() }
+        if sources.follow { Interruption.install() }
         let request = ExportRequest(
             paths: paths, metric: metric.map(MetricSelection.key) ?? .automatic, format: format,
-            follow: following.follow, pollInterval: following.pollInterval, forcePolling: following.forcePolling)
+            follow: sources.follow, pollInterval: sources.pollInterval, forcePolling: sources.forcePolling,
+            inputFormat: sources.inputFormat)
         let status = Exporter.run(
             request, to: FileHandleOutput.sink, flush: FileHandleOutput.flush,
             shouldStop: { Interruption.wasRequested })

@@ -48,7 +48,9 @@ enum FileHandleOutput {
     }
 
     static var sink: CheckOutput { CheckOutput(output: standardOutput, diagnostics: standardError) }
-    static var immediateSink: CheckOutput { CheckOutput(output: standardOutputNow, diagnostics: standardError) }
+    static var immediateSink: CheckOutput {
+        CheckOutput(output: standardOutputNow, diagnostics: standardError)
+    }
 }
 
 /// SIGINT, SIGTERM and SIGHUP end a `--follow` cleanly: the flag is checked between rounds, and the signal

@@ -9,26 +9,29 @@ import Testing
 /// Two things are lost by their nature, and the writer avoids them; everything else is tested exactly:
 /// - copytruncate: what the writer appended between kltop's last read and the truncation exists only in the
 ///   copy. Truncation is only done once kltop has shown everything written so far.
-/// - a file that is rotated away or deleted before kltop has looked at the path at all (within one poll
-///   interval when polling, within the inotify round trip otherwise) is never seen. A file's identity is
-///   changed again only after `settle` seconds.
+/// - a file that is rotated away or deleted before kltop has looked at it at all is never seen. Before a
+///   file is rotated, replaced or re-created, the writer waits until kltop has shown the first line of its
+///   current incarnation, then writes a few more lines that kltop must still pick up after the switch.
 @Suite(.serialized) struct FollowTortureTests {
     @Test func everyStepExactlyOnceInOrderWithInotify() throws {
-        try torture(extraArguments: [], seed: 1, settle: 0.1)
+        try torture(extraArguments: [], seed: 1)
     }
 
     @Test func everyStepExactlyOnceInOrderWhenPolling() throws {
-        try torture(extraArguments: ["--poll", "0.1"], seed: 2, settle: 0.35)
+        try torture(extraArguments: ["--poll", "0.1"], seed: 2)
     }
 
-    func torture(extraArguments: [String], seed: UInt64, settle: Double) throws {
+    func torture(extraArguments: [String], seed: UInt64) throws {
         let directory = try TemporaryDirectory.make("kltop-torture")
         let names = ["alpha", "bravo", "charlie", "delta", "echo"]
         // "echo" does not exist when kltop starts: it is waited for, and found in the directory.
-        var writer = TortureWriter(directory: directory, names: Array(names.dropLast()), seed: seed, settle: settle)
+        var writer = TortureWriter(directory: directory, names: Array(names.dropLast()), seed: seed)
         writer.writeLines(40)
         let kltop = try LiveProcess(kltop: ["export", "--follow"] + extraArguments + [directory.path])
         defer { kltop.interrupt() }
+        writer.hasBeenShown = { name, step in
+            kltop.waitUntil(timeout: 20) { lines in Self.steps(in: lines, run: name).contains(step) }
+        }
         writer.add(name: names.last!)
         for round in 0..<30 {
             writer.writeLines(60)
@@ -40,7 +43,8 @@ import Testing
                 let name = writer.randomName()
                 let expected = writer.written[name]!.count
                 #expect(
-                    kltop.waitUntil(timeout: 20) { lines in Self.steps(in: lines, run: name).count >= expected },
+                    kltop.waitUntil(timeout: 20) { lines in Self.steps(in: lines, run: name).count >= expected
+                    },
                     "kltop did not catch up with \(name) before its truncation")
                 writer.truncate(name)
             default: break
@@ -51,10 +55,19 @@ import Testing
         let total = writer.written.values.reduce(0) { $0 + $1.count }
         let caughtUp = kltop.waitUntil(timeout: 30) { $0.count >= total }
         kltop.interrupt()
-        #expect(caughtUp, "kltop reported \(kltop.outputLines.count) of \(total) steps; stderr: \(kltop.standardError)")
+        if !caughtUp { print(kltop.standardError) }
+        #expect(
+            caughtUp,
+            "kltop reported \(kltop.outputLines.count) of \(total) steps; stderr: \(kltop.standardError)")
         for name in names {
             let reported = Self.steps(in: kltop.outputLines, run: name)
-            #expect(reported == writer.written[name]!, "\(name): reported \(reported.count), wrote \(writer.written[name]!.count)")
+            let wrote = writer.written[name]!
+            let missing = Set(wrote).subtracting(reported).sorted()
+            let duplicated = reported.count - Set(reported).count
+            #expect(
+                reported == wrote,
+                "\(name): reported \(reported.count), wrote \(wrote.count); missing \(missing), duplicated \(duplicated)"
+            )
         }
         #expect(kltop.outputLines.count == total)
     }
@@ -78,14 +91,15 @@ struct TortureWriter {
     private var descriptors: [String: Int32] = [:]
     private var random: SystemRandomNumberGeneratorSeeded
     private var nextStep = 0
-    /// Seconds a file keeps its identity before it is rotated, replaced or re-created again.
-    let settle: Double
-    private var lastIdentityChange: [String: Date] = [:]
+    /// The first step written to each file's current incarnation (since it was last rotated, replaced or
+    /// re-created).
+    private var firstStepOfIncarnation: [String: Int] = [:]
+    /// Waits until kltop has shown `step` of the run `name`; returns whether it did.
+    var hasBeenShown: (String, Int) -> Bool = { _, _ in true }
 
-    init(directory: URL, names: [String], seed: UInt64, settle: Double) {
+    init(directory: URL, names: [String], seed: UInt64) {
         self.directory = directory
         self.names = names
-        self.settle = settle
         random = SystemRandomNumberGeneratorSeeded(seed: seed)
         for name in names { add(name: name) }
     }
@@ -103,18 +117,23 @@ struct TortureWriter {
     /// Writes `count` lines to random files, each split in up to three writes, with short pauses.
     mutating func writeLines(_ count: Int) {
         for index in 0..<count {
-            let name = randomName()
-            let line = Array("{\"step\": \(nextStep), \"kl\": \(Double(nextStep % 97) * 0.001), \"note\": \"x\"}\n".utf8)
-            written[name]!.append(nextStep)
-            nextStep += 1
-            var cuts = [0, line.count]
-            for _ in 0..<Int(random.next() % 3) { cuts.append(Int(random.next() % UInt64(line.count))) }
-            cuts.sort()
-            for (start, end) in zip(cuts, cuts.dropFirst()) where start < end {
-                line[start..<end].withUnsafeBytes { _ = write(descriptors[name]!, $0.baseAddress, $0.count) }
-                if random.next() % 4 == 0 { usleep(UInt32(random.next() % 1500)) }
-            }
+            writeLine(to: randomName())
             if index % 10 == 0 { usleep(500) }
+        }
+    }
+
+    mutating func writeLine(to name: String) {
+        if firstStepOfIncarnation[name] == nil { firstStepOfIncarnation[name] = nextStep }
+        let line = Array(
+            "{\"step\": \(nextStep), \"kl\": \(Double(nextStep % 97) * 0.001), \"note\": \"x\"}\n".utf8)
+        written[name]!.append(nextStep)
+        nextStep += 1
+        var cuts = [0, line.count]
+        for _ in 0..<Int(random.next() % 3) { cuts.append(Int(random.next() % UInt64(line.count))) }
+        cuts.sort()
+        for (start, end) in zip(cuts, cuts.dropFirst()) where start < end {
+            line[start..<end].withUnsafeBytes { _ = write(descriptors[name]!, $0.baseAddress, $0.count) }
+            if random.next() % 4 == 0 { usleep(UInt32(random.next() % 1500)) }
         }
     }
 
@@ -126,12 +145,14 @@ struct TortureWriter {
         line.withUnsafeBytes { _ = write(descriptors[name]!, $0.baseAddress, $0.count) }
     }
 
+    /// Before the file stops being at its path: kltop must have looked at this incarnation (else it is lost
+    /// by nature), and the last lines, written just now, must still be picked up after the switch.
     private mutating func letSettle(_ name: String) {
-        if let last = lastIdentityChange[name] {
-            let remaining = settle - Date().timeIntervalSince(last)
-            if remaining > 0 { Thread.sleep(forTimeInterval: remaining) }
+        if let first = firstStepOfIncarnation[name] {
+            #expect(hasBeenShown(name, first), "kltop never showed \(name)'s step \(first)")
         }
-        lastIdentityChange[name] = Date()
+        for _ in 0..<3 { writeLine(to: name) }
+        firstStepOfIncarnation[name] = nil
     }
 
     /// logrotate's default: rename the file away, create a new one at the path.
@@ -149,9 +170,11 @@ struct TortureWriter {
         var content = (try? Data(contentsOf: URL(fileURLWithPath: path(name)))) ?? Data()
         content.append(contentsOf: Array("{\"step\": \(nextStep), \"kl\": 0.01}\n".utf8))
         written[name]!.append(nextStep)
+        // The replacement continues the file: its new line is the first of this incarnation kltop reads.
+        firstStepOfIncarnation[name] = nextStep
         nextStep += 1
         let temporary = directory.appendingPathComponent(".\(name).tmp").path
-        FileManager.default.createFile(atPath: temporary, contents: content)
+        _ = FileManager.default.createFile(atPath: temporary, contents: content)
         rename(temporary, path(name))
         descriptors[name] = open(path(name), O_WRONLY | O_APPEND, 0o644)
     }
@@ -166,6 +189,7 @@ struct TortureWriter {
 
     /// copytruncate: the content is copied away and the log truncated in place; the writer goes on appending.
     mutating func truncate(_ name: String) {
+        firstStepOfIncarnation[name] = nil
         try? FileManager.default.copyItem(atPath: path(name), toPath: path(name) + ".\(nextStep)")
         ftruncate(descriptors[name]!, 0)
     }

@@ -10,7 +10,9 @@ public final class LiveProcess: @unchecked Sendable {
     private let errorPipe = Pipe()
     public let inputPipe = Pipe()
 
-    public init(kltop arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil) throws {
+    public init(kltop arguments: [String], in directory: URL? = nil, environment: [String: String]? = nil)
+        throws
+    {
         process.executableURL = Kltop.executable
         process.arguments = arguments
         process.currentDirectoryURL = try directory ?? TemporaryDirectory.make()

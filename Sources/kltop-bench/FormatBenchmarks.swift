@@ -1,0 +1,175 @@
+import CSQLite
+import Foundation
+import RunLogs
+import TestSupport
+
+/// Feeds `bytes` to `reader` in LogFile-sized chunks and finishes it; returns the samples.
+func ingest<Reader: SampleReader>(_ reader: inout Reader, _ bytes: [UInt8]) -> Int {
+    var samples = 0
+    bytes.withUnsafeBytes { all in
+        var offset = 0
+        while offset < all.count {
+            let end = min(offset + LogFile.chunkSize, all.count)
+            reader.consume(UnsafeRawBufferPointer(rebasing: all[offset..<end])) { _ in samples += 1 }
+            offset = end
+        }
+    }
+    reader.finish { _ in samples += 1 }
+    return samples
+}
+
+/// A block repeated until `targetBytes`: building every record anew would measure the generator.
+func repeated(_ block: [UInt8], targetBytes: Int) -> [UInt8] {
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(targetBytes + block.count)
+    while bytes.count < targetBytes { bytes += block }
+    return bytes
+}
+
+func report(_ label: String, bytes: Int, seconds: Double, samples: Int, records: Int) {
+    print(
+        "  \(label): \(String(format: "%7.0f", Double(bytes) / seconds / 1e6)) MB/s"
+            + "   (\(samples) samples, \(String(format: "%.0f", Double(records) / seconds / 1e3))k records/s)"
+    )
+}
+
+/// Writes `bytes` to a temporary file and reports ingest through LogFile (page cache).
+func reportFromFile<Reader: SampleReader>(_ bytes: [UInt8], suffix: String, _ make: () -> Reader) {
+    let path = NSTemporaryDirectory() + "kltop-bench-\(getpid())" + suffix
+    guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else { return }
+    defer { unlink(path) }
+    let seconds = best(of: 3) {
+        var reader = make()
+        try? LogFile.read(path: path, into: &reader) { _ in }
+    }
+    print("  from a file (page cache): \(String(format: "%7.0f", Double(bytes.count) / seconds / 1e6)) MB/s")
+}
+
+/// tensorboardX-style event files: one scalar per event, four tags per step.
+func benchTensorBoard() {
+    let series = klSeries(count: 10_000)
+    var block: [UInt8] = []
+    var records = 0
+    for step in 0..<10_000 {
+        for (tag, value) in [
+            ("train/kl", series[step]), ("train/loss", 0.3 + Double(step % 5) * 0.01),
+            ("train/entropy", 1.2 - Double(step % 50) * 0.002), ("train/reward", Double(step % 40) * 0.005),
+        ] {
+            block += TFRecordEncoding.record(
+                TFRecordEncoding.event(
+                    step: Int64(step), wallTime: 1_700_000_000 + Double(step), tag: tag,
+                    value: TFRecordEncoding.simpleValue(Float(value))))
+            records += 1
+        }
+    }
+    let bytes = repeated(
+        TFRecordEncoding.record(TFRecordEncoding.fileVersionEvent()) + block, targetBytes: 200 << 20)
+    let totalRecords = records * (bytes.count / block.count)
+    print(
+        "TensorBoard event ingest (tensorboardX scalars, \(block.count / records) bytes per record, both CRCs "
+            + "checked; target ≥ 200 MB/s)")
+    var samples = 0
+    let seconds = best(of: 3) {
+        var reader = TensorBoardEventReader()
+        samples = ingest(&reader, bytes)
+    }
+    report("from memory", bytes: bytes.count, seconds: seconds, samples: samples, records: totalRecords)
+    reportFromFile(bytes, suffix: ".tfevents") { TensorBoardEventReader() }
+}
+
+/// stable-baselines3-style progress.csv rows: 15 columns, KL present in every row.
+func benchCSV() {
+    let series = klSeries(count: 10_000)
+    let header =
+        "time/iterations,time/total_timesteps,time/fps,time/time_elapsed,train/n_updates,train/approx_kl,"
+        + "train/entropy_loss,train/value_loss,train/policy_gradient_loss,train/loss,train/clip_range,"
+        + "train/explained_variance,train/clip_fraction,rollout/ep_rew_mean,rollout/ep_len_mean\n"
+    var block = ""
+    for row in 0..<10_000 {
+        let cells: [String] = [
+            "\(row + 1)", "\(2048 * (row + 1))", "\(1000 + row % 97)", "\(2 * row)", "\(10 * row)",
+            "\(series[row])",
+            "\(-1.2 + Double(row % 50) * 0.002)", "\(0.3 + Double(row % 5) * 0.01)",
+            "\(-0.001 * Double(row % 7))",
+            "\(0.15 + Double(row % 5) * 0.005)", "0.2", "0.5", "\(0.01 * Double(row % 4))",
+            "\(0.1 + Double(row % 40) * 0.005)", "\(200.0 + Double(row % 100))",
+        ]
+        block += cells.joined(separator: ",") + "\n"
+    }
+    let blockBytes = Array(block.utf8)
+    let bytes = Array(header.utf8) + repeated(blockBytes, targetBytes: 200 << 20)
+    let rows = 10_000 * ((bytes.count - header.utf8.count) / blockBytes.count)
+    print(
+        "CSV ingest (stable-baselines3 progress.csv rows, 15 columns, \(blockBytes.count / 10_000) bytes per row; target ≥ 200 MB/s)"
+    )
+    var samples = 0
+    let seconds = best(of: 3) {
+        var reader = CSVReader()
+        samples = ingest(&reader, bytes)
+    }
+    report("from memory", bytes: bytes.count, seconds: seconds, samples: samples, records: rows)
+    reportFromFile(bytes, suffix: ".csv") { CSVReader() }
+}
+
+/// rlwatch's metrics.db with its own schema, several runs interleaved as rlwatch writes them.
+func benchSQLite() {
+    let directory = NSTemporaryDirectory() + "kltop-bench-sqlite-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let path = directory + "/metrics.db"
+    let rowCount = 2_000_000
+    var db: OpaquePointer?
+    guard sqlite3_open(path, &db) == SQLITE_OK else { return print("  (could not create \(path))") }
+    let schema = """
+        PRAGMA journal_mode=WAL;
+        CREATE TABLE runs (run_id TEXT PRIMARY KEY, framework TEXT, started_at REAL, config_json TEXT);
+        CREATE TABLE metrics (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, step INTEGER NOT NULL,
+            timestamp REAL NOT NULL, entropy REAL, kl_divergence REAL, reward_mean REAL, reward_std REAL,
+            reward_min REAL, reward_max REAL, advantage_std REAL, loss REAL, learning_rate REAL,
+            clip_fraction REAL, grad_norm REAL, extra_json TEXT, FOREIGN KEY (run_id) REFERENCES runs(run_id));
+        CREATE INDEX idx_metrics_run_step ON metrics(run_id, step);
+        CREATE TABLE alerts (id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, step INTEGER NOT NULL,
+            timestamp REAL NOT NULL, detector TEXT NOT NULL, severity TEXT NOT NULL, message TEXT NOT NULL,
+            metric_values_json TEXT, recommendation TEXT, FOREIGN KEY (run_id) REFERENCES runs(run_id));
+        CREATE INDEX idx_alerts_run ON alerts(run_id);
+        CREATE TABLE schema_version (version INTEGER PRIMARY KEY);
+        INSERT INTO schema_version VALUES (2);
+        INSERT INTO runs VALUES ('ppo_a', 'trl', 1700000000, '{}'), ('ppo_b', 'trl', 1700000000, '{}');
+        BEGIN;
+        """
+    sqlite3_exec(db, schema, nil, nil, nil)
+    var insert: OpaquePointer?
+    sqlite3_prepare_v2(
+        db,
+        "INSERT INTO metrics (run_id, step, timestamp, entropy, kl_divergence, reward_mean, loss, grad_norm, "
+            + "extra_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '{\"kl_coef\": 0.001}')", -1, &insert, nil)
+    let series = klSeries(count: 10_000)
+    for row in 0..<rowCount {
+        sqlite3_bind_text(insert, 1, row % 2 == 0 ? "ppo_a" : "ppo_b", -1, nil)
+        sqlite3_bind_int64(insert, 2, Int64(row / 2))
+        sqlite3_bind_double(insert, 3, 1_700_000_000 + Double(row) * 0.5)
+        sqlite3_bind_double(insert, 4, 1.2)
+        sqlite3_bind_double(insert, 5, series[row % series.count])
+        sqlite3_bind_double(insert, 6, 0.1)
+        sqlite3_bind_double(insert, 7, 0.3)
+        sqlite3_bind_double(insert, 8, 1.0)
+        sqlite3_step(insert)
+        sqlite3_reset(insert)
+    }
+    sqlite3_finalize(insert)
+    sqlite3_exec(db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE);", nil, nil, nil)
+    sqlite3_close(db)
+    print(
+        "rlwatch SQLite store (\(rowCount / 1_000_000)M metrics rows, 2 runs interleaved, read from the page cache; target ≥ 1M rows/s)"
+    )
+    var samples = 0
+    let seconds = best(of: 3) {
+        guard let reader = try? RlwatchStoreReader(path: path), let updates = try? reader.poll() else {
+            return
+        }
+        samples = updates.reduce(0) { $0 + $1.samples.count }
+    }
+    print(
+        "  first poll: \(String(format: "%6.2f", Double(rowCount) / seconds / 1e6))M rows/s   (\(samples) samples in "
+            + "\(String(format: "%.0f", seconds * 1000)) ms)")
+}

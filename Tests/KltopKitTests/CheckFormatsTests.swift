@@ -1,0 +1,105 @@
+import Foundation
+import KLDetector
+import KltopKit
+import RunLogs
+import TestSupport
+import Testing
+
+/// `kltop check` on every kind of log, through the library: formats recognised from content, TensorBoard
+/// directories, rlwatch's store.
+@Suite struct CheckFormatsTests {
+    struct Outcome {
+        var status: CheckStatus
+        /// "run@step severity" for each alert printed.
+        var alerts: [String]
+        var diagnostics: [String]
+    }
+
+    /// A short window, so that the fixtures' early spikes are decided.
+    static func check(_ paths: [String], inputFormat: LogFormat? = nil) -> Outcome {
+        let request = CheckRequest(
+            paths: paths, detector: DetectorSettings(rollingWindow: 20, warmupSteps: 10), format: .jsonl,
+            inputFormat: inputFormat)
+        nonisolated(unsafe) var lines: [String] = []
+        nonisolated(unsafe) var diagnostics: [String] = []
+        let status = Checker.run(
+            request, to: CheckOutput(output: { lines.append($0) }, diagnostics: { diagnostics.append($0) }))
+        let alerts = lines.compactMap { line -> String? in
+            guard let json = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                return nil
+            }
+            return
+                "\(json["run"] as? String ?? "?")@\(json["step"] as? Int ?? -1) \(json["severity"] as? String ?? "?")"
+        }
+        return Outcome(status: status, alerts: alerts, diagnostics: diagnostics)
+    }
+
+    static func fixture(_ relative: String) -> String { Fixtures.path("formats/" + relative) }
+
+    @Test func aTensorBoardDirectoryIsARunPerFolder() {
+        let outcome = Self.check([Self.fixture("tensorboard")])
+        #expect(
+            outcome.alerts == [
+                "run_a@42 critical", "single_run@137 critical", "split_run@90 critical",
+                "tb_summary_writer@60 critical",
+                "tensor_content_handbuilt@60 critical",
+            ])
+        #expect(outcome.status == .critical)
+        #expect(
+            outcome.diagnostics.contains {
+                $0.contains("truncated_tail: skipped 1 bad record (record 121 at byte")
+            })
+    }
+
+    @Test(arguments: [
+        ("sb3/progress.csv", "sb3@53248 critical"),
+        ("lightning/lightning_logs/version_0/metrics.csv", "version_0@45 critical"),
+        ("console/hf_trainer_tqdm_v5.24.0.log", "hf_trainer_tqdm_v5.24.0@33 critical"),
+        ("console/hf_trainer_tqdm_v4.46.3.log", "hf_trainer_tqdm_v4.46.3@33 critical"),
+        ("console/verl_ray_color.log", "verl_ray_color@41 critical"),
+        ("console/openrlhf_ray.log", "openrlhf_ray@17 critical"),
+        ("trl/grpo/checkpoint-60/trainer_state.json", "checkpoint-60@33 critical"),
+        ("tensorboard/single_run/events.out.tfevents.1700000000.fixturehost", "single_run@137 critical"),
+    ])
+    func everyFormatIsCheckedFromItsContent(_ file: String, _ alert: String) {
+        let outcome = Self.check([Self.fixture(file)])
+        #expect(outcome.alerts == [alert], "\(outcome.diagnostics)")
+        #expect(outcome.status == .critical)
+    }
+
+    @Test func rlwatchsStoreIsEveryRunInItWithRlwatchsOwnAlertsBeside() throws {
+        let directory = try TemporaryDirectory.make("kltop-check-store")
+        let path = directory.appendingPathComponent("metrics.db").path
+        try FileManager.default.copyItem(
+            atPath: Self.fixture("rlwatch/rlwatch_logs/metrics.db"), toPath: path)
+        let outcome = Self.check([path])
+        #expect(outcome.alerts == ["ppo_kl_spike@70 critical"])
+        #expect(outcome.status == .critical)
+        let recorded = outcome.diagnostics.filter { $0.contains("rlwatch recorded") }
+        #expect(recorded.count == 3)
+        #expect(
+            recorded.contains { $0.contains("grpo_calm: rlwatch recorded at step 50: critical loss_nan") })
+    }
+
+    @Test func inputFormatOverridesRecognition() {
+        let forced = Self.check([Self.fixture("console/openrlhf_ray.log")], inputFormat: .csv)
+        #expect(forced.alerts.isEmpty && forced.status == .unknown)
+        let right = Self.check([Self.fixture("console/openrlhf_ray.log")], inputFormat: .console)
+        #expect(right.alerts == ["openrlhf_ray@17 critical"])
+        // A directory's run logs are all read as the named format: event files read as CSV hold no KL.
+        let directory = Self.check([Self.fixture("tensorboard")], inputFormat: .csv)
+        #expect(directory.status == .unknown && directory.alerts.isEmpty)
+        #expect(directory.diagnostics.contains { $0.contains("no KL key found") })
+    }
+
+    @Test func pathsThatAreNotRunLogsGetClearMessages() throws {
+        let directory = try TemporaryDirectory.make("kltop-check-empty")
+        let empty = Self.check([directory.path])
+        #expect(empty.status == .unknown)
+        #expect(empty.diagnostics.first?.contains("no run logs found") == true)
+        let binary = directory.appendingPathComponent("blob.bin").path
+        FileManager.default.createFile(atPath: binary, contents: Data([0, 1, 2, 3, 0, 9, 200, 0]))
+        let unknown = Self.check([binary])
+        #expect(unknown.status == .unknown && unknown.diagnostics.contains { $0.contains("--input-format") })
+    }
+}
