@@ -23,18 +23,24 @@ let package = Package(
         .target(
             name: "KltopKit",
             dependencies: ["KLDetector", "RunLogs", .product(name: "Yams", package: "Yams")]),
+        // The dashboard's pure core: state, update(event), render(state, size) -> grid of cells, themes.
+        .target(
+            name: "Dashboard",
+            dependencies: ["KLDetector", "KltopKit", "RunLogs", .product(name: "Yams", package: "Yams")]),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
         .executableTarget(
             name: "kltop",
             dependencies: ["KltopKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // `swift run -c release kltop-bench`: prints figures, asserts nothing.
-        .executableTarget(name: "kltop-bench", dependencies: ["KLDetector", "RunLogs", "KltopKit"]),
+        .executableTarget(
+            name: "kltop-bench", dependencies: ["KLDetector", "RunLogs", "KltopKit", "Dashboard"]),
         // Fixture paths, rlwatch's expected decisions, running the built binary.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KLDetectorTests", dependencies: ["KLDetector", "TestSupport"]),
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs", "TestSupport"]),
         .testTarget(name: "KltopKitTests", dependencies: ["KltopKit", "TestSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["kltop", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
