@@ -3,6 +3,7 @@
 public func render(_ state: DashboardState, width: Int, height: Int) -> Grid {
     var renderer = Renderer(state: state, grid: Grid(width: width, height: height))
     renderer.draw()
+    if state.options.glyphs == .ascii { renderer.grid.transliterateToASCII() }
     return renderer.grid
 }
 
