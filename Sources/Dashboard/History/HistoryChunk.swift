@@ -25,7 +25,6 @@ struct HistoryChunk: Sendable {
     }
 
     var count: Int { values.count }
-    var isFull: Bool { values.count == Self.capacity }
 
     mutating func append(step: Int64, value: Double, mean: Float, std: Float, status: StepStatus) {
         let index = values.count

@@ -23,7 +23,8 @@ public struct RunHistory: Sendable {
     public mutating func append(step: Int64, value: Double, verdict: StepVerdict?) {
         let band = Self.band(verdict)
         let status = verdict?.status ?? .warmingUp
-        if chunks.last?.isFull ?? true { chunks.append(HistoryChunk()) }
+        // From the count, not `chunks.last?.isFull`: reading `last` would copy the chunk on every step.
+        if count & HistoryChunk.mask == 0 { chunks.append(HistoryChunk()) }
         chunks[chunks.count - 1].append(
             step: step, value: value, mean: band.mean, std: band.std, status: status)
         if count & (Self.summarySpan - 1) == 0 { summaries.append(ValueSummary()) }
