@@ -28,6 +28,16 @@ import Testing
             .samplesAppended(RunID(0), metricKey: "kl", samples: Self.spiky, statistics: ReadStatistics()))
         #expect(effects == [.bell(.critical)])
         #expect(state.runs[0].alerts.map(\.step) == [300])
+        let two = Series.healthy(count: 200, spikeAt: 150, startStep: 600).map {
+            MetricSample(step: $0.step, value: $0.step == 750 ? 0.2 : $0.value)
+        }
+        var twoAlerts = DashboardState(policy: AlertPolicySettings(cooldownSteps: 0))
+        twoAlerts.send(.runAdded(RunID(0), name: "a", source: "a.jsonl"))
+        let both = twoAlerts.send(
+            .samplesAppended(
+                RunID(0), metricKey: "kl", samples: Self.spiky + two, statistics: ReadStatistics()))
+        #expect(twoAlerts.runs[0].alerts.count >= 2)
+        #expect(both == [.bell(.critical)], "one bell per batch")
     }
 
     @Test func sigmaKeysRerunTheDetectorOverTheWholeHistory() {

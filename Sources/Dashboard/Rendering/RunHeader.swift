@@ -43,7 +43,8 @@ extension Renderer {
                 labelled("σ", Figures.short(verdict.std), 45)
             }
         } else if figures.sampleCount > 0 && !compact {
-            segments.append(HeaderSegment("warming up", priority: 55, role: .dim))
+            let text = state.settings.enabled ? "warming up" : "detector off"
+            segments.append(HeaderSegment(text, priority: 55, role: .dim))
         }
         if !compact {
             if state.settings.baselineMode == .frozen {

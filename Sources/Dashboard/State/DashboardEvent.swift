@@ -22,6 +22,7 @@ public enum DashboardEvent: Sendable {
 public enum DashboardEffect: Equatable, Sendable {
     /// Leave the dashboard (q): restore the terminal and exit.
     case quit
-    /// A new alert was delivered: ring the terminal bell if the user wants that (a side pane out of sight).
+    /// New alerts were delivered (the worst severity among them; one per batch of samples): ring the
+    /// terminal bell if the user wants that (a side pane out of sight).
     case bell(Severity)
 }

@@ -26,7 +26,8 @@ extension DashboardState {
             let delivered = runs[index].append(samples, metricKey: metricKey, statistics: statistics)
             // The first samples show at once; after that the header waits for a tick.
             if wasEmpty && !isPaused { refreshFigures(of: index) }
-            return delivered.map { .bell($0.severity) }
+            // One bell per batch, however many alerts it delivered: for the worst of them.
+            return delivered.map(\.severity).max().map { [.bell($0)] } ?? []
         case .runStatusChanged(let id, let status):
             guard let index = index(of: id) else { return [] }
             runs[index].setStatus(status)
