@@ -27,6 +27,10 @@ let package = Package(
         .target(
             name: "KltopKit",
             dependencies: ["KLDetector", "RunLogs", "LogFollowing", .product(name: "Yams", package: "Yams")]),
+        // The dashboard's pure core: state, update(event), render(state, size) -> grid of cells, themes.
+        .target(
+            name: "Dashboard",
+            dependencies: ["KLDetector", "KltopKit", "RunLogs", .product(name: "Yams", package: "Yams")]),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
         .executableTarget(
             name: "kltop",
@@ -34,12 +38,14 @@ let package = Package(
         ),
         // `swift run -c release kltop-bench`: prints figures, asserts nothing.
         .executableTarget(
-            name: "kltop-bench", dependencies: ["KLDetector", "RunLogs", "KltopKit", "CSQLite", "TestSupport"]),
+            name: "kltop-bench",
+            dependencies: ["KLDetector", "RunLogs", "KltopKit", "Dashboard", "CSQLite", "TestSupport"]),
         // Fixture paths, rlwatch's expected decisions, running the built binary.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KLDetectorTests", dependencies: ["KLDetector", "TestSupport"]),
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs", "CSQLite", "TestSupport"]),
         .testTarget(name: "KltopKitTests", dependencies: ["KltopKit", "TestSupport"]),
+        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["kltop", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

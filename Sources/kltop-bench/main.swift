@@ -1,10 +1,12 @@
 // kltop's benchmark: prints figures for this machine, asserts nothing.
 //
-//   swift run -c release kltop-bench [detector] [jsonl] [tensorboard] [csv] [sqlite]
+//   swift run -c release kltop-bench [detector] [jsonl] [tensorboard] [csv] [sqlite] [dashboard]
 //
 // Targets (from the issues): detector ≤ 20 ns per step; JSONL ingest ≥ 300 MB/s of veRL-style lines;
-// TensorBoard event files and CSV ≥ 200 MB/s; rlwatch's SQLite store ≥ 1M rows/s.
+// TensorBoard event files and CSV ≥ 200 MB/s; rlwatch's SQLite store ≥ 1M rows/s; dashboard: re-running the
+// detector over a 1M-step run after a key < 100 ms, ≤ 24 bytes per stored step.
 
+import Dashboard
 import Foundation
 import KLDetector
 import RunLogs
@@ -138,6 +140,63 @@ func benchJSONL() {
     )
 }
 
+func benchDashboard() {
+    let count = 1_000_000
+    let samples = klSeries(count: count).enumerated().map {
+        MetricSample(step: Int64($0.offset), value: $0.element)
+    }
+    print("dashboard (one run of \(count / 1_000_000)M steps; targets: re-run < 100 ms, ≤ 24 bytes/step)")
+    var state = DashboardState()
+    var ingest = Double.infinity
+    for _ in 0..<3 {
+        state = DashboardState()
+        _ = update(&state, .runAdded(RunID(0), name: "bench", source: "memory"))
+        var batchStart = 0
+        let start = now()
+        while batchStart < count {
+            let end = min(count, batchStart + 4096)
+            _ = update(
+                &state,
+                .samplesAppended(
+                    RunID(0), metricKey: "kl", samples: Array(samples[batchStart..<end]),
+                    statistics: ReadStatistics()))
+            batchStart = end
+        }
+        ingest = min(ingest, now() - start)
+    }
+    let history = state.runs[0].history
+    print(
+        "  ingest (detector + history + alert policy): \(String(format: "%6.1f", ingest / Double(count) * 1e9)) ns/step"
+    )
+    print(
+        "  memory: \(String(format: "%.2f", Double(history.bytesAllocated) / Double(count))) bytes/step"
+            + " (\(history.bytesAllocated / 1_000_000) MB for \(count) steps, capacity included)")
+    for (label, key) in [
+        ("+ (sigma)", "+"), ("- (sigma)", "-"), ("] (window)", "]"), ("[ (window)", "["), ("b (frozen)", "b"),
+        ("b (rolling)", "b"),
+    ] {
+        let seconds = best(of: 1) { _ = update(&state, .keyPressed(.character(Character(key)))) }
+        print(
+            "  re-run after \(label.padding(toLength: 12, withPad: " ", startingAt: 0)) \(String(format: "%6.1f", seconds * 1e3)) ms"
+        )
+    }
+    var grid = render(state, width: 120, height: 40)
+    let frame = best(of: 5) { grid = render(state, width: 120, height: 40) }
+    print("  render 120×40: \(String(format: "%.2f", frame * 1e3)) ms per frame")
+    var changed = 0
+    for step in count..<(count + 200) {
+        _ = update(
+            &state,
+            .samplesAppended(
+                RunID(0), metricKey: "kl", samples: [MetricSample(step: Int64(step), value: 0.02)],
+                statistics: ReadStatistics()))
+        let next = render(state, width: 120, height: 40)
+        changed = max(changed, next.diff(from: grid).cellCount)
+        grid = next
+    }
+    print("  one new step at 120×40: at most \(changed) cells change (200 steps)")
+}
+
 let arguments = Set(CommandLine.arguments.dropFirst())
 let everything = arguments.isEmpty || arguments.contains("all")
 print("kltop-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
@@ -146,3 +205,4 @@ if everything || arguments.contains("jsonl") { benchJSONL() }
 if everything || arguments.contains("tensorboard") { benchTensorBoard() }
 if everything || arguments.contains("csv") { benchCSV() }
 if everything || arguments.contains("sqlite") { benchSQLite() }
+if everything || arguments.contains("dashboard") { benchDashboard() }

@@ -1,0 +1,34 @@
+import KltopKit
+
+extension Renderer {
+    /// Every delivered alert, newest first: step, severity, run, KL, z, and whether it was acknowledged.
+    mutating func drawAlertHistory(_ rect: Rect) {
+        guard !rect.isEmpty else { return }
+        let history = state.alertHistory
+        var lines: [[Span]] = [
+            [
+                Span("Alert history", .header, .bold),
+                Span("  \(history.count) delivered · h or Esc closes · a acknowledges", .dim),
+            ]
+        ]
+        if history.isEmpty { lines.append([Span("no alerts delivered", .dim)]) }
+        let names = Dictionary(state.runs.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
+        for record in history {
+            let alert = record.alert
+            let critical = alert.severity == .critical
+            lines.append([
+                Span(record.isAcknowledged ? "  " : "• ", .text, .bold),
+                Span(Fit.padLeft(String(alert.step), to: 8) + "  ", .text),
+                Span((critical ? "CRITICAL" : "WARNING ") + "  ", critical ? .pointCritical : .pointWarning),
+                Span(
+                    Fit.truncate(names[record.run] ?? "?", to: 24, ellipsis: glyphs.ellipsis) + "  ", .text,
+                    .bold),
+                Span("KL ", .label), Span(Figures.short(alert.klDivergence) + "  "),
+                Span("z ", .label), Span(Figures.short(alert.zScore, digits: 3) + "  "),
+                Span("μ ", .label), Span(Figures.short(alert.rollingMean) + "  "),
+                Span("σ ", .label), Span(Figures.short(alert.rollingStd)),
+            ])
+        }
+        drawScrolled(lines, in: rect)
+    }
+}

@@ -1,0 +1,50 @@
+/// The keys, as the help screen lists them.
+enum HelpText {
+    static let lines: [(key: String, action: String)] = [
+        ("q", "quit"),
+        ("?", "this help (? or Esc closes it)"),
+        ("p", "pause the view (reading goes on)"),
+        ("tab ↓ →", "focus the next run"),
+        ("shift-tab ↑ ←", "focus the previous run"),
+        ("+ -", "sigma multiplier up / down (re-runs the detector)"),
+        ("[ ]", "rolling window smaller / larger (re-runs the detector)"),
+        ("b", "baseline rolling / frozen (re-runs the detector)"),
+        ("w", "warmup steps: next value (re-runs the detector)"),
+        ("l", "log scale"),
+        ("s", "smoothing: TensorBoard's EMA, weight 0.6 / 0.9 / 0.99 / off"),
+        ("x", "zoom: whole run / recent steps"),
+        ("o", "overlay all runs in one plot / a panel per run"),
+        ("a", "acknowledge the alerts shown in banners"),
+        ("h", "alert history"),
+    ]
+
+    static let legend: [String] = [
+        "band: baseline mean ± k·σ at each step; ╌ critical line at mean + 1.5·k·σ",
+        "═ frozen baseline mean, ▲ on the axis where it locked",
+        "points: normal, warning (z > k), critical (z > 1.5·k); dim while warming up",
+    ]
+}
+
+extension Renderer {
+    mutating func drawHelp(_ rect: Rect) {
+        guard !rect.isEmpty else { return }
+        var lines: [[Span]] = [[Span("Keys", .header, .bold)]]
+        let keyWidth = (HelpText.lines.map { $0.key.unicodeScalars.count }.max() ?? 0) + 2
+        for (key, action) in HelpText.lines {
+            lines.append([Span(Fit.padLeft(key, to: keyWidth - 2) + "  ", .label, .bold), Span(action)])
+        }
+        lines.append([])
+        for text in HelpText.legend { lines.append([Span(text, .dim)]) }
+        lines.append([])
+        lines.append([Span("themes: " + Theme.builtInNames.joined(separator: ", "), .dim)])
+        drawScrolled(lines, in: rect)
+    }
+
+    /// Lines from ``DashboardState/scroll``, clamped so the last page stays full.
+    mutating func drawScrolled(_ lines: [[Span]], in rect: Rect) {
+        let first = max(0, min(state.scroll, lines.count - rect.height))
+        for row in 0..<rect.height where first + row < lines.count {
+            grid.write(lines[first + row], x: rect.x + 1, y: rect.y + row, clip: rect)
+        }
+    }
+}

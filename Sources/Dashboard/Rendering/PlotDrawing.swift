@@ -1,0 +1,283 @@
+import KLDetector
+import KltopKit
+
+/// One run's series in a plot.
+struct PlotSeries {
+    let run: RunState
+    /// Samples shown (fewer than the history holds while paused).
+    let count: Int
+    /// The overlay's run colour; nil colours each point by the detector's status at its step.
+    let role: ColorRole?
+    /// Wins cells shared with other series (the focused run in an overlay).
+    let isOnTop: Bool
+}
+
+extension Renderer {
+    /// A run's panel: its header line, then its plot.
+    mutating func drawPanel(_ index: Int, in rect: Rect, focused: Bool) {
+        guard !rect.isEmpty else { return }
+        let run = state.runs[index]
+        drawRunHeader(run, in: rect.row(0), focused: focused && state.runs.count > 1)
+        let series = PlotSeries(run: run, count: state.visibleCount(of: run), role: nil, isOnTop: true)
+        drawPlot([series], band: series, in: rect.droppingTop(1))
+    }
+
+    /// Every run in one plot, each in its own colour, under a legend line per run; the band is the focused
+    /// run's.
+    mutating func drawOverlay(_ body: Rect, focus: Int) {
+        let runs = state.runs
+        let legendRows = min(runs.count, max(1, min(body.height - 4, body.height / 3)))
+        let legendOrder = Array(runs.indices)
+        let shown = legendOrder.count > legendRows ? legendRows - 1 : legendOrder.count
+        for (row, index) in legendOrder.prefix(shown).enumerated() {
+            drawRunLine(
+                index, in: body.row(row), focused: index == focus, nameRole: .run(runs[index].id.rawValue))
+        }
+        if shown < legendOrder.count {
+            let line = body.row(legendRows - 1)
+            grid.fill(line)
+            let more = legendOrder.count - shown
+            grid.write("+\(more) more", x: line.x, y: line.y, role: .dim, clip: line)
+        }
+        var series: [PlotSeries] = []
+        for index in runs.indices where index != focus {
+            let run = runs[index]
+            series.append(
+                PlotSeries(
+                    run: run, count: state.visibleCount(of: run), role: .run(run.id.rawValue), isOnTop: false)
+            )
+        }
+        let focused = runs[focus]
+        let top = PlotSeries(
+            run: focused, count: state.visibleCount(of: focused), role: .run(focused.id.rawValue),
+            isOnTop: true)
+        series.append(top)
+        drawPlot(series, band: top, in: body.droppingTop(legendRows))
+    }
+
+    /// A plot: y labels on the left, band labels on the right (when wide), the x axis below (when tall).
+    mutating func drawPlot(_ series: [PlotSeries], band: PlotSeries, in area: Rect) {
+        guard !area.isEmpty else { return }
+        grid.fill(area)
+        let hasAxis = area.height >= 3
+        let plotRows = hasAxis ? area.droppingBottom(1) : area
+        let labelWidth = area.width >= 30 ? 10 : 0
+        let bandLabelWidth = area.width >= 60 && plotRows.height >= 3 ? 5 : 0
+        let plot = plotRows.droppingLeft(labelWidth).droppingRight(bandLabelWidth)
+        guard !plot.isEmpty else { return }
+        let options = state.options
+        let k = state.settings.sigmaMultiplier
+        let dotColumns = plot.width * glyphs.dotsAcross
+        let dotRows = plot.height * glyphs.dotsDown
+        let longest = series.map(\.count).max() ?? 0
+        let xScale =
+            options.zoom == .wholeRun
+            ? XScale.wholeRun(count: longest, columns: dotColumns)
+            : XScale.recent(count: longest, columns: dotColumns)
+
+        let columns: [[ValueSummary]] = series.map { one in
+            (0..<dotColumns).map {
+                one.run.history.summary(of: xScale.range(ofColumn: $0).clamped(to: 0..<one.count))
+            }
+        }
+        let smoothed: [[Double]]? =
+            options.smoothing > 0
+            ? columns.map { Smoothing.exponentialMovingAverage($0.map(\.mean), weight: options.smoothing) }
+            : nil
+        let bandColumns = cellBands(columns[columns.count - 1], cells: plot.width)
+        let frozen = frozenBaseline(of: band)
+
+        // The vertical range holds the data, the band, and the frozen baseline.
+        var range = ValueRange(isLog: options.logScale)
+        for summaries in columns {
+            for summary in summaries where summary.finiteCount > 0 {
+                range.include(summary.minimum)
+                range.include(summary.maximum)
+            }
+        }
+        for cell in bandColumns {
+            if let cell {
+                range.include(cell.mean - k * cell.std)
+                range.include(cell.mean + k * cell.std)
+            }
+        }
+        if let frozen { range.include(frozen.mean) }
+        let yScale = YScale.fit(minimum: range.low, maximum: range.high, isLog: options.logScale)
+
+        // Behind the points: the band, the critical line, the frozen baseline.
+        for (cellX, cell) in bandColumns.enumerated() {
+            guard let cell else { continue }
+            let x = plot.x + cellX
+            let upper = cell.mean + k * cell.std
+            let lower = cell.mean - k * cell.std
+            if let top = yScale.cellRow(upper, rows: plot.height),
+                let bottom = yScale.cellRow(lower, rows: plot.height), top <= bottom
+            {
+                for row in top...bottom { grid[x, plot.y + row] = Cell(glyphs.bandFill, role: .band) }
+            }
+            let critical = cell.mean + 1.5 * k * cell.std
+            if yScale.contains(critical), let row = yScale.cellRow(critical, rows: plot.height) {
+                grid[x, plot.y + row] = Cell(glyphs.criticalLine, role: .criticalLine)
+            }
+        }
+        if let frozen, let row = yScale.cellRow(frozen.mean, rows: plot.height) {
+            for x in plot.x..<plot.maxX {
+                grid[x, plot.y + row] = Cell(glyphs.frozenLine, role: .frozenMarker)
+            }
+        }
+
+        // The points: each column's span of values (or the smoothed value), joined to the previous column.
+        var canvas = DotCanvas(columns: plot.width, rows: plot.height, glyphs: glyphs)
+        for (seriesIndex, one) in series.enumerated() {
+            var previous: (low: Int, high: Int)?
+            for (column, summary) in columns[seriesIndex].enumerated() where !summary.isEmpty {
+                guard var span = dotSpan(summary, smoothed: smoothed?[seriesIndex][column], yScale, dotRows)
+                else {
+                    previous = nil
+                    continue
+                }
+                let own = span
+                if let previous {
+                    if span.low > previous.high + 1 { span.low = previous.high + 1 }
+                    if span.high < previous.low - 1 { span.high = previous.low - 1 }
+                }
+                let role = one.role ?? StatusStyle.role(summary.worst)
+                let rank = one.role == nil ? StatusStyle.rank(summary.worst) : (one.isOnTop ? 1 : 0)
+                canvas.setSpan(x: column, from: span.low, to: span.high, role: role, rank: rank)
+                previous = own
+            }
+        }
+        canvas.draw(into: &grid, at: (plot.x, plot.y)) { _ in [] }
+
+        if labelWidth > 0 { drawYLabels(yScale, plot: plot, labelWidth: labelWidth) }
+        if bandLabelWidth > 0 {
+            drawBandLabels(bandColumns, frozen: frozen, yScale: yScale, plot: plot, k: k)
+        }
+        if hasAxis {
+            drawXAxis(
+                band, xScale: xScale, plot: plot, row: area.maxY - 1, labelWidth: labelWidth,
+                frozen: frozen != nil)
+        }
+    }
+
+    /// The band (mean, std) at the last step of each cell column; nil where the detector was warming up.
+    private func cellBands(_ dotColumns: [ValueSummary], cells: Int) -> [(mean: Double, std: Double)?] {
+        let across = glyphs.dotsAcross
+        return (0..<cells).map { cell in
+            var merged = ValueSummary()
+            for dot in (cell * across)..<min(dotColumns.count, (cell + 1) * across) {
+                merged.merge(dotColumns[dot])
+            }
+            guard !merged.isEmpty, merged.lastMean.isFinite, merged.lastStd.isFinite else { return nil }
+            return (Double(merged.lastMean), Double(merged.lastStd))
+        }
+    }
+
+    /// The frozen baseline of a run, once it locked within the samples shown.
+    private func frozenBaseline(of series: PlotSeries) -> FrozenBaseline? {
+        guard let lock = series.run.frozenLockIndex, lock < series.count else { return nil }
+        return series.run.detector.frozenBaseline
+    }
+
+    /// The dot rows a column covers: its smoothed value, or the span of its values (infinities at the edges).
+    private func dotSpan(_ summary: ValueSummary, smoothed: Double?, _ yScale: YScale, _ dotRows: Int)
+        -> (low: Int, high: Int)?
+    {
+        if let smoothed {
+            guard let row = yScale.dotRow(smoothed, dotRows: dotRows) else { return nil }
+            return (row, row)
+        }
+        var low: Int?
+        var high: Int?
+        if summary.finiteCount > 0 {
+            low = yScale.dotRow(summary.minimum, dotRows: dotRows)
+            high = yScale.dotRow(summary.maximum, dotRows: dotRows)
+        }
+        if summary.hasPositiveInfinity { high = dotRows - 1 }
+        if summary.hasNegativeInfinity { low = 0 }
+        guard let bottom = low ?? high, let top = high ?? low else { return nil }
+        return (bottom, top)
+    }
+
+    private mutating func drawYLabels(_ yScale: YScale, plot: Rect, labelWidth: Int) {
+        let rows = plot.height
+        var labelled: [(row: Int, value: Double)] = [(0, yScale.value(atFraction: 1))]
+        if rows >= 2 { labelled.append((rows - 1, yScale.value(atFraction: 0))) }
+        if rows >= 5 {
+            let middle = rows / 2
+            labelled.append((middle, yScale.value(atFraction: 1 - (Double(middle) + 0.5) / Double(rows))))
+        }
+        let x = plot.x - labelWidth
+        for row in 0..<rows { grid[plot.x - 1, plot.y + row] = Cell(glyphs.verticalAxis, role: .axis) }
+        for (row, value) in labelled {
+            let text = Fit.padLeft(Figures.short(value, digits: 3), to: labelWidth - 1)
+            grid.write(
+                text, x: x, y: plot.y + row, role: .label,
+                clip: Rect(x: x, y: plot.y, width: labelWidth - 1, height: rows))
+            grid[plot.x - 1, plot.y + row] = Cell(glyphs.tick, role: .axis)
+        }
+    }
+
+    /// "+3σ", "crit" and "frz" at the right of the band's last column.
+    private mutating func drawBandLabels(
+        _ bands: [(mean: Double, std: Double)?], frozen: FrozenBaseline?, yScale: YScale, plot: Rect,
+        k: Double
+    ) {
+        let clip = Rect(x: plot.maxX + 1, y: plot.y, width: 4, height: plot.height)
+        var used: Set<Int> = []
+        func label(_ text: String, at value: Double, _ role: ColorRole) {
+            guard yScale.contains(value), let row = yScale.cellRow(value, rows: plot.height),
+                !used.contains(row)
+            else {
+                return
+            }
+            used.insert(row)
+            grid.write(text, x: clip.x, y: plot.y + row, role: role, clip: clip)
+        }
+        if let frozen { label("frz", at: frozen.mean, .frozenMarker) }
+        guard let last = bands.last(where: { $0 != nil }), let band = last else { return }
+        label("crit", at: band.mean + 1.5 * k * band.std, .criticalLine)
+        label("+\(Figures.short(k, digits: 2))σ", at: band.mean + k * band.std, .band)
+    }
+
+    /// The x axis: the first step shown on the left, the scale on the right, and the frozen baseline's lock
+    /// mark. Neither label moves as steps arrive (the latest step is in the header), so the axis is only
+    /// rewritten when the scale doubles or the strip jumps.
+    private mutating func drawXAxis(
+        _ series: PlotSeries, xScale: XScale, plot: Rect, row: Int, labelWidth: Int, frozen: Bool
+    ) {
+        let clip = Rect(x: plot.x, y: row, width: plot.width, height: 1)
+        for x in plot.x..<plot.maxX { grid[x, row] = Cell(glyphs.horizontalAxis, role: .axis) }
+        if labelWidth > 0 { grid[plot.x - 1, row] = Cell(glyphs.corner, role: .axis) }
+        let visible = xScale.visibleRange(count: series.count)
+        if !visible.isEmpty {
+            grid.write(
+                String(series.run.history.step(at: visible.lowerBound)), x: plot.x, y: row, role: .label,
+                clip: clip)
+        }
+        let perCell = xScale.stepsPerColumn * glyphs.dotsAcross
+        let scaleText =
+            state.options.zoom == .recent ? "recent" : perCell == 1 ? "1 step/col" : "\(perCell) steps/col"
+        if plot.width >= scaleText.count + 12 {
+            grid.write(scaleText, x: plot.maxX - scaleText.count, y: row, role: .label, clip: clip)
+        }
+        if frozen, let lock = series.run.frozenLockIndex, let column = xScale.column(ofIndex: lock) {
+            grid[plot.x + column / glyphs.dotsAcross, row] = Cell(glyphs.lockMark, role: .frozenMarker)
+        }
+    }
+}
+
+/// The extent of the values a plot must hold; on a log scale only positive values count.
+struct ValueRange {
+    let isLog: Bool
+    private(set) var low = Double.infinity
+    private(set) var high = -Double.infinity
+
+    init(isLog: Bool) { self.isLog = isLog }
+
+    mutating func include(_ value: Double) {
+        guard value.isFinite, !isLog || value > 0 else { return }
+        low = min(low, value)
+        high = max(high, value)
+    }
+}

@@ -1,0 +1,64 @@
+import KLDetector
+import KltopKit
+
+extension Renderer {
+    /// A run's header line: status mark, name, KL key, step, KL, z, mean, σ, baseline (and where it froze),
+    /// steps/s, bad lines. Fields drop out by priority as the line narrows; the name and KL stay longest.
+    mutating func drawRunHeader(_ run: RunState, in rect: Rect, focused: Bool, nameRole: ColorRole? = nil) {
+        guard !rect.isEmpty else { return }
+        grid.fill(rect)
+        let spans = HeaderSegment.fit(
+            headerSegments(run, focused: focused, nameRole: nameRole), width: rect.width, defaultRole: .text)
+        grid.write(spans, x: rect.x, y: rect.y, clip: rect)
+    }
+
+    func headerSegments(_ run: RunState, focused: Bool, nameRole: ColorRole?, compact: Bool = false)
+        -> [HeaderSegment]
+    {
+        let figures = run.figures
+        let status = figures.verdict?.status ?? .warmingUp
+        let mark = Span(String(glyphs.statusMark), figures.sampleCount > 0 ? StatusStyle.role(status) : .dim)
+        let name = Fit.truncate(run.name, to: compact ? 16 : 28, ellipsis: glyphs.ellipsis)
+        let nameSpan =
+            focused ? Span(name, .selection, .bold) : Span(name, nameRole ?? .text, .bold)
+        var segments = [HeaderSegment(spans: [mark, Span(" "), nameSpan], priority: 100)]
+        func labelled(_ label: String, _ value: String, _ priority: Int, _ role: ColorRole = .text) {
+            segments.append(
+                HeaderSegment(spans: [Span(label + " ", .label), Span(value, role)], priority: priority))
+        }
+        switch run.sourceStatus {
+        case .waitingForFile where figures.sampleCount == 0:
+            segments.append(HeaderSegment("waiting for the file", priority: 95, role: .dim))
+        case .unreadable(let message):
+            segments.append(HeaderSegment("unreadable: \(message)", priority: 95, role: .pointCritical))
+        default: break
+        }
+        if !compact, let key = run.metricKey { segments.append(HeaderSegment(key, priority: 30, role: .dim)) }
+        if let step = figures.step { labelled("step", String(step), 80) }
+        if let value = figures.value { labelled("KL", Figures.short(value), 85, StatusStyle.role(status)) }
+        if let verdict = figures.verdict, verdict.status != .warmingUp {
+            labelled("z", Figures.short(verdict.z, digits: 3), 70, StatusStyle.role(status))
+            if !compact {
+                labelled("μ", Figures.short(verdict.mean), 50)
+                labelled("σ", Figures.short(verdict.std), 45)
+            }
+        } else if figures.sampleCount > 0 && !compact {
+            let text = state.settings.enabled ? "warming up" : "detector off"
+            segments.append(HeaderSegment(text, priority: 55, role: .dim))
+        }
+        if !compact {
+            if state.settings.baselineMode == .frozen {
+                let text = figures.frozenBaseline.map { "frozen@\($0.lockedAtStep)" } ?? "frozen: not yet"
+                segments.append(HeaderSegment(text, priority: 40, role: .frozenMarker))
+            }
+            if let rate = figures.stepsPerSecond {
+                segments.append(
+                    HeaderSegment("\(Figures.short(rate, digits: 3))/s", priority: 20, role: .dim))
+            }
+        }
+        if figures.badLines > 0 {
+            segments.append(HeaderSegment("\(figures.badLines) bad", priority: 60, role: .pointWarning))
+        }
+        return segments
+    }
+}

@@ -1,0 +1,86 @@
+import KltopKit
+
+extension Renderer {
+    /// The top line: the detector settings the tuning keys change, the view modes, pause, and the help key.
+    mutating func drawStatusBar(_ rect: Rect) {
+        grid.fill(rect, with: Cell(" ", role: .header))
+        let settings = state.settings
+        let options = state.options
+        var segments: [HeaderSegment] = [
+            HeaderSegment("kltop", priority: 50, attributes: .bold),
+            HeaderSegment("σ \(Figures.short(settings.sigmaMultiplier, digits: 3))", priority: 90),
+            HeaderSegment("window \(settings.rollingWindow)", priority: 80),
+            HeaderSegment("warmup \(settings.warmupSteps)", priority: 60),
+            HeaderSegment(settings.baselineMode.rawValue, priority: 85),
+        ]
+        if !settings.enabled { segments.append(HeaderSegment("detector off", priority: 95)) }
+        if options.logScale { segments.append(HeaderSegment("log", priority: 40)) }
+        if options.smoothing > 0 {
+            segments.append(HeaderSegment("ema \(Figures.short(options.smoothing, digits: 2))", priority: 35))
+        }
+        if options.zoom == .recent { segments.append(HeaderSegment("recent", priority: 38)) }
+        if options.layout == .overlay { segments.append(HeaderSegment("overlay", priority: 36)) }
+        if state.isPaused {
+            segments.append(
+                HeaderSegment(
+                    "PAUSED +\(state.samplesSincePause)", priority: 100, role: .bannerWarning,
+                    attributes: .bold))
+        }
+        segments.append(HeaderSegment("? help", priority: 30))
+        let spans = HeaderSegment.fit(segments, width: rect.width - 1, defaultRole: .header)
+        grid.write(spans, x: rect.x + 1, y: rect.y, clip: rect)
+    }
+}
+
+/// A piece of a header line that can be left out when the line is too narrow; lower priorities go first.
+struct HeaderSegment {
+    var spans: [Span]
+    var priority: Int
+
+    init(_ text: String, priority: Int, role: ColorRole? = nil, attributes: CellAttributes = []) {
+        spans = [Span(text, role ?? .text, attributes)]
+        self.priority = priority
+        usesDefaultRole = role == nil
+    }
+
+    init(spans: [Span], priority: Int) {
+        self.spans = spans
+        self.priority = priority
+        usesDefaultRole = false
+    }
+
+    /// A segment made with no role takes the line's role (the status bar's, a header's text).
+    private var usesDefaultRole: Bool
+
+    var columns: Int { spans.reduce(0) { $0 + $1.columns } }
+
+    /// The segments that fit in `width` columns, in their original order: all of them two spaces apart if
+    /// they fit, else one space apart with the lowest priorities left out until they do (the last one left
+    /// is clipped by the grid).
+    static func fit(_ segments: [HeaderSegment], width: Int, defaultRole: ColorRole) -> [Span] {
+        guard width > 0 else { return [] }
+        func total(_ kept: [Int], _ separator: Int) -> Int {
+            kept.reduce(0) { $0 + segments[$1].columns } + max(0, kept.count - 1) * separator
+        }
+        var kept = Array(segments.indices)
+        var separator = "  "
+        if total(kept, 2) > width {
+            separator = " "
+            while total(kept, 1) > width && kept.count > 1 {
+                guard let weakest = kept.min(by: { segments[$0].priority < segments[$1].priority }),
+                    let position = kept.firstIndex(of: weakest)
+                else { break }
+                kept.remove(at: position)
+            }
+        }
+        var spans: [Span] = []
+        for (order, index) in kept.enumerated() {
+            if order > 0 { spans.append(Span(separator, defaultRole)) }
+            for var span in segments[index].spans {
+                if segments[index].usesDefaultRole { span.role = defaultRole }
+                spans.append(span)
+            }
+        }
+        return spans
+    }
+}

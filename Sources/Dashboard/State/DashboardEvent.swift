@@ -1,0 +1,28 @@
+import KLDetector
+import RunLogs
+
+/// Everything that can happen to the dashboard; ``update(_:_:)`` is the only way its state changes.
+public enum DashboardEvent: Sendable {
+    /// A run to watch. `name` and `source` (the path, or "demo: spike") come from outside and are shown
+    /// sanitised. Adding an id twice renames the run.
+    case runAdded(RunID, name: String, source: String)
+    /// New samples read from a run's log, in order, with the KL key in use and the reader's statistics so
+    /// far (they replace the previous ones: bad lines skipped, records read).
+    case samplesAppended(RunID, metricKey: String?, samples: [MetricSample], statistics: ReadStatistics)
+    case runStatusChanged(RunID, RunSourceStatus)
+    case keyPressed(Key)
+    case resized(width: Int, height: Int)
+    /// The clock, in seconds from any fixed origin (a monotonic clock). Send a few times a second: steps per
+    /// second and the numbers in headers are refreshed on ticks, at most every
+    /// ``ViewOptions/figureInterval`` seconds, so fast logs do not rewrite them on every step.
+    case tick(time: Double)
+}
+
+/// What ``update(_:_:)`` asks the terminal layer to do: side effects as values.
+public enum DashboardEffect: Equatable, Sendable {
+    /// Leave the dashboard (q): restore the terminal and exit.
+    case quit
+    /// New alerts were delivered (the worst severity among them; one per batch of samples): ring the
+    /// terminal bell if the user wants that (a side pane out of sight).
+    case bell(Severity)
+}

@@ -1,0 +1,18 @@
+/// A key the user pressed, as the terminal layer decodes it (ncurses key codes → these).
+public enum Key: Hashable, Sendable {
+    /// A printable character: the commands `q ? p + - [ ] b w l s x a o h`.
+    case character(Character)
+    case tab
+    /// Shift-Tab (`KEY_BTAB`).
+    case backTab
+    case up
+    case down
+    case left
+    case right
+    case pageUp
+    case pageDown
+    case home
+    case end
+    case enter
+    case escape
+}

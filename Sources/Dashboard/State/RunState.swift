@@ -1,0 +1,130 @@
+import KLDetector
+import KltopKit
+import RunLogs
+
+/// One watched run: its history, detector, alert policy and what its header shows.
+///
+/// The detector and policy are kept directly (``RunMonitor`` wraps the same two) so that a re-run can
+/// replay the stored history through a fresh detector in one pass and carry on from its state.
+public struct RunState: Sendable {
+    public let id: RunID
+    /// Sanitised (``TerminalText/inert(_:)``): safe to draw.
+    public private(set) var name: String
+    public private(set) var source: String
+    public private(set) var metricKey: String?
+    public private(set) var sourceStatus: RunSourceStatus = .waitingForFile
+    public private(set) var statistics = ReadStatistics()
+    public private(set) var history = RunHistory()
+    public private(set) var detector: KLExplosionDetector
+    private var policy: AlertPolicy
+    /// Delivered alerts, oldest first.
+    public private(set) var alerts: [Alert] = []
+    private var acknowledged: Set<AlertKey> = []
+    /// The verdict on the newest sample (exact doubles; the history keeps `Float` bands).
+    public private(set) var lastVerdict: StepVerdict?
+    /// The history index at which the frozen baseline locked.
+    public private(set) var frozenLockIndex: Int?
+    /// What the header shows (refreshed on ticks).
+    public internal(set) var figures = RunFigures()
+    var rateMeter = RateMeter()
+
+    init(id: RunID, name: String, source: String, settings: DetectorSettings, policy: AlertPolicySettings) {
+        self.id = id
+        self.name = TerminalText.inert(name)
+        self.source = TerminalText.inert(source)
+        detector = KLExplosionDetector(settings: settings)
+        self.policy = AlertPolicy(settings: policy)
+    }
+
+    mutating func rename(_ name: String, source: String) {
+        self.name = TerminalText.inert(name)
+        self.source = TerminalText.inert(source)
+    }
+
+    mutating func setStatus(_ status: RunSourceStatus) {
+        if case .unreadable(let message) = status {
+            sourceStatus = .unreadable(TerminalText.inert(message))
+        } else {
+            sourceStatus = status
+        }
+    }
+
+    /// Feeds new samples through the detector and the alert policy; returns the alerts delivered.
+    mutating func append(_ samples: [MetricSample], metricKey: String?, statistics: ReadStatistics) -> [Alert]
+    {
+        if let metricKey { self.metricKey = TerminalText.inert(metricKey) }
+        self.statistics = statistics
+        if !samples.isEmpty { sourceStatus = .following }
+        var delivered: [Alert] = []
+        for sample in samples {
+            let verdict = detector.check(step: sample.step, value: sample.value)
+            if frozenLockIndex == nil && detector.frozenBaseline != nil { frozenLockIndex = history.count }
+            history.append(step: sample.step, value: sample.value, verdict: verdict)
+            lastVerdict = verdict
+            if let alert = verdict?.alert(clipRegion: detector.settings.clipRegion), policy.admit(alert) {
+                alerts.append(alert)
+                delivered.append(alert)
+            }
+        }
+        return delivered
+    }
+
+    /// Re-runs the detector and the alert policy over the whole history with new settings. Returns the
+    /// verdict at index `captureIndex` (what a paused view shows), if asked.
+    mutating func rerun(
+        settings: DetectorSettings, policy policySettings: AlertPolicySettings, captureIndex: Int?
+    )
+        -> StepVerdict?
+    {
+        var newDetector = KLExplosionDetector(settings: settings)
+        var newPolicy = AlertPolicy(settings: policySettings)
+        var newAlerts: [Alert] = []
+        var lockIndex: Int?
+        var captured: StepVerdict?
+        var last: StepVerdict?
+        let clipRegion = settings.clipRegion
+        history.replay(with: &newDetector) { index, verdict in
+            last = verdict
+            if index == captureIndex { captured = verdict }
+            guard let verdict else { return }
+            if lockIndex == nil && verdict.usesFrozenBaseline { lockIndex = index }
+            if verdict.status >= .warning, let alert = verdict.alert(clipRegion: clipRegion),
+                newPolicy.admit(alert)
+            {
+                newAlerts.append(alert)
+            }
+        }
+        detector = newDetector
+        policy = newPolicy
+        alerts = newAlerts
+        lastVerdict = last
+        frozenLockIndex = lockIndex
+        return captured
+    }
+
+    func isAcknowledged(_ alert: Alert) -> Bool {
+        acknowledged.contains(AlertKey(step: alert.step, severity: alert.severity))
+    }
+
+    /// Alerts not yet acknowledged, oldest first.
+    public var pendingAlerts: [Alert] { alerts.filter { !isAcknowledged($0) } }
+
+    mutating func acknowledgeAll() {
+        for alert in alerts { acknowledged.insert(AlertKey(step: alert.step, severity: alert.severity)) }
+    }
+
+    /// Copies the live numbers into the header's figures, as of the first `count` samples.
+    mutating func refreshFigures(count: Int, verdict: StepVerdict?) {
+        var figures = RunFigures()
+        figures.sampleCount = count
+        if count > 0 {
+            figures.step = history.step(at: count - 1)
+            figures.value = history.value(at: count - 1)
+            figures.verdict = verdict
+        }
+        figures.stepsPerSecond = rateMeter.rate
+        figures.badLines = statistics.badLines
+        if let lock = frozenLockIndex, lock < count { figures.frozenBaseline = detector.frozenBaseline }
+        self.figures = figures
+    }
+}

@@ -1,0 +1,178 @@
+import KLDetector
+import RunLogs
+
+/// Applies one event to the state and returns the side effects the terminal layer should perform.
+///
+/// Pure apart from `state`: no I/O, no clock. The Elm/bubbletea shape: the terminal layer turns input,
+/// file reads and timers into events, and acts on the effects.
+public func update(_ state: inout DashboardState, _ event: DashboardEvent) -> [DashboardEffect] {
+    state.apply(event)
+}
+
+extension DashboardState {
+    public mutating func apply(_ event: DashboardEvent) -> [DashboardEffect] {
+        switch event {
+        case .runAdded(let id, let name, let source):
+            if let index = index(of: id) {
+                runs[index].rename(name, source: source)
+            } else {
+                runs.append(RunState(id: id, name: name, source: source, settings: settings, policy: policy))
+                pausedCounts?[id] = 0
+            }
+            return []
+        case .samplesAppended(let id, let metricKey, let samples, let statistics):
+            guard let index = index(of: id) else { return [] }
+            let wasEmpty = runs[index].history.isEmpty
+            let delivered = runs[index].append(samples, metricKey: metricKey, statistics: statistics)
+            // The first samples show at once; after that the header waits for a tick.
+            if wasEmpty && !isPaused { refreshFigures(of: index) }
+            // One bell per batch, however many alerts it delivered: for the worst of them.
+            return delivered.map(\.severity).max().map { [.bell($0)] } ?? []
+        case .runStatusChanged(let id, let status):
+            guard let index = index(of: id) else { return [] }
+            runs[index].setStatus(status)
+            return []
+        case .keyPressed(let key):
+            return press(key)
+        case .resized(let width, let height):
+            size = (max(0, width), max(0, height))
+            return []
+        case .tick(let time):
+            tick(time)
+            return []
+        }
+    }
+
+    private mutating func tick(_ time: Double) {
+        now = time
+        for index in runs.indices {
+            runs[index].rateMeter.observe(time: time, count: runs[index].history.count)
+        }
+        guard !isPaused else { return }
+        if let last = lastFigureRefresh, time - last < options.figureInterval, time >= last { return }
+        lastFigureRefresh = time
+        for index in runs.indices { refreshFigures(of: index) }
+    }
+
+    /// Refreshes a run's header figures from the live state (or the paused prefix, after a re-run).
+    mutating func refreshFigures(of index: Int, verdict: StepVerdict?? = nil) {
+        let count = visibleCount(of: runs[index])
+        let shown = verdict ?? (count == runs[index].history.count ? runs[index].lastVerdict : nil)
+        runs[index].refreshFigures(count: count, verdict: shown)
+    }
+
+    private mutating func press(_ key: Key) -> [DashboardEffect] {
+        if key == .character("q") { return [.quit] }
+        switch screen {
+        case .help:
+            switch key {
+            case .character("?"), .escape, .enter: screen = .runs
+            case .up, .down, .pageUp, .pageDown, .home, .end: scrollBy(key)
+            default: break
+            }
+            return []
+        case .alertHistory:
+            switch key {
+            case .character("h"), .escape, .enter: screen = .runs
+            case .character("a"): acknowledgeAll()
+            case .up, .down, .pageUp, .pageDown, .home, .end: scrollBy(key)
+            default: break
+            }
+            return []
+        case .runs:
+            break
+        }
+        switch key {
+        case .character("?"): open(.help)
+        case .character("h"): open(.alertHistory)
+        case .character("p"): togglePause()
+        case .tab, .down, .right: moveFocus(by: 1)
+        case .backTab, .up, .left: moveFocus(by: -1)
+        case .character("+"), .character("="):
+            changeSettings { $0.sigmaMultiplier = SettingLadders.sigma($0.sigmaMultiplier, up: true) }
+        case .character("-"), .character("_"):
+            changeSettings { $0.sigmaMultiplier = SettingLadders.sigma($0.sigmaMultiplier, up: false) }
+        case .character("["):
+            changeSettings { $0.rollingWindow = SettingLadders.window($0.rollingWindow, up: false) }
+        case .character("]"):
+            changeSettings { $0.rollingWindow = SettingLadders.window($0.rollingWindow, up: true) }
+        case .character("b"):
+            changeSettings { $0.baselineMode = $0.baselineMode == .rolling ? .frozen : .rolling }
+        case .character("w"):
+            changeSettings { $0.warmupSteps = SettingLadders.nextWarmup($0.warmupSteps) }
+        case .character("l"): options.logScale.toggle()
+        case .character("s"):
+            let weights = ViewOptions.smoothingWeights
+            let current = weights.firstIndex(of: options.smoothing) ?? 0
+            options.smoothing = weights[(current + 1) % weights.count]
+        case .character("x"): options.zoom = options.zoom == .wholeRun ? .recent : .wholeRun
+        case .character("o"): options.layout = options.layout == .stacked ? .overlay : .stacked
+        case .character("a"): acknowledgeAll()
+        default: break
+        }
+        return []
+    }
+
+    private mutating func open(_ screen: Screen) {
+        self.screen = screen
+        scroll = 0
+    }
+
+    private mutating func scrollBy(_ key: Key) {
+        let page = max(1, size.height - 3)
+        switch key {
+        case .up: scroll -= 1
+        case .down: scroll += 1
+        case .pageUp: scroll -= page
+        case .pageDown: scroll += page
+        case .home: scroll = 0
+        case .end: scroll = Int.max / 2
+        default: break
+        }
+        // Clamped again when drawn, where the number of lines is known.
+        scroll = max(0, min(scroll, max(0, scrollLimit)))
+    }
+
+    /// Lines on the current screen, an upper bound for scrolling.
+    private var scrollLimit: Int {
+        switch screen {
+        case .help: HelpText.lines.count
+        case .alertHistory: alertHistory.count
+        case .runs: 0
+        }
+    }
+
+    private mutating func moveFocus(by delta: Int) {
+        guard !runs.isEmpty else { return }
+        focus = ((focus + delta) % runs.count + runs.count) % runs.count
+    }
+
+    private mutating func togglePause() {
+        if pausedCounts == nil {
+            var counts: [RunID: Int] = [:]
+            for run in runs { counts[run.id] = run.history.count }
+            pausedCounts = counts
+        } else {
+            pausedCounts = nil
+            for index in runs.indices { refreshFigures(of: index) }
+        }
+    }
+
+    private mutating func acknowledgeAll() {
+        for index in runs.indices { runs[index].acknowledgeAll() }
+    }
+
+    /// Applies a change of detector settings and re-runs the detector over every run's whole history, so
+    /// the band, the point colours and the banners all follow the new settings at once.
+    private mutating func changeSettings(_ change: (inout DetectorSettings) -> Void) {
+        var changed = settings
+        change(&changed)
+        guard changed != settings, changed.problem == nil else { return }
+        settings = changed
+        for index in runs.indices {
+            let count = visibleCount(of: runs[index])
+            let captured = runs[index].rerun(settings: settings, policy: policy, captureIndex: count - 1)
+            refreshFigures(of: index, verdict: .some(captured))
+        }
+    }
+}

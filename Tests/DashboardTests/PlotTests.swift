@@ -1,0 +1,71 @@
+import Testing
+
+@testable import Dashboard
+
+@Suite struct PlotTests {
+    @Test func smoothingIsTensorBoardsDebiasedEMA() {
+        let smoothed = Smoothing.exponentialMovingAverage([1, 2, .nan, 3], weight: 0.6)
+        #expect(smoothed[0] == 1)  // 0.4·1 / (1 − 0.6)
+        #expect(abs(smoothed[1] - 1.625) < 1e-12)  // (0.24 + 0.8) / (1 − 0.36)
+        #expect(smoothed[2].isNaN)  // passed through, and the average does not advance
+        #expect(abs(smoothed[3] - 1.824 / 0.784) < 1e-12)
+        #expect(Smoothing.exponentialMovingAverage([5, 5, 5], weight: 0.9) == [5, 5, 5])
+        #expect(Smoothing.exponentialMovingAverage([1, 2], weight: 0) == [1, 2])
+    }
+
+    @Test func theWholeRunScaleDoublesOnlyWhenTheRunOutgrowsTheWidth() {
+        #expect(XScale.wholeRun(count: 0, columns: 100).stepsPerColumn == 1)
+        #expect(XScale.wholeRun(count: 100, columns: 100).stepsPerColumn == 1)
+        #expect(XScale.wholeRun(count: 101, columns: 100).stepsPerColumn == 2)
+        #expect(XScale.wholeRun(count: 1_000_000, columns: 100).stepsPerColumn == 16_384)
+        // Between doublings a new step only ever lands in the last column in use.
+        let scale = XScale.wholeRun(count: 150, columns: 100)
+        #expect(scale == XScale.wholeRun(count: 200, columns: 100))
+        #expect(scale.column(ofIndex: 199) == 99)
+        #expect(scale.range(ofColumn: 3) == 6..<8)
+    }
+
+    @Test func theRecentStripJumpsHalfAPage() {
+        #expect(XScale.recent(count: 80, columns: 100).start == 0)
+        #expect(XScale.recent(count: 101, columns: 100).start == 50)
+        #expect(XScale.recent(count: 150, columns: 100).start == 50)
+        #expect(XScale.recent(count: 151, columns: 100).start == 100)
+        let strip = XScale.recent(count: 151, columns: 100)
+        #expect(strip.visibleRange(count: 151) == 100..<151)
+    }
+
+    @Test func theVerticalScaleIsNiceAndHoldsItsValues() {
+        let scale = YScale.fit(minimum: 0.013, maximum: 0.027, isLog: false)
+        #expect(scale.lower <= 0.013 && scale.upper >= 0.027)
+        #expect(abs(scale.lower - 0.01) < 1e-12 && abs(scale.upper - 0.03) < 1e-12, "ticks of 0.005")
+        #expect(YScale.fit(minimum: 0.0131, maximum: 0.0269, isLog: false) == scale, "small changes keep it")
+        #expect(scale.dotRow(0.027, dotRows: 40) == 34)
+        #expect(scale.cellRow(0.01, rows: 10) == 9)
+        #expect(scale.dotRow(.infinity, dotRows: 40) == 39)
+        #expect(scale.dotRow(.nan, dotRows: 40) == nil)
+        #expect(scale.cellRow(0.0125, rows: 10) == 8)
+        let log = YScale.fit(minimum: 0.001, maximum: 1, isLog: true)
+        #expect(log.lower <= -3 && log.upper >= 0)
+        #expect(log.dotRow(0, dotRows: 8) == 0, "zero goes to the bottom of a log scale")
+        let flat = YScale.fit(minimum: 0.02, maximum: 0.02, isLog: false)
+        #expect(flat.lower < 0.02 && flat.upper > 0.02)
+        #expect(
+            YScale.fit(minimum: .infinity, maximum: -.infinity, isLog: false)
+                == YScale(lower: 0, upper: 1, isLog: false))
+    }
+
+    @Test func brailleDotsMapToTheRightBits() {
+        var canvas = DotCanvas(columns: 1, rows: 1, glyphs: .braille)
+        canvas.set(x: 0, y: 3, role: .pointNormal, rank: 1)  // top left: dot 1
+        canvas.set(x: 1, y: 0, role: .pointCritical, rank: 3)  // bottom right: dot 8
+        var grid = Grid(width: 1, height: 1)
+        canvas.draw(into: &grid, at: (0, 0)) { _ in [] }
+        #expect(grid[0, 0].glyph == "\u{2881}")
+        #expect(grid[0, 0].role == .pointCritical, "the worst status wins a shared cell")
+        var blocks = DotCanvas(columns: 1, rows: 2, glyphs: .blocks)
+        blocks.setSpan(x: 0, from: 2, to: 10, role: .pointNormal, rank: 1)
+        var tall = Grid(width: 1, height: 2)
+        blocks.draw(into: &tall, at: (0, 0)) { _ in [] }
+        #expect(tall.textLines() == ["▃", "█"])
+    }
+}

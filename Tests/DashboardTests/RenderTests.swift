@@ -1,0 +1,218 @@
+import KLDetector
+import RunLogs
+import Testing
+
+@testable import Dashboard
+
+@Suite struct RenderTests {
+    static func demo(glyphs: GlyphSet = .braille) -> DashboardState {
+        DashboardState.with(
+            [
+                ("grpo-explosion", Series.healthy(count: 600, spikeAt: 450)),
+                ("drift", Series.drift(count: 500)),
+            ],
+            options: ViewOptions(glyphs: glyphs))
+    }
+
+    static let sizes = [(120, 40), (80, 24), (40, 12), (20, 6), (1, 1), (0, 0), (2, 1), (1, 3)]
+
+    @Test(arguments: sizes) func everySizeGivesAGridOfThatSize(width: Int, height: Int) {
+        for state in [Self.demo(), DashboardState(), Self.demo(glyphs: .ascii)] {
+            let grid = render(state, width: width, height: height)
+            #expect(grid.width == width && grid.height == height)
+            #expect(grid.textLines().allSatisfy { $0.unicodeScalars.count == width })
+        }
+    }
+
+    @Test func aStackedPanelShowsHeaderPlotBandAndLabelsAtFullSize() {
+        let lines = render(Self.demo(), width: 120, height: 40).textLines()
+        #expect(lines[0].contains("σ 3") && lines[0].contains("window 100") && lines[0].contains("rolling"))
+        #expect(lines[1].hasPrefix("CRITICAL grpo-explosion step 450"))
+        #expect(lines[1].contains("Immediately reduce learning rate"))
+        let header = lines.first { $0.contains("● grpo-explosion") } ?? ""
+        for field in ["actor/kl_loss", "step 599", "KL ", "z ", "μ ", "σ "] {
+            #expect(header.contains(field))
+        }
+        let text = lines.joined()
+        #expect(text.contains("crit") && text.contains("+3σ"))
+        #expect(text.contains("╌") && text.contains("·"))
+        #expect(text.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) })
+    }
+
+    @Test func at40x12FewerStatsAndNoBandLabels() {
+        let lines = render(Self.demo(), width: 40, height: 12).textLines()
+        let text = lines.joined(separator: "\n")
+        #expect(!text.contains("crit") && !text.contains("+3σ"))
+        #expect(!text.contains("μ ") && !text.contains("actor/kl_loss"))
+        #expect(text.contains("grpo-explosion"))
+        #expect(text.contains("KL "))
+    }
+
+    @Test func asciiGlyphsArePureASCII() {
+        for (width, height) in [(120, 40), (80, 24), (40, 12)] {
+            let grid = render(Self.demo(glyphs: .ascii), width: width, height: height)
+            #expect(grid.cells.allSatisfy { $0.glyph.isASCII }, "\(width)×\(height)")
+        }
+    }
+
+    @Test func blockGlyphsUseEighthBlocksAndNoBraille() {
+        let grid = render(Self.demo(glyphs: .blocks), width: 80, height: 24)
+        #expect(!grid.cells.contains { (0x2800...0x28FF).contains($0.glyph.value) })
+        #expect(grid.cells.contains { GlyphSet.eighths.contains($0.glyph) })
+    }
+
+    @Test func pointsAreColouredByStatus() {
+        let grid = render(Self.demo(), width: 120, height: 40)
+        let roles = Set(grid.cells.filter { (0x2801...0x28FF).contains($0.glyph.value) }.map(\.role))
+        #expect(roles.contains(.pointNormal) && roles.contains(.pointCritical) && roles.contains(.dim))
+        #expect(grid.cells.contains { $0.role == .bannerCritical })
+    }
+
+    @Test func theFrozenBaselineIsAMarkerWithALockMark() {
+        var state = Self.demo()
+        state.press("b")
+        let grid = render(state, width: 120, height: 40)
+        #expect(grid.cells.contains { $0.glyph == "═" && $0.role == .frozenMarker })
+        #expect(grid.cells.contains { $0.glyph == "▲" && $0.role == .frozenMarker })
+        #expect(grid.textLines().contains { $0.contains("frozen@99") })
+    }
+
+    @Test func escapeSequencesInNamesAndKeysNeverReachACell() {
+        var state = DashboardState()
+        state.send(
+            .runAdded(RunID(0), name: "evil\u{1B}[2J\u{1B}]0;title\u{7}", source: "x"),
+            .samplesAppended(
+                RunID(0), metricKey: "kl\u{1B}[31m\u{9B}", samples: Series.healthy(count: 400, spikeAt: 300),
+                statistics: ReadStatistics()),
+            .runStatusChanged(RunID(0), .unreadable("gone\u{1B}[H")))
+        for screen in ["", "h", "h?"] {
+            state.press(screen)
+            for (width, height) in [(120, 40), (80, 24), (40, 12)] {
+                let grid = render(state, width: width, height: height)
+                #expect(
+                    !grid.cells.contains { $0.glyph.value < 0x20 || (0x7F..<0xA0).contains($0.glyph.value) })
+                if screen.isEmpty && width == 120 {
+                    let text = grid.textLines().joined()
+                    #expect(text.contains("evil\\e[2J\\e]0;title\\x07"))
+                    #expect(text.contains("kl\\e[31m\\u{9b}"))
+                }
+            }
+        }
+    }
+
+    @Test func sixteenRunsFitAsAPanelAndAList() {
+        let runs = (0..<16).map { ("run-\($0)", Series.healthy(count: 200, seed: UInt64($0))) }
+        var state = DashboardState.with(runs)
+        var lines = render(state, width: 120, height: 40).textLines()
+        #expect(lines.filter { $0.contains("● run-") }.count == 16)
+        state.send(.keyPressed(.tab))
+        lines = render(state, width: 120, height: 40).textLines()
+        #expect(lines.first { $0.contains("● run-") }?.contains("run-1 ") == true)
+        lines = render(state, width: 40, height: 12).textLines()
+        #expect(lines.contains { $0.contains("more run") })
+        state.press("o")
+        let overlay = render(state, width: 120, height: 40)
+        #expect(Set(overlay.cells.map(\.role)).isSuperset(of: ColorRole.runPalette))
+    }
+
+    @Test func overlayColoursStayWithTheirRuns() {
+        var state = Self.demo()
+        state.press("o")
+        let before = render(state, width: 100, height: 30)
+        state.send(.keyPressed(.tab))
+        let after = render(state, width: 100, height: 30)
+        func roleOfName(_ grid: Grid, _ name: String) -> ColorRole? {
+            for y in 0..<grid.height {
+                let line = grid.textLines()[y]
+                guard let range = line.range(of: "● " + name) else { continue }
+                let x = line.distance(from: line.startIndex, to: range.lowerBound)
+                return grid[x + 2, y].role
+            }
+            return nil
+        }
+        #expect(roleOfName(before, "drift") == .run1)
+        #expect(roleOfName(after, "grpo-explosion") == .run0)
+    }
+
+    @Test func logScaleAndSmoothingKeepTheGridWellFormed() {
+        var state = Self.demo()
+        let plain = render(state, width: 80, height: 24)
+        state.press("l")
+        let logarithmic = render(state, width: 80, height: 24)
+        #expect(logarithmic != plain)
+        #expect(
+            logarithmic.textLines().joined().contains("0.01")
+                || logarithmic.textLines().joined().contains("e-"))
+        state.press("ls")
+        let smoothed = render(state, width: 80, height: 24)
+        #expect(smoothed != plain)
+        #expect(smoothed.textLines()[0].contains("ema 0.6"))
+    }
+
+    /// Terminal economy: one new step rewrites a column or two of the plot, not the screen.
+    @Test(arguments: [GlyphSet.braille, .blocks, .ascii])
+    func oneNewStepChangesFewCells(glyphs: GlyphSet) {
+        var state = DashboardState.with(
+            [("a", Series.healthy(count: 1000, seed: 7))], options: ViewOptions(glyphs: glyphs))
+        var previous = render(state, width: 120, height: 40)
+        var worst = 0
+        for step in 1000..<1100 {
+            state.send(
+                .samplesAppended(
+                    RunID(0), metricKey: "actor/kl_loss",
+                    samples: [MetricSample(step: Int64(step), value: 0.021)],
+                    statistics: ReadStatistics()))
+            let next = render(state, width: 120, height: 40)
+            let changes = next.diff(from: previous)
+            // The band labels in the 5 rightmost columns follow the band's last row; the plot itself changes
+            // in the column the step landed in (and the one before it, when the new step starts a cell).
+            let columns = Set(
+                changes.flatMap { run in (run.x..<(run.x + run.cells.count)) }.filter { $0 < 115 })
+            #expect(columns.count <= 2, "step \(step) changed columns \(columns.sorted())")
+            worst = max(worst, changes.cellCount)
+            previous = next
+        }
+        #expect(worst <= 40, "a step changed \(worst) cells")
+        print("economy (\(glyphs)): at most \(worst) cells changed per step at 120×40")
+    }
+
+    @Test func recentZoomJumpsByPagesInsteadOfScrolling() {
+        var state = DashboardState.with([("a", Series.healthy(count: 1000))])
+        state.press("x")
+        var previous = render(state, width: 120, height: 40)
+        var quiet = 0
+        for step in 1000..<1200 {
+            state.send(
+                .samplesAppended(
+                    RunID(0), metricKey: "kl", samples: [MetricSample(step: Int64(step), value: 0.02)],
+                    statistics: ReadStatistics()))
+            let next = render(state, width: 120, height: 40)
+            if next.diff(from: previous).cellCount <= 40 { quiet += 1 }
+            previous = next
+        }
+        #expect(quiet >= 190, "only \(quiet) of 200 steps were cheap")
+    }
+
+    @Test func anIdleScreenRendersIdentically() {
+        var state = Self.demo()
+        let first = render(state, width: 120, height: 40)
+        state.send(.tick(time: 200), .tick(time: 201))
+        let second = render(state, width: 120, height: 40)
+        #expect(second.diff(from: first).count <= 2, "only the steps/s figures may change")
+        #expect(render(state, width: 120, height: 40).diff(from: second).isEmpty)
+    }
+
+    @Test func helpAndHistoryScreensList() {
+        var state = Self.demo()
+        state.press("?")
+        let help = render(state, width: 80, height: 24).textLines().joined(separator: "\n")
+        #expect(help.contains("sigma multiplier") && help.contains("acknowledge"))
+        state.press("?h")
+        let history = render(state, width: 100, height: 24).textLines()
+        #expect(history[1].contains("Alert history"))
+        #expect(
+            history.contains {
+                $0.contains("CRITICAL") && $0.contains("grpo-explosion") && $0.contains("450")
+            })
+    }
+}

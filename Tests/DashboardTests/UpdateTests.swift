@@ -1,0 +1,209 @@
+import KLDetector
+import RunLogs
+import Testing
+
+@testable import Dashboard
+
+@Suite struct UpdateTests {
+    static let spiky = Series.healthy(count: 600, spikeAt: 300)
+
+    @Test func qQuitsFromEveryScreen() {
+        var state = DashboardState()
+        #expect(state.send(.keyPressed(.character("q"))) == [.quit])
+        state.press("?")
+        #expect(state.screen == .help)
+        #expect(state.send(.keyPressed(.character("q"))) == [.quit])
+        state.send(.keyPressed(.escape))
+        state.press("h")
+        #expect(state.screen == .alertHistory)
+        #expect(state.send(.keyPressed(.character("q"))) == [.quit])
+        state.press("h")
+        #expect(state.screen == .runs)
+    }
+
+    @Test func aDeliveredAlertRingsTheBellOnce() {
+        var state = DashboardState()
+        state.send(.runAdded(RunID(0), name: "a", source: "a.jsonl"))
+        let effects = state.send(
+            .samplesAppended(RunID(0), metricKey: "kl", samples: Self.spiky, statistics: ReadStatistics()))
+        #expect(effects == [.bell(.critical)])
+        #expect(state.runs[0].alerts.map(\.step) == [300])
+        let two = Series.healthy(count: 200, spikeAt: 150, startStep: 600).map {
+            MetricSample(step: $0.step, value: $0.step == 750 ? 0.2 : $0.value)
+        }
+        var twoAlerts = DashboardState(policy: AlertPolicySettings(cooldownSteps: 0))
+        twoAlerts.send(.runAdded(RunID(0), name: "a", source: "a.jsonl"))
+        let both = twoAlerts.send(
+            .samplesAppended(
+                RunID(0), metricKey: "kl", samples: Self.spiky + two, statistics: ReadStatistics()))
+        #expect(twoAlerts.runs[0].alerts.count >= 2)
+        #expect(both == [.bell(.critical)], "one bell per batch")
+    }
+
+    @Test func sigmaKeysRerunTheDetectorOverTheWholeHistory() {
+        var state = DashboardState.with([("a", Series.drift(count: 2000))])
+        let before = state.runs[0].alerts
+        state.press("--")
+        #expect(state.settings.sigmaMultiplier == 2)
+        let expected = Self.ingested(Series.drift(count: 2000), DetectorSettings(sigmaMultiplier: 2))
+        #expect(state.runs[0].alerts == expected.alerts)
+        #expect(state.runs[0].alerts != before)
+        for index in stride(from: 0, to: 2000, by: 7) {
+            #expect(state.runs[0].history.status(at: index) == expected.history.status(at: index))
+        }
+        #expect(state.runs[0].figures.verdict == expected.lastVerdict)
+    }
+
+    @Test func windowWarmupAndBaselineKeysStepThroughTheirValues() {
+        var state = DashboardState()
+        state.press("]")
+        #expect(state.settings.rollingWindow == 150)
+        state.press("[[")
+        #expect(state.settings.rollingWindow == 75)
+        state.press("w")
+        #expect(state.settings.warmupSteps == 50)
+        state.press("b")
+        #expect(state.settings.baselineMode == .frozen)
+        state.press("++")
+        #expect(state.settings.sigmaMultiplier == 4)
+        for _ in 0..<50 { state.press("-") }
+        #expect(state.settings.sigmaMultiplier == 0.5)
+        for _ in 0..<20 { state.press("[") }
+        #expect(state.settings.rollingWindow == 10)
+    }
+
+    @Test func frozenBaselineAfterBLocksAndIsShown() {
+        var state = DashboardState.with([("drift", Series.drift(count: 1000))])
+        state.press("b")
+        let run = state.runs[0]
+        #expect(run.frozenLockIndex == 99)  // the window of 100 first fills at the 100th sample
+        #expect(run.figures.frozenBaseline?.lockedAtStep == 990)
+        #expect(run.alerts.count > Self.ingested(Series.drift(count: 1000), DetectorSettings()).alerts.count)
+    }
+
+    @Test func bannersStayUntilAcknowledgedAndAcknowledgementsSurviveAReRun() {
+        var state = DashboardState.with([("a", Self.spiky)])
+        #expect(state.banners.count == 1)
+        #expect(state.banners.first?.alert.step == 300)
+        state.press("a")
+        #expect(state.banners.isEmpty)
+        #expect(state.alertHistory.map(\.isAcknowledged) == [true])
+        state.press("-")  // sigma 2.5: the spike is delivered again, plus new warnings
+        #expect(state.alertHistory.contains { $0.alert.step == 300 && $0.isAcknowledged })
+        #expect(state.banners.allSatisfy { $0.alert.step != 300 || $0.alert.severity != .critical })
+    }
+
+    @Test func criticalBannersComeFirst() {
+        var state = DashboardState.with([("warns", Series.drift(count: 600)), ("spikes", Self.spiky)])
+        let severities = state.banners.map(\.alert.severity)
+        #expect(severities == severities.sorted(by: >))
+        #expect(state.banners.first?.run.name == "spikes")
+        state.press("a")
+        #expect(state.banners.isEmpty)
+    }
+
+    @Test func pauseFreezesTheViewAndKeepsReading() {
+        var state = DashboardState.with([("a", Series.healthy(count: 100))])
+        state.press("p")
+        state.send(
+            .samplesAppended(
+                RunID(0), metricKey: "kl", samples: Series.healthy(count: 50, startStep: 100),
+                statistics: ReadStatistics()),
+            .tick(time: 200))
+        #expect(state.runs[0].history.count == 150)
+        #expect(state.visibleCount(of: state.runs[0]) == 100)
+        #expect(state.runs[0].figures.step == 99)
+        #expect(state.samplesSincePause == 50)
+        let paused = render(state, width: 80, height: 24)
+        #expect(paused.textLines()[0].contains("PAUSED +50"))
+        state.press("p")
+        #expect(state.runs[0].figures.step == 149)
+        #expect(state.visibleCount(of: state.runs[0]) == 150)
+    }
+
+    @Test func aReRunWhilePausedKeepsThePausedStep() {
+        var state = DashboardState.with([("a", Series.healthy(count: 300))])
+        state.press("p")
+        state.send(
+            .samplesAppended(
+                RunID(0), metricKey: "kl", samples: Series.healthy(count: 50, startStep: 300),
+                statistics: ReadStatistics()))
+        state.press("+")
+        #expect(state.runs[0].figures.step == 299)
+        let expected = Self.ingested(Series.healthy(count: 300), DetectorSettings(sigmaMultiplier: 3.5))
+        #expect(state.runs[0].figures.verdict == expected.lastVerdict)
+    }
+
+    @Test func headerFiguresRefreshOnTicksAtMostEveryInterval() {
+        var state = DashboardState.with([("a", Series.healthy(count: 10))])
+        #expect(state.runs[0].figures.step == 9)
+        func append(_ step: Int64) {
+            state.send(
+                .samplesAppended(
+                    RunID(0), metricKey: "kl", samples: [MetricSample(step: step, value: 0.02)],
+                    statistics: ReadStatistics()))
+        }
+        append(10)
+        #expect(state.runs[0].figures.step == 9, "a sample alone does not rewrite the header")
+        state.send(.tick(time: 100.1))
+        #expect(state.runs[0].figures.step == 9, "0.1 s after the last refresh: too soon")
+        state.send(.tick(time: 100.3))
+        #expect(state.runs[0].figures.step == 10)
+        append(11)
+        state.send(.tick(time: 100.4))
+        #expect(state.runs[0].figures.step == 10)
+        state.send(.tick(time: 100.6))
+        #expect(state.runs[0].figures.step == 11)
+    }
+
+    @Test func stepsPerSecondAreMeasuredOverTickTime() {
+        var state = DashboardState.with([("a", Series.healthy(count: 10))])
+        state.send(
+            .samplesAppended(
+                RunID(0), metricKey: "kl", samples: Series.healthy(count: 40, startStep: 10),
+                statistics: ReadStatistics()),
+            .tick(time: 102))
+        #expect(state.runs[0].figures.stepsPerSecond == 20)
+    }
+
+    @Test func focusCyclesBothWays() {
+        var state = DashboardState.with([("a", []), ("b", []), ("c", [])])
+        state.send(.keyPressed(.tab))
+        #expect(state.focus == 1)
+        state.send(.keyPressed(.backTab), .keyPressed(.backTab))
+        #expect(state.focus == 2)
+        state.send(.keyPressed(.down))
+        #expect(state.focus == 0)
+    }
+
+    @Test func viewKeysToggleTheirOptions() {
+        var state = DashboardState()
+        state.press("lsxo")
+        #expect(state.options.logScale && state.options.smoothing == 0.6)
+        #expect(state.options.zoom == .recent && state.options.layout == .overlay)
+        state.press("sss")
+        #expect(state.options.smoothing == 0)
+    }
+
+    @Test func logStringsAreStoredInert() {
+        var state = DashboardState()
+        state.send(
+            .runAdded(RunID(0), name: "run\u{1B}]0;pwned\u{7}", source: "/tmp/\u{1B}[2J.jsonl"),
+            .runStatusChanged(RunID(0), .unreadable("bad\u{1B}[31m")),
+            .samplesAppended(RunID(0), metricKey: "kl\u{9B}1m", samples: [], statistics: ReadStatistics()))
+        let run = state.runs[0]
+        #expect(run.name == "run\\e]0;pwned\\x07")
+        #expect(run.source == "/tmp/\\e[2J.jsonl")
+        #expect(run.metricKey == "kl\\u{9b}1m")
+        #expect(run.sourceStatus == .unreadable("bad\\e[31m"))
+    }
+
+    /// A run's alerts and history as fed from the start with `settings`.
+    static func ingested(_ samples: [MetricSample], _ settings: DetectorSettings) -> RunState {
+        var state = DashboardState(settings: settings)
+        state.send(
+            .runAdded(RunID(0), name: "x", source: "x"),
+            .samplesAppended(RunID(0), metricKey: "kl", samples: samples, statistics: ReadStatistics()))
+        return state.runs[0]
+    }
+}
