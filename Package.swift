@@ -32,9 +32,14 @@ let package = Package(
             name: "Dashboard",
             dependencies: ["KLDetector", "KltopKit", "RunLogs", .product(name: "Yams", package: "Yams")]),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
+        // The one thin layer that talks to ncurses: paints grids, reads keys, restores the terminal.
+        .target(name: "TerminalUI", dependencies: ["CNCurses", "Dashboard"]),
         .executableTarget(
             name: "kltop",
-            dependencies: ["KltopKit", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "KltopKit", "Dashboard", "TerminalUI", "LogFollowing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
         ),
         // `swift run -c release kltop-bench`: prints figures, asserts nothing.
         .executableTarget(

@@ -10,7 +10,8 @@ struct Kltop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kltop",
         abstract: "Watch RL training runs for KL-divergence explosions (rlwatch's detector, in a terminal).",
-        subcommands: [CheckCommand.self, ExportCommand.self]
+        subcommands: [DashboardCommand.self, DemoCommand.self, CheckCommand.self, ExportCommand.self],
+        defaultSubcommand: DashboardCommand.self
     )
 
     /// Usage errors exit with 3 ("could not check"), as a monitoring plugin's caller expects, instead of

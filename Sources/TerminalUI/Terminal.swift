@@ -1,0 +1,232 @@
+import CNCurses
+import Dashboard
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Why the dashboard could not take over the terminal.
+public enum TerminalError: Error, CustomStringConvertible, Sendable {
+    case notATerminal
+    case cannotStart(String)
+
+    public var description: String {
+        switch self {
+        case .notATerminal:
+            "the dashboard needs a terminal (stdout is not one); for pipes and scripts use kltop check or kltop export"
+        case .cannotStart(let reason): "cannot start the terminal: \(reason)"
+        }
+    }
+}
+
+/// What the user did at the keyboard, or to the window.
+public enum TerminalInput: Equatable, Sendable {
+    case key(Key)
+    case resized(width: Int, height: Int)
+}
+
+/// The one place kltop talks to ncurses: takes over the terminal, paints grids, reads keys, gives the
+/// terminal back.
+///
+/// Painting is economical twice over: only the cells that differ from the last painted grid are drawn
+/// (``Grid/diff(from:)``), and ncurses then sends only what changed on the screen (`wnoutrefresh` +
+/// `doupdate`, never a clear). An idle dashboard therefore writes nothing at all.
+public final class Terminal {
+    public let colorDepth: ColorDepth
+    /// Whether the locale can show braille and block characters.
+    public let isUTF8: Bool
+    /// The descriptor that becomes readable when a key is pressed (for the event loop's wait).
+    public let inputDescriptor: Int32
+    private let theme: Theme
+    private let screen: OpaquePointer
+    private let window: UnsafeMutablePointer<WINDOW>
+    private var pairs: [PairKey: Int32] = [:]
+    private var nextPair: Int32 = 1
+    private var painted: Grid?
+    private var restored = false
+
+    private struct PairKey: Hashable {
+        var foreground: Int16
+        var background: Int16
+    }
+
+    /// Takes over the terminal. Keys are read from the terminal itself (`/dev/tty`) when standard input is
+    /// not one, so that `tail -F run.jsonl | kltop -` still has a keyboard.
+    public init(theme: Theme, colors requested: ColorDepth?) throws(TerminalError) {
+        guard isatty(STDOUT_FILENO) == 1 else { throw .notATerminal }
+        setlocale(LC_ALL, "")
+        // Numbers are parsed in the C locale whatever this says (see CNumbers).
+        isUTF8 = cnc_locale_is_utf8() != 0
+        let inputFile: UnsafeMutablePointer<FILE>?
+        if isatty(STDIN_FILENO) == 1 {
+            inputFile = fdopen(dup(STDIN_FILENO), "r")
+        } else {
+            inputFile = fopen("/dev/tty", "r")
+        }
+        guard let inputFile, let outputFile = fdopen(dup(STDOUT_FILENO), "w") else {
+            throw .cannotStart("no terminal to read keys from")
+        }
+        setenv("ESCDELAY", "25", 0)
+        guard let screen = newterm(nil, outputFile, inputFile) else {
+            let name = getenv("TERM").map { String(cString: $0) } ?? ""
+            throw .cannotStart("TERM=\(name) is not a terminal ncurses knows")
+        }
+        self.screen = screen
+        _ = set_term(screen)
+        window = cnc_stdscr()
+        inputDescriptor = fileno(inputFile)
+        self.theme = theme
+        cbreak()
+        noecho()
+        nonl()
+        keypad(window, true)
+        nodelay(window, true)
+        intrflush(window, false)
+        leaveok(window, true)
+        scrollok(window, false)
+        curs_set(0)
+        var depth: ColorDepth = .none
+        if requested != ColorDepth.none && has_colors() {
+            start_color()
+            use_default_colors()
+            depth = cnc_colors() >= 256 ? .colors256 : .colors8
+            if let requested, requested == .colors8 { depth = .colors8 }
+        }
+        colorDepth = depth
+        Self.active = true
+        Self.installCrashRestore()
+    }
+
+    deinit { restore() }
+
+    public var size: (width: Int, height: Int) {
+        (Int(getmaxx(window)), Int(getmaxy(window)))
+    }
+
+    /// The next key or resize, or nil when none is waiting.
+    public func read() -> TerminalInput? {
+        var value: UInt32 = 0
+        let result = cnc_get_key(window, &value)
+        if result == ERR { return nil }
+        if result == KEY_CODE_YES {
+            switch Int32(value) {
+            case KEY_RESIZE: return .resized(width: size.width, height: size.height)
+            case KEY_UP: return .key(.up)
+            case KEY_DOWN: return .key(.down)
+            case KEY_LEFT: return .key(.left)
+            case KEY_RIGHT: return .key(.right)
+            case KEY_NPAGE: return .key(.pageDown)
+            case KEY_PPAGE: return .key(.pageUp)
+            case KEY_HOME: return .key(.home)
+            case KEY_END: return .key(.end)
+            case KEY_BTAB: return .key(.backTab)
+            case KEY_ENTER: return .key(.enter)
+            default: return read()  // a key kltop has no use for
+            }
+        }
+        switch value {
+        case 9: return .key(.tab)
+        case 10, 13: return .key(.enter)
+        case 27: return .key(.escape)
+        default:
+            guard let scalar = Unicode.Scalar(value), value >= 32, value != 127 else { return read() }
+            return .key(.character(Character(scalar)))
+        }
+    }
+
+    /// Paints `grid`: only the cells that changed since the last paint, then one `doupdate`.
+    public func paint(_ grid: Grid) {
+        let runs: [ChangedRun]
+        if let painted, painted.width == grid.width, painted.height == grid.height {
+            runs = grid.diff(from: painted)
+        } else {
+            runs = Grid(width: 0, height: 0).diffAll(to: grid)
+        }
+        guard !runs.isEmpty else { return }
+        for run in runs {
+            for (offset, cell) in run.cells.enumerated() {
+                let style = theme.style(for: cell, depth: colorDepth)
+                _ = cnc_put(
+                    window, Int32(run.y), Int32(run.x + offset), cell.glyph.value,
+                    attributes(style.attributes), pair(for: style))
+            }
+        }
+        painted = grid
+        wnoutrefresh(window)
+        doupdate()
+    }
+
+    /// Rings the terminal bell (or flashes, where the terminal prefers).
+    public func bell() { _ = beep() }
+
+    /// Forgets what is on the screen, so that the next paint draws everything (after a resize ncurses may
+    /// have lost it).
+    public func invalidate() {
+        painted = nil
+        clearok(window, true)
+    }
+
+    /// Gives the terminal back as it was. Safe to call more than once.
+    public func restore() {
+        guard !restored else { return }
+        restored = true
+        Self.active = false
+        curs_set(1)
+        endwin()
+        delscreen(screen)
+    }
+
+    private func attributes(_ attributes: CellAttributes) -> attr_t {
+        var result: attr_t = 0
+        if attributes.contains(.bold) { result |= cnc_a_bold() }
+        if attributes.contains(.reverse) { result |= cnc_a_reverse() }
+        if attributes.contains(.underline) { result |= cnc_a_underline() }
+        if attributes.contains(.dim) { result |= cnc_a_dim() }
+        return result
+    }
+
+    /// The colour pair for a style's colours, made on first use (pair 0 is the terminal's default colours).
+    private func pair(for style: Style) -> Int32 {
+        guard colorDepth != .none, style.foreground != nil || style.background != nil else { return 0 }
+        let key = PairKey(
+            foreground: style.foreground.map { Int16($0.index) } ?? -1,
+            background: style.background.map { Int16($0.index) } ?? -1)
+        if let existing = pairs[key] { return existing }
+        guard nextPair < cnc_color_pairs() else { return 0 }
+        let pair = nextPair
+        nextPair += 1
+        init_extended_pair(pair, Int32(key.foreground), Int32(key.background))
+        pairs[key] = pair
+        return pair
+    }
+
+    // MARK: - Restoring the terminal when kltop crashes
+
+    nonisolated(unsafe) private static var active = false
+
+    /// A crash (a Swift trap, a segfault) must not leave the user's terminal in raw mode with no cursor: the
+    /// handler restores it, then lets the signal do what it would have done.
+    private static func installCrashRestore() {
+        for signal in [SIGSEGV, SIGBUS, SIGILL, SIGTRAP, SIGABRT, SIGFPE] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { signal in
+                if Terminal.active {
+                    Terminal.active = false
+                    endwin()
+                }
+                Glibc.signal(signal, SIG_DFL)
+                raise(signal)
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = 0  // the handler puts the default action back itself
+            sigaction(signal, &action, nil)
+        }
+    }
+}
+
+extension Grid {
+    /// Every cell of `grid` as changed runs, one per row (a first paint, or after a resize).
+    fileprivate func diffAll(to grid: Grid) -> [ChangedRun] {
+        (0..<grid.height).map { ChangedRun(x: 0, y: $0, cells: Array(grid.row($0))) }
+    }
+}
