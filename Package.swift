@@ -50,7 +50,8 @@ let package = Package(
         .testTarget(name: "KLDetectorTests", dependencies: ["KLDetector", "TestSupport"]),
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs", "CSQLite", "TestSupport"]),
         .testTarget(name: "KltopKitTests", dependencies: ["KltopKit", "TestSupport"]),
-        .testTarget(name: "DashboardTests", dependencies: ["Dashboard", "TestSupport"]),
+        .testTarget(
+            name: "DashboardTests", dependencies: ["Dashboard", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "EndToEndTests", dependencies: ["kltop", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]

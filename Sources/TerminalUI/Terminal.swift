@@ -54,6 +54,12 @@ public final class Terminal {
     /// not one, so that `tail -F run.jsonl | kltop -` still has a keyboard.
     public init(theme: Theme, colors requested: ColorDepth?) throws(TerminalError) {
         guard isatty(STDOUT_FILENO) == 1 else { throw .notATerminal }
+        // A parent may have left signals blocked (a supervisor, a test runner); ncurses learns of a resized
+        // window only through SIGWINCH.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGWINCH)
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
         setlocale(LC_ALL, "")
         // Numbers are parsed in the C locale whatever this says (see CNumbers).
         isUTF8 = cnc_locale_is_utf8() != 0

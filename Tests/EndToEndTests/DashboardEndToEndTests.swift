@@ -1,0 +1,172 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The real binary in a real terminal (tmux): steps arriving, banners, tuning keys, resizing, and the
+/// terminal given back clean.
+@Suite(.serialized) struct DashboardEndToEndTests {
+    static let kltop = Kltop.executable.path
+
+    static func calmLines(_ steps: Range<Int>) -> String {
+        steps.map { "{\"step\": \($0), \"kl\": \(0.02 + Double(($0 * 37) % 11) * 0.0005)}\n" }.joined()
+    }
+
+    static func append(_ text: String, to path: URL) throws {
+        let handle = try FileHandle(forWritingTo: path)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+        try handle.close()
+    }
+
+    @Test func startsOnAnEmptyFileAndShowsStepsAsTheyArrive() throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        let log = tmux.directory.appendingPathComponent("grpo.jsonl")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        try tmux.run("\(Self.kltop) grpo.jsonl")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("grpo") }, "\(tmux.screen())")
+        try Self.append(Self.calmLines(0..<40), to: log)
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 39") }, "\(tmux.screen())")
+        try Self.append(Self.calmLines(40..<80), to: log)
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 79") }, "\(tmux.screen())")
+        try tmux.press("q")
+    }
+
+    @Test func aSpikeRaisesACriticalBannerThatStaysUntilAcknowledged() throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        let log = tmux.directory.appendingPathComponent("ppo.jsonl")
+        FileManager.default.createFile(atPath: log.path, contents: Data(Self.calmLines(0..<150).utf8))
+        try tmux.run("\(Self.kltop) ppo.jsonl")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 149") })
+        #expect(!tmux.screen().contains { $0.hasPrefix("CRITICAL") })
+        try Self.append("{\"step\": 150, \"kl\": 5.0}\n" + Self.calmLines(151..<160), to: log)
+        let banner = tmux.waitForScreen(timeout: 10) { lines in
+            lines.contains { $0.hasPrefix("CRITICAL") && $0.contains("ppo") && $0.contains("step 150") }
+        }
+        #expect(banner, "\(tmux.screen())")
+        #expect(tmux.screen().joined().contains("Immediately reduce learning rate"))
+        try tmux.press("a")
+        #expect(
+            tmux.waitForScreen(timeout: 5) { !$0.contains { $0.hasPrefix("CRITICAL") } }, "\(tmux.screen())")
+        try tmux.press("q")
+    }
+
+    @Test func tuningKeysChangeTheDetectorOnTheWholeHistory() throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        try tmux.run("\(Self.kltop) demo --speed 5")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.first?.contains("σ 3 ") == true }, "\(tmux.screen())")
+        try tmux.press("b")
+        #expect(tmux.waitForScreen(timeout: 5) { $0.first?.contains("frozen") == true })
+        try tmux.press("+")
+        #expect(
+            tmux.waitForScreen(timeout: 5) { $0.first?.contains("σ 3.5") == true },
+            "\(tmux.screen().first ?? "")")
+        try tmux.press("-", "-")
+        #expect(
+            tmux.waitForScreen(timeout: 5) { $0.first?.contains("σ 2.5") == true },
+            "\(tmux.screen().first ?? "")")
+        try tmux.press("]")
+        #expect(tmux.waitForScreen(timeout: 5) { $0.first?.contains("window 100") == false })
+        try tmux.press("q")
+    }
+
+    @Test func resizingDownToTinyPanesNeverCrashes() throws {
+        let tmux = try TmuxSession(width: 120, height: 40)
+        let errors = tmux.directory.appendingPathComponent("stderr").path
+        try tmux.run("\(Self.kltop) demo --speed 50 2>\(errors); echo EXIT=$?")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("healthy") })
+        for (width, height) in [(40, 12), (20, 6), (1, 1), (3, 2), (80, 24)] {
+            try tmux.resize(width: width, height: height)
+            Thread.sleep(forTimeInterval: 0.4)
+            let stderr = (try? String(contentsOfFile: errors, encoding: .utf8)) ?? ""
+            #expect(stderr.isEmpty, "kltop failed at \(width)×\(height): \(stderr)")
+        }
+        try tmux.resize(width: 40, height: 12)
+        #expect(tmux.waitForScreen(timeout: 5) { $0.first?.contains("kltop") == true }, "\(tmux.screen())")
+        #expect(tmux.screen().count >= 12 && tmux.screen().allSatisfy { $0.count <= 40 })
+        try tmux.press("q")
+        #expect(tmux.waitForScreen(timeout: 5) { $0.joined().contains("EXIT=0") })
+    }
+
+    @Test func quittingGivesTheTerminalBackAsItWas() throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        let before = tmux.directory.appendingPathComponent("before").path
+        let after = tmux.directory.appendingPathComponent("after").path
+        try tmux.run("stty -g > \(before); \(Self.kltop) demo; echo EXIT=$?; stty -g > \(after)")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("healthy") })
+        try tmux.press("q")
+        #expect(tmux.waitForScreen(timeout: 5) { $0.joined().contains("EXIT=0") })
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(
+            try String(contentsOfFile: before, encoding: .utf8)
+                == String(contentsOfFile: after, encoding: .utf8))
+        #expect(!tmux.screen().joined().contains("healthy"), "the dashboard is still on screen")
+    }
+
+    @Test func sigtermAndSighupAlsoGiveTheTerminalBack() throws {
+        for signal in ["TERM", "HUP"] {
+            let tmux = try TmuxSession(width: 100, height: 30)
+            let before = tmux.directory.appendingPathComponent("before").path
+            let after = tmux.directory.appendingPathComponent("after").path
+            try tmux.run(
+                "stty -g > \(before); \(Self.kltop) demo & sleep 1.5; kill -\(signal) %1; wait; stty -g > \(after); echo D$((1+1))NE"
+            )
+            #expect(
+                tmux.waitForScreen(timeout: 10) { $0.joined().contains("D2NE") },
+                "\(signal): \(tmux.screen())")
+            #expect(
+                try String(contentsOfFile: before, encoding: .utf8)
+                    == String(contentsOfFile: after, encoding: .utf8))
+        }
+    }
+
+    @Test func standardInputIsARunAndKeysStillWork() throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        let log = tmux.directory.appendingPathComponent("piped.jsonl")
+        FileManager.default.createFile(atPath: log.path, contents: Data(Self.calmLines(0..<60).utf8))
+        try tmux.run("(cat piped.jsonl; sleep 2) | \(Self.kltop) -; echo EXIT=$?")
+        #expect(
+            tmux.waitForScreen(timeout: 10) {
+                $0.joined().contains("stdin") && $0.joined().contains("step 59")
+            }, "\(tmux.screen())")
+        try tmux.press("q")  // read from the terminal, not from the pipe
+        #expect(tmux.waitForScreen(timeout: 8) { $0.joined().contains("EXIT=0") }, "\(tmux.screen())")
+    }
+
+    @Test func escapeSequencesFromTheLogAreShownInert() throws {
+        let tmux = try TmuxSession(width: 120, height: 30)
+        let hostile = "run\u{1B}]2;pwned\u{07}\u{1B}[31m.jsonl"
+        let log = tmux.directory.appendingPathComponent(hostile)
+        FileManager.default.createFile(atPath: log.path, contents: Data(Self.calmLines(0..<30).utf8))
+        let capture = tmux.directory.appendingPathComponent("bytes")
+        try tmux.captureOutput(to: capture)
+        try tmux.run("\(Self.kltop) run*")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 29") }, "\(tmux.screen())")
+        #expect(tmux.screen().joined().contains("run\\e]2;pwned\\x07\\e[31m"), "\(tmux.screen())")
+        let bytes = try Data(contentsOf: capture)
+        #expect(
+            !bytes.contains(Data([0x1B]) + Data("]2;pwned".utf8)),
+            "the title-setting sequence reached the terminal")
+        #expect(!bytes.contains(Data([0x07])), "a bell from the file name reached the terminal")
+        try tmux.press("q")
+    }
+
+    @Test func anIdleScreenWritesNothingAndANewStepLittle() throws {
+        let tmux = try TmuxSession(width: 120, height: 40)
+        let log = tmux.directory.appendingPathComponent("quiet.jsonl")
+        FileManager.default.createFile(atPath: log.path, contents: Data(Self.calmLines(0..<500).utf8))
+        let capture = tmux.directory.appendingPathComponent("bytes")
+        try tmux.run("\(Self.kltop) quiet.jsonl")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 499") })
+        Thread.sleep(forTimeInterval: 3)  // steps per second settles at zero
+        try tmux.captureOutput(to: capture)
+        Thread.sleep(forTimeInterval: 2)
+        let idle = (try? Data(contentsOf: capture).count) ?? 0
+        #expect(idle == 0, "an idle dashboard wrote \(idle) bytes in 2 s")
+        try Self.append(Self.calmLines(500..<501), to: log)
+        #expect(tmux.waitForScreen(timeout: 5) { $0.joined().contains("step 500") })
+        Thread.sleep(forTimeInterval: 1)
+        let oneStep = (try? Data(contentsOf: capture).count) ?? 0
+        #expect(oneStep > 0 && oneStep <= 2048, "one new step wrote \(oneStep) bytes at 120×40")
+        try tmux.press("q")
+    }
+}
