@@ -1,6 +1,7 @@
 // kltop's benchmark: prints figures for this machine, asserts nothing.
 //
-//   swift run -c release kltop-bench [detector] [jsonl] [tensorboard] [csv] [sqlite] [dashboard]
+//   Scripts/bench.sh [detector] [jsonl] [tensorboard] [csv] [sqlite] [dashboard] [rlwatch] [cold-open]
+//                    [follow] [terminal]
 //
 // Targets (from the issues): detector ≤ 20 ns per step; JSONL ingest ≥ 300 MB/s of veRL-style lines;
 // TensorBoard event files and CSV ≥ 200 MB/s; rlwatch's SQLite store ≥ 1M rows/s; dashboard: re-running the
@@ -206,3 +207,10 @@ if everything || arguments.contains("tensorboard") { benchTensorBoard() }
 if everything || arguments.contains("csv") { benchCSV() }
 if everything || arguments.contains("sqlite") { benchSQLite() }
 if everything || arguments.contains("dashboard") { benchDashboard() }
+if everything || arguments.contains("rlwatch") { benchRlwatch() }
+if everything || arguments.contains("cold-open") { benchColdOpen() }
+if everything || arguments.contains("follow") {
+    let seconds = ProcessInfo.processInfo.environment["KLTOP_BENCH_IDLE_SECONDS"].flatMap(Double.init) ?? 60
+    benchFollow(idleSeconds: seconds)
+}
+if everything || arguments.contains("terminal") { benchTerminal() }

@@ -1,0 +1,292 @@
+// Figures that involve the whole program: rlwatch beside kltop, cold open, memory, following, the terminal.
+
+import Dashboard
+import Foundation
+import KLDetector
+import KltopKit
+import LogFollowing
+import RunLogs
+
+/// The release `kltop` binary beside this benchmark (Scripts/bench.sh builds both).
+let kltopBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    .appendingPathComponent("kltop").path
+
+// MARK: - rlwatch's own detector, when it can be imported
+
+func benchRlwatch() {
+    let count = 20_000
+    let series = klSeries(count: count)
+    print("rlwatch 0.5.1's Python detector on the same series (target: kltop ≥ 1000× faster per step)")
+    // The series goes through a file: as an argument it would pass the kernel's limit on one argument.
+    let valuesPath = NSTemporaryDirectory() + "kltop-rlwatch-\(getpid()).txt"
+    FileManager.default.createFile(atPath: valuesPath, contents: Data(series.map { "\($0)" }.joined(separator: "\n").utf8))
+    defer { unlink(valuesPath) }
+    let script = """
+        import time, sys
+        try:
+            from rlwatch.detectors import KLExplosionDetector
+            from rlwatch.config import KLExplosionConfig
+        except Exception as error:
+            print("unavailable", error); sys.exit(0)
+        values = [float(line) for line in open("\(valuesPath)")]
+        best = None
+        for _ in range(3):
+            detector = KLExplosionDetector(KLExplosionConfig())
+            start = time.perf_counter()
+            for step, value in enumerate(values):
+                detector.check(step, value)
+            elapsed = time.perf_counter() - start
+            best = elapsed if best is None else min(best, elapsed)
+        print(best / len(values) * 1e9)
+        """
+    guard let output = runProgram(["/usr/bin/env", "python3", "-c", script]), let nanoseconds = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+        print("  python3 with rlwatch is not importable here: skipped (pip install rlwatch==0.5.1)")
+        return
+    }
+    let repeated = klSeries(count: 10_000_000)
+    let seconds = best(of: 3) {
+        var detector = KLExplosionDetector()
+        for (index, value) in repeated.enumerated() { _ = detector.check(step: Int64(index), value: value) }
+    }
+    let ours = seconds / Double(repeated.count) * 1e9
+    print("  rlwatch: \(String(format: "%8.0f", nanoseconds)) ns/step   kltop: \(String(format: "%6.2f", ours)) ns/step   ratio: \(String(format: "%.0f", nanoseconds / ours))×")
+}
+
+// MARK: - Cold open and memory
+
+func benchColdOpen() {
+    print("cold open: a JSON Lines log read, every step through detector and dashboard, first frame drawn (target ≤ 2 s for 10M steps, ≤ 24 bytes RSS per step)")
+    for count in [1_000_000, 10_000_000] {
+        let path = NSTemporaryDirectory() + "kltop-cold-\(getpid())-\(count).jsonl"
+        writeLog(path: path, steps: count)
+        defer { unlink(path) }
+        let rssBefore = residentBytes()
+        let start = now()
+        var state = DashboardState()
+        SourceDriver.readToEnd([path], options: FollowOptions()) { event in
+            if case .runAppeared(let run, let name, let source) = event {
+                _ = update(&state, .runAdded(RunID(run), name: name, source: source))
+            } else if case .samples(let run, let samples, let key, let statistics) = event {
+                _ = update(&state, .samplesAppended(RunID(run), metricKey: key, samples: samples, statistics: statistics))
+            }
+        }
+        _ = update(&state, .tick(time: now()))
+        let grid = render(state, width: 120, height: 40)
+        let seconds = now() - start
+        let rssAfter = residentBytes()
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        print(
+            "  \(count / 1_000_000)M steps (\(size / 1_000_000) MB): first frame after \(String(format: "%.2f", seconds)) s;"
+                + " RSS grew \(String(format: "%.1f", Double(rssAfter - rssBefore) / Double(count))) bytes/step"
+                + " (grid \(grid.width)×\(grid.height), \(state.runs.first?.history.count ?? 0) steps stored)")
+    }
+}
+
+func writeLog(path: String, steps: Int) {
+    guard let handle = FileHandle(forWritingAtPath: path) ?? {
+        FileManager.default.createFile(atPath: path, contents: nil)
+        return FileHandle(forWritingAtPath: path)
+    }() else { return }
+    let series = klSeries(count: 100_003)
+    var buffer = ""
+    buffer.reserveCapacity(1 << 22)
+    for step in 0..<steps {
+        buffer += "{\"step\": \(step), \"kl\": \(series[step % series.count]), \"loss\": 0.5, \"reward\": 0.25}\n"
+        if buffer.utf8.count >= 1 << 22 {
+            handle.write(Data(buffer.utf8))
+            buffer.removeAll(keepingCapacity: true)
+        }
+    }
+    handle.write(Data(buffer.utf8))
+    try? handle.close()
+}
+
+func residentBytes() -> Int {
+    guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+    else { return 0 }
+    return (Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0) * 1024
+}
+
+// MARK: - Following: idle CPU beside tail -F, and latency
+
+func benchFollow(idleSeconds: Double) {
+    guard FileManager.default.isExecutableFile(atPath: kltopBinary) else {
+        print("following: \(kltopBinary) not built; run Scripts/bench.sh")
+        return
+    }
+    let directory = NSTemporaryDirectory() + "kltop-follow-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let files = (0..<64).map { "\(directory)/run\($0).jsonl" }
+    for file in files { FileManager.default.createFile(atPath: file, contents: Data("{\"step\": 0, \"kl\": 0.02}\n".utf8)) }
+
+    print("following 64 silent files for \(Int(idleSeconds)) s (target ≤ 0.2% of one core), beside tail -F")
+    for (label, arguments) in [
+        ("kltop export --follow (inotify)", [kltopBinary, "export", "--follow", directory]),
+        ("kltop export --follow --poll 1", [kltopBinary, "export", "--follow", "--poll", "1", directory]),
+        ("tail -F", ["/usr/bin/tail", "-q", "-F"] + files),
+    ] {
+        guard let child = spawn(arguments) else { continue }
+        Thread.sleep(forTimeInterval: 2)  // start-up is not idling
+        let before = cpuSeconds(of: child.pid)
+        Thread.sleep(forTimeInterval: idleSeconds)
+        let used = cpuSeconds(of: child.pid) - before
+        child.stop()
+        print("  \(label.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%.3f", used / idleSeconds * 100))% of a core")
+    }
+
+    print("latency from a line written to it read (targets: < 100 ms with inotify, < poll interval + 100 ms polling)")
+    for (label, extra) in [("inotify", [String]()), ("--poll 1", ["--poll", "1"])] {
+        let file = "\(directory)/latency.jsonl"
+        FileManager.default.createFile(atPath: file, contents: nil)
+        guard let child = spawn([kltopBinary, "export", "--follow"] + extra + [file], captureOutput: true) else { continue }
+        Thread.sleep(forTimeInterval: 1)
+        var latencies: [Double] = []
+        var pending = ""
+        for step in 0..<20 {
+            Thread.sleep(forTimeInterval: 0.05 + Double(step % 7) * 0.07)
+            let written = now()
+            appendLine("{\"step\": \(step), \"kl\": 0.02}\n", to: file)
+            while !pending.contains("\"step\": \(step),") {
+                guard let chunk = child.readOutput(timeout: 5) else { break }
+                pending += chunk
+            }
+            latencies.append(now() - written)
+            pending = ""
+        }
+        child.stop()
+        latencies.sort()
+        print("  \(label.padding(toLength: 10, withPad: " ", startingAt: 0)) median \(String(format: "%5.1f", latencies[latencies.count / 2] * 1e3)) ms, max \(String(format: "%6.1f", latencies.last! * 1e3)) ms (20 lines)")
+        unlink(file)
+    }
+}
+
+func appendLine(_ line: String, to path: String) {
+    guard let handle = FileHandle(forWritingAtPath: path) else { return }
+    handle.seekToEndOfFile()
+    handle.write(Data(line.utf8))
+    try? handle.close()
+}
+
+// MARK: - Bytes to the terminal
+
+func benchTerminal() {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), FileManager.default.isExecutableFile(atPath: kltopBinary) else {
+        print("terminal: needs tmux and the release kltop (Scripts/bench.sh)")
+        return
+    }
+    let directory = NSTemporaryDirectory() + "kltop-terminal-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let log = "\(directory)/run.jsonl"
+    let series = klSeries(count: 2000)
+    FileManager.default.createFile(
+        atPath: log, contents: Data((0..<2000).map { "{\"step\": \($0), \"kl\": \(series[$0])}\n" }.joined().utf8))
+    let bytes = "\(directory)/bytes"
+    let socket = "kltop-bench-\(getpid())"
+    func tmux(_ arguments: [String]) { _ = runProgram(["/usr/bin/tmux", "-L", socket, "-f", "/dev/null"] + arguments) }
+    tmux(["new-session", "-d", "-s", "b", "-x", "120", "-y", "40", "env TERM=xterm-256color LANG=C.UTF-8 \(kltopBinary) \(log)"])
+    tmux(["set-option", "-t", "b", "status", "off"])
+    tmux(["resize-window", "-t", "b", "-x", "120", "-y", "40"])
+    defer { tmux(["kill-server"]) }
+    Thread.sleep(forTimeInterval: 4)  // read, drawn, steps per second back to zero
+    tmux(["pipe-pane", "-o", "-t", "b", "cat >> '\(bytes)'"])
+    Thread.sleep(forTimeInterval: 5)
+    let idle = fileSize(bytes)
+    print("bytes written to the terminal at 120×40, one run (targets: ≤ 2048 per new step, 0 idle)")
+    print("  idle for 5 s: \(idle) bytes")
+    var perStep: [Int] = []
+    for step in 2000..<2010 {
+        let before = fileSize(bytes)
+        appendLine("{\"step\": \(step), \"kl\": \(series[step % 2000])}\n", to: log)
+        Thread.sleep(forTimeInterval: 1.5)
+        perStep.append(fileSize(bytes) - before)
+    }
+    print("  one new step (then 1.5 s of ticks): max \(perStep.max() ?? 0), median \(perStep.sorted()[perStep.count / 2]) bytes over 10 steps")
+}
+
+func fileSize(_ path: String) -> Int {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+}
+
+// MARK: - Processes
+
+/// A child process, its output readable through a pipe when asked.
+struct Child {
+    var pid: pid_t
+    var output: Int32
+
+    func stop() {
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+        if output >= 0 { close(output) }
+    }
+
+    func readOutput(timeout: Double) -> String? {
+        var descriptor = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+        guard poll(&descriptor, 1, Int32(timeout * 1000)) > 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let count = read(output, &buffer, buffer.count)
+        return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : nil
+    }
+}
+
+func spawn(_ arguments: [String], captureOutput: Bool = false) -> Child? {
+    var pipe: [Int32] = [-1, -1]
+    guard Glibc.pipe(&pipe) == 0 else { return nil }
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+    if captureOutput {
+        posix_spawn_file_actions_adddup2(&actions, pipe[1], 1)
+    } else {
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    }
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addclose(&actions, pipe[0])
+    var cArguments = arguments.map { strdup($0) } + [nil]
+    defer { cArguments.forEach { free($0) } }
+    var pid: pid_t = 0
+    let result = posix_spawn(&pid, arguments[0], &actions, nil, &cArguments, environ)
+    close(pipe[1])
+    guard result == 0 else {
+        close(pipe[0])
+        return nil
+    }
+    if !captureOutput {
+        close(pipe[0])
+        return Child(pid: pid, output: -1)
+    }
+    return Child(pid: pid, output: pipe[0])
+}
+
+/// Runs a program to its end and returns its standard output, or nil if it could not run or failed.
+func runProgram(_ arguments: [String]) -> String? {
+    guard let child = spawn(arguments, captureOutput: true) else { return nil }
+    var output = Data()
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let count = read(child.output, &buffer, buffer.count)
+        if count < 0 && errno == EINTR { continue }
+        if count <= 0 { break }
+        output.append(contentsOf: buffer[0..<count])
+    }
+    close(child.output)
+    var status: Int32 = 0
+    waitpid(child.pid, &status, 0)
+    return status == 0 ? String(decoding: output, as: UTF8.self) : nil
+}
+
+/// User + system CPU seconds a process has used (from /proc/PID/stat).
+func cpuSeconds(of pid: pid_t) -> Double {
+    guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+        let close = stat.lastIndex(of: ")")
+    else { return 0 }
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    // After the command name: state is field 3; utime and stime are fields 14 and 15 (1-based).
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
