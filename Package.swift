@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "KltopKitTests", dependencies: ["KltopKit", "TestSupport"]),
         .testTarget(
             name: "DashboardTests", dependencies: ["Dashboard", "TestSupport"], exclude: ["Snapshots"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["kltop", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["kltop", "TestSupport", "CSQLite"]),
     ],
     swiftLanguageModes: [.v6]
 )
