@@ -84,7 +84,9 @@ import Testing
                 let timesteps = 2048 * (iteration - 1) + 1000
                 if iteration == evaluations[0] {
                     #expect(
-                        kltop.waitUntil(timeout: 20) { Self.steps($0, run: "ppo_cartpole").last == expected.last },
+                        kltop.waitUntil(timeout: 20) {
+                            Self.steps($0, run: "ppo_cartpole").last == expected.last
+                        },
                         "kltop did not show row \(iteration - 1) before the rewrite")
                     slowWrites = true
                 }
@@ -121,7 +123,8 @@ import Testing
                 ("train/policy_gradient_loss", repr(-0.001 * Double(next % 7))),
                 ("train/value_loss", repr(0.3 + 0.01 * Double((next * 7) % 5))),
                 ("train/approx_kl", repr(fixtureKL(next, spike: 26))),
-                ("train/clip_fraction", repr(0.01 * Double(next % 4))), ("train/n_updates", "\(10 * iteration)"),
+                ("train/clip_fraction", repr(0.01 * Double(next % 4))),
+                ("train/n_updates", "\(10 * iteration)"),
                 ("train/clip_range", "0.2"),
             ]
             if iteration % 10 == 0 { pause(milliseconds: 5) }
@@ -162,7 +165,8 @@ import Testing
             }
             let last = epoch * 70 + 69
             if epoch % 2 == 1 {
-                writer.logMetrics(["val/reward": item(0.1 + 0.005 * Double(epoch)), "epoch": "\(epoch)"], step: last)
+                writer.logMetrics(
+                    ["val/reward": item(0.1 + 0.005 * Double(epoch)), "epoch": "\(epoch)"], step: last)
                 writer.save()
             }
             writer.logMetrics(
@@ -190,23 +194,28 @@ import Testing
             case .transformers:
                 text += "\r  0%|          | 0/60 [00:00<?, ?it/s]"
                 for step in 1...Self.steps {
-                    text += "\r" + Self.bar(step) + " [00:\(String(format: "%02d", step % 60))<01:40,  1.70s/it]"
+                    text +=
+                        "\r" + Self.bar(step) + " [00:\(String(format: "%02d", step % 60))<01:40,  1.70s/it]"
                     text += "\r" + String(repeating: " ", count: 60) + "\r"
-                    text += "{'loss': '\(Self.g(0.3 + 0.01 * Double((step * 7) % 5)))', 'grad_norm': '0.26', "
+                    text +=
+                        "{'loss': '\(Self.g(0.3 + 0.01 * Double((step * 7) % 5)))', 'grad_norm': '0.26', "
                         + "'learning_rate': '9.833e-07', 'num_tokens': '\(Self.g(4096 * Double(step)))', "
                         + "'reward': '0.105', 'kl': '\(Self.g(Self.kl(step)))', 'entropy': '1.198', "
                         + "'epoch': '\(Self.g(Double(step) / 60))'}\n"
                     text += "\r" + Self.bar(step) + " [00:02<01:40,  1.70s/it]"
                     if step == 5 {
-                        text += "/usr/local/lib/python3.11/site-packages/torch/utils/checkpoint.py:87: UserWarning: "
+                        text +=
+                            "/usr/local/lib/python3.11/site-packages/torch/utils/checkpoint.py:87: UserWarning: "
                             + "None of the inputs have requires_grad=True. Gradients will be None\n  warnings.warn(\n"
                     }
                     if step == 20 {
-                        text += "/usr/local/lib/python3.11/site-packages/trl/trainer/grpo_trainer.py:1203: FutureWarning: "
+                        text +=
+                            "/usr/local/lib/python3.11/site-packages/trl/trainer/grpo_trainer.py:1203: FutureWarning: "
                             + "kl is 0.5 here but this is a warning, not a metric: {'kl': 0.5}\n  warnings.warn(\n"
                     }
                 }
-                text += "Traceback (most recent call last):\n  File \"/workspace/train_grpo.py\", line 41, in <module>\n"
+                text +=
+                    "Traceback (most recent call last):\n  File \"/workspace/train_grpo.py\", line 41, in <module>\n"
                 text += "    trainer.train()\nRuntimeError: diverged at {'kl': 9.9}\n"
             case .verl:
                 let prefix = "\u{1B}[36m(TaskRunner pid=2183455)\u{1B}[0m "
@@ -217,9 +226,11 @@ import Testing
                 text += "val-aux/num_turns/min:np.int64(2)\n"
                 var bar = ""
                 for step in 1...Self.steps {
-                    text += prefix + "step:\(step) - actor/entropy:np.float64(\(1.2 - 0.002 * Double(step))) - "
+                    text +=
+                        prefix + "step:\(step) - actor/entropy:np.float64(\(1.2 - 0.002 * Double(step))) - "
                     text += "actor/kl_loss:np.float64(\(Self.kl(step))) - actor/kl_coef:np.float64(0.001) - "
-                    text += "actor/pg_loss:np.float64(\(-0.001 * Double(step % 7))) - training/global_step:\(step) - "
+                    text +=
+                        "actor/pg_loss:np.float64(\(-0.001 * Double(step % 7))) - training/global_step:\(step) - "
                     text += "training/epoch:0 - critic/score/mean:\(0.1 + 0.005 * Double(step % 40)) - "
                     text += "timing_s/gen:12.5 - perf/max_memory_allocated_gb:np.float64(41.5)\n"
                     bar += "\rTraining Progress: " + Self.bar(step)
@@ -228,7 +239,8 @@ import Testing
                         bar = ""
                     }
                     if step == 41 {
-                        text += "\u{1B}[36m(WorkerDict pid=2184101, ip=10.0.0.7)\u{1B}[0m [WARNING] grad_norm is "
+                        text +=
+                            "\u{1B}[36m(WorkerDict pid=2184101, ip=10.0.0.7)\u{1B}[0m [WARNING] grad_norm is "
                         text += "not finite: inf, skipping update\n"
                     }
                 }
@@ -319,7 +331,8 @@ import Testing
         let output = root.appendingPathComponent("grpo-run")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
         var trainer = CheckpointingTrainer(
-            outputDirectory: output, saveTotalLimit: 2, state: TrainerStateDocument(maxSteps: 63, saveSteps: 5))
+            outputDirectory: output, saveTotalLimit: 2,
+            state: TrainerStateDocument(maxSteps: 63, saveSteps: 5))
         var kltop: LiveProcess?
         defer { kltop?.interrupt() }
         var expected: [Step] = []
@@ -349,7 +362,8 @@ import Testing
         let logs = root.appendingPathComponent("rlwatch_logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
         let path = logs.appendingPathComponent("metrics.db").path
-        let first = RlwatchStoreWriter(path: path, runID: "ppo_live", afterConnect: { pause(milliseconds: 1200) })
+        let first = RlwatchStoreWriter(
+            path: path, runID: "ppo_live", afterConnect: { pause(milliseconds: 1200) })
         var second: RlwatchStoreWriter?
         var expected: [String: [Step]] = [:]
         for step in 0..<80 {
@@ -382,7 +396,12 @@ import Testing
                 let json = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                 let run = json["run"] as? String, let step = (json["step"] as? NSNumber)?.int64Value
             else { return nil }
-            let value = (json["value"] as? NSNumber)?.doubleValue ?? ExpectedAlert.number(json["value"])
+            // The value is parsed from its text: Foundation's JSON parser on Linux is not exact to the ulp.
+            guard let start = line.range(of: "\"value\": ")?.upperBound, line.hasSuffix("}") else {
+                return nil
+            }
+            let text = line[start..<line.index(before: line.endIndex)]
+            let value = Double(text) ?? ExpectedAlert.number(json["value"])
             return (run, Step(step: step, value: value))
         }
     }
@@ -413,7 +432,9 @@ import Testing
                 let missing = wanted.subtracting(got).sorted()
                 let duplicated = Dictionary(got.map { ($0, 1) }, uniquingKeysWith: +).filter { $0.value > 1 }
                     .keys.sorted()
-                let wrong = zip(reported, steps).filter { $0.0 != $0.1 }.prefix(3).map { "\($0.0) for \($0.1)" }
+                let wrong = zip(reported, steps).filter { $0.0 != $0.1 }.prefix(3).map {
+                    "\($0.0) for \($0.1)"
+                }
                 let message: String =
                     "\(run): exported \(reported.count) steps, expected \(steps.count); missing \(missing.prefix(20)), "
                     + "duplicated \(duplicated.prefix(20)), first differences \(wrong)"

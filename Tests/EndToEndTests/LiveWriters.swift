@@ -44,7 +44,8 @@ final class RawFile {
 
     /// Writes `bytes` in the pieces `cuts` makes of them, pausing between some pieces so that the reader
     /// may look in between.
-    func write(_ bytes: [UInt8], inPieces random: inout SystemRandomNumberGeneratorSeeded, maximumPieces: Int) {
+    func write(_ bytes: [UInt8], inPieces random: inout SystemRandomNumberGeneratorSeeded, maximumPieces: Int)
+    {
         var cuts = [0, bytes.count]
         for _ in 0..<Int(random.next() % UInt64(maximumPieces)) {
             cuts.append(Int(random.next() % UInt64(max(1, bytes.count))))
@@ -385,7 +386,8 @@ struct CheckpointingTrainer {
         state.logHistory.append([
             "loss": .float(0.3 + 0.01 * Double((step * 7) % 5)), "grad_norm": .float(gradNorm),
             "learning_rate": .float(1e-06), "kl": .float(kl), "entropy": .float(1.2 - 0.002 * Double(step)),
-            "reward": .float(0.1 + 0.005 * Double(step % 40)), "epoch": .float(state.epoch), "step": .int(step),
+            "reward": .float(0.1 + 0.005 * Double(step % 40)), "epoch": .float(state.epoch),
+            "step": .int(step),
         ])
     }
 
@@ -401,7 +403,9 @@ struct CheckpointingTrainer {
     func saveCheckpoint() {
         let folder = outputDirectory.appendingPathComponent("checkpoint-\(state.globalStep)")
         try! FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        for name in ["model.safetensors", "optimizer.pt", "scheduler.pt", "rng_state.pth", "training_args.bin"] {
+        for name in [
+            "model.safetensors", "optimizer.pt", "scheduler.pt", "rng_state.pth", "training_args.bin",
+        ] {
             _ = FileManager.default.createFile(
                 atPath: folder.appendingPathComponent(name).path, contents: Data(repeating: 7, count: 512))
         }
