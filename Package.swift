@@ -49,6 +49,8 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KLDetectorTests", dependencies: ["KLDetector", "TestSupport"]),
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs", "CSQLite", "TestSupport"]),
+        .testTarget(
+            name: "LogFollowingTests", dependencies: ["LogFollowing", "RunLogs", "CSQLite", "TestSupport"]),
         .testTarget(name: "KltopKitTests", dependencies: ["KltopKit", "TestSupport"]),
         .testTarget(
             name: "DashboardTests", dependencies: ["Dashboard", "TestSupport"], exclude: ["Snapshots"]),
