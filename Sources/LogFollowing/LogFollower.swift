@@ -160,7 +160,10 @@ public final class LogFollower {
             fileByPath[path] = file
             return
         }
-        let run = addRun(path: path, emit: emit)
+        // A run of several files is shown as its folder: its first file may be long gone (rotated checkpoints).
+        let run = addRun(
+            named: RunNaming.name(forPath: path), path: path, source: member?.group.folder ?? path, emit: emit
+        )
         let file = FollowedFile(path: path, run: run, options: options, now: now, member: member)
         files.append(file)
         fileByPath[path] = file
@@ -168,11 +171,14 @@ public final class LogFollower {
     }
 
     private func addRun(path: String, emit: (FollowEvent) -> Void) -> Int {
-        addRun(named: RunNaming.name(forPath: path), path: path, emit: emit)
+        addRun(named: RunNaming.name(forPath: path), path: path, source: path, emit: emit)
     }
 
-    /// A new run, its name made unique among the runs so far (folder-prefixed, then counted).
-    private func addRun(named proposed: String, path: String, emit: (FollowEvent) -> Void) -> Int {
+    /// A new run, its name made unique among the runs so far (prefixed with a folder of `path`, then counted),
+    /// reported with `source` as its path.
+    private func addRun(
+        named proposed: String, path: String, source: String? = nil, emit: (FollowEvent) -> Void
+    ) -> Int {
         let run = runCount
         runCount += 1
         var name = proposed
@@ -187,7 +193,7 @@ public final class LogFollower {
             }
         }
         runNames.insert(name)
-        emit(.runAppeared(run: run, name: name, path: path))
+        emit(.runAppeared(run: run, name: name, path: source ?? path))
         return run
     }
 }

@@ -10,6 +10,8 @@ final class Following {
     private(set) var now = 1000.0
     /// Run names, by run number.
     private(set) var runs: [String] = []
+    /// The path each run was reported with.
+    private(set) var sources: [String] = []
     private(set) var samples: [(run: String, sample: MetricSample)] = []
     private(set) var notices: [Notice] = []
 
@@ -35,9 +37,10 @@ final class Following {
 
     private func handle(_ event: FollowEvent) {
         switch event {
-        case .runAppeared(let run, let name, _):
+        case .runAppeared(let run, let name, let path):
             precondition(run == runs.count)
             runs.append(name)
+            sources.append(path)
         case .samples(let run, let new, _, _): samples += new.map { (runs[run], $0) }
         case .notice(_, let notice): notices.append(notice)
         case .runEnded, .recordedAlerts: break

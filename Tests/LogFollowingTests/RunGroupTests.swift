@@ -56,6 +56,7 @@ import Testing
         following.poll()
         following.finish()
         #expect(following.runs == ["ppo"])
+        #expect(following.sources == [logdir.appendingPathComponent("ppo").path], "the run's folder")
         #expect(following.steps("ppo") == Array(0..<90))
     }
 
@@ -87,6 +88,7 @@ import Testing
         #expect(following.poll() == Array(101...103))
         following.finish()
         #expect(following.runs == ["grpo-run"])
+        #expect(following.sources == [output.path], "the output folder, not checkpoint-5 (deleted since)")
         #expect(following.steps("grpo-run") == Array(1...103))
         #expect(!following.notices.contains { $0.isProblem })
     }
