@@ -10,6 +10,16 @@ import Testing
 /// sources); the only liberty taken is time: pauses between writes, so that kltop looks at the files half
 /// written. Nothing here asserts on time; conditions are waited for with generous timeouts.
 @Suite(.serialized) struct FollowFormatsLiveTests {
+    /// How kltop learns that a file changed: inotify (with a full check every second), or polling alone
+    /// (`--poll`, as on NFS or Lustre, which never deliver inotify events).
+    enum WakeUp: String, CaseIterable, CustomStringConvertible {
+        case inotify
+        case polling
+
+        var description: String { rawValue }
+        var arguments: [String] { self == .polling ? ["--poll", "0.1"] : [] }
+    }
+
     struct Step: Equatable, CustomStringConvertible {
         var step: Int64
         var value: Double
@@ -21,9 +31,10 @@ import Testing
     /// Two runs in a logdir that is empty when kltop starts. Each flush writes the step's records in up to
     /// four pieces cut at random bytes (records arrive split mid-record); at step 60 the writer closes its
     /// event file and opens a new one in the same folder, and the run goes on there.
-    @Test func tensorBoardEventFilesWrittenRecordByRecordThenContinuedInANewFile() throws {
+    @Test(arguments: WakeUp.allCases)
+    func tensorBoardEventFilesWrittenRecordByRecordThenContinuedInANewFile(_ wakeUp: WakeUp) throws {
         let logdir = try TemporaryDirectory.make("kltop-live-tb")
-        let kltop = try LiveProcess(kltop: ["export", "--follow", logdir.path])
+        let kltop = try LiveProcess(kltop: ["export", "--follow"] + wakeUp.arguments + [logdir.path])
         defer { kltop.interrupt() }
         var random = SystemRandomNumberGeneratorSeeded(seed: 11)
         let runs = ["ppo", "grpo"]
@@ -56,28 +67,34 @@ import Testing
 
     // MARK: - (b) CSV rewritten with a wider header
 
-    /// stable-baselines3's PPO logging 120 iterations: `train/*` keys first appear in row 2 and
+    /// stable-baselines3's PPO logging 160 iterations: `train/*` keys first appear in row 2 and
     /// `rollout/*` in row 3 (each a rewrite in place), and an EvalCallback's first evaluation, during
-    /// iteration 80, dumps a row of its own with `eval/*` keys: a rewrite of a file over 8 KiB, which reaches
-    /// the disk in two writes, the first overwriting the start of the file without changing its size.
+    /// iteration 130, dumps a row of its own with `eval/*` keys: a rewrite of a file over 8 KiB, which
+    /// reaches the disk in two writes, the first overwriting the start of the file without changing its
+    /// size.
     ///
     /// A rewrite in place (no truncation) of bytes kltop has not read yet is ambiguous by nature: kltop
     /// could read a mix of old and new bytes. SB3 rewrites only when a key first appears, an iteration after
     /// the last row; so does this writer, which lets kltop show the last row first.
-    @Test func stableBaselines3ProgressCSVRewrittenInPlaceWhenKeysAppear() throws {
+    @Test(arguments: WakeUp.allCases)
+    func stableBaselines3ProgressCSVRewrittenInPlaceWhenKeysAppear(_ wakeUp: WakeUp) throws {
         let root = try TemporaryDirectory.make("kltop-live-sb3")
         let folder = root.appendingPathComponent("ppo_cartpole")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let kltop = try LiveProcess(kltop: ["export", "--follow", root.path])
+        let kltop = try LiveProcess(kltop: ["export", "--follow"] + wakeUp.arguments + [root.path])
         defer { kltop.interrupt() }
         let writer = SB3ProgressWriter(path: folder.appendingPathComponent("progress.csv").path)
         var slowWrites = false
-        writer.file.afterEachWrite = { pause(milliseconds: slowWrites ? 60 : 1) }
-        let evaluations = [80, 100]
+        var rewriteWrites = 0
+        writer.file.afterEachWrite = {
+            if slowWrites { rewriteWrites += 1 }
+            pause(milliseconds: slowWrites ? 60 : 1)
+        }
+        let evaluations = [130, 150]
         var expected: [Step] = []
         var pendingTrain: [(key: String, value: String)] = []
         func repr(_ value: Double) -> String { "\(value)" }
-        for iteration in 1...120 {
+        for iteration in 1...160 {
             if evaluations.contains(iteration) {
                 // EvalCallback._on_step, during the rollout: it dumps what is recorded so far (PPO.train()'s
                 // keys from the last iteration) with its own keys and the current timestep.
@@ -88,6 +105,9 @@ import Testing
                             Self.steps($0, run: "ppo_cartpole").last == expected.last
                         },
                         "kltop did not show row \(iteration - 1) before the rewrite")
+                    #expect(
+                        writer.file.file.contents().count >= PythonTextFile.bufferSize,
+                        "the first write of the rewrite must fall within the old file")
                     slowWrites = true
                 }
                 writer.write(
@@ -130,7 +150,9 @@ import Testing
             if iteration % 10 == 0 { pause(milliseconds: 5) }
         }
         writer.close()
-        #expect(expected.count == 119, "rows 2...120 carry KL; two of them went into the evaluations' rows")
+        #expect(
+            rewriteWrites >= 2, "the rewrite reached the disk in one write: the file is too short to split")
+        #expect(expected.count == 159, "rows 2...160 carry KL; two of them went into the evaluations' rows")
         Self.requireExactly(["ppo_cartpole": expected], from: kltop)
     }
 
@@ -138,14 +160,19 @@ import Testing
     /// epoch 0 and `val/reward` (validation every second epoch) at the end of epoch 1, each time the file is
     /// truncated and rewritten (the second time over 8 KiB, so in several writes) before the new rows are
     /// appended. Lightning's rewrites start by truncating, so kltop may be behind when they happen.
-    @Test func lightningMetricsCSVTruncatedAndRewrittenWhenKeysAppear() throws {
+    @Test(arguments: WakeUp.allCases)
+    func lightningMetricsCSVTruncatedAndRewrittenWhenKeysAppear(_ wakeUp: WakeUp) throws {
         let root = try TemporaryDirectory.make("kltop-live-lightning")
         let folder = root.appendingPathComponent("lightning_logs/version_0")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let kltop = try LiveProcess(kltop: ["export", "--follow", root.path])
+        let kltop = try LiveProcess(kltop: ["export", "--follow"] + wakeUp.arguments + [root.path])
         defer { kltop.interrupt() }
         let writer = LightningMetricsWriter(path: folder.appendingPathComponent("metrics.csv").path)
-        writer.afterEachWrite = { pause(milliseconds: 1) }
+        var writes = 0
+        writer.afterEachWrite = {
+            writes += 1
+            pause(milliseconds: 1)
+        }
         func item(_ value: Double) -> String { "\(Double(Float(value)))" }  // Tensor.item() of a float32
         var expected: [Step] = []
         for epoch in 0..<3 {
@@ -167,7 +194,9 @@ import Testing
             if epoch % 2 == 1 {
                 writer.logMetrics(
                     ["val/reward": item(0.1 + 0.005 * Double(epoch)), "epoch": "\(epoch)"], step: last)
+                let before = writes
                 writer.save()
+                #expect(writes - before >= 3, "rewrite and row in two writes: the file is too short to split")
             }
             writer.logMetrics(
                 ["train/loss_epoch": item(losses.reduce(0, +) / 70), "epoch": "\(epoch)"], step: last)
@@ -271,9 +300,10 @@ import Testing
 
     /// A transformers log and a veRL log in one folder, each appended in random pieces (cut inside lines,
     /// inside `\r` redraws and inside UTF-8 characters) while kltop follows the folder.
-    @Test func consoleLogsAppendedInPieces() throws {
+    @Test(arguments: WakeUp.allCases)
+    func consoleLogsAppendedInPieces(_ wakeUp: WakeUp) throws {
         let root = try TemporaryDirectory.make("kltop-live-console")
-        let kltop = try LiveProcess(kltop: ["export", "--follow", root.path])
+        let kltop = try LiveProcess(kltop: ["export", "--follow"] + wakeUp.arguments + [root.path])
         defer { kltop.interrupt() }
         var random = SystemRandomNumberGeneratorSeeded(seed: 23)
         let logs = [
@@ -326,7 +356,8 @@ import Testing
     /// deleted; at the end `save_state()` writes output_dir/trainer_state.json. kltop starts when
     /// checkpoint-5 and checkpoint-10 exist (so name order and step order disagree). All of it is one run,
     /// named after the output folder, each step once: steps 61-63 only ever appear in the final file.
-    @Test func trainerStateOfEachCheckpointIsOneRun() throws {
+    @Test(arguments: WakeUp.allCases)
+    func trainerStateOfEachCheckpointIsOneRun(_ wakeUp: WakeUp) throws {
         let root = try TemporaryDirectory.make("kltop-live-trainer")
         let output = root.appendingPathComponent("grpo-run")
         try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
@@ -342,7 +373,9 @@ import Testing
             expected.append(Step(step: Int64(step), value: kl))
             if step % 20 == 0 { trainer.logEvaluation(step: step) }
             if step % 5 == 0 { trainer.saveCheckpoint() }
-            if step == 10 { kltop = try LiveProcess(kltop: ["export", "--follow", root.path]) }
+            if step == 10 {
+                kltop = try LiveProcess(kltop: ["export", "--follow"] + wakeUp.arguments + [root.path])
+            }
             pause(milliseconds: 10)
         }
         #expect(CheckpointingTrainer.checkpoints(in: output).map(\.step) == [55, 60])
@@ -355,9 +388,10 @@ import Testing
     /// rlwatch writing its store in WAL mode, one transaction per step, from before the store exists: the
     /// file is found while `connect()` has left it empty. At step 40 a second training process registers
     /// its run in the same store and logs beside the first (one of its steps without KL: NULL).
-    @Test func rlwatchStoreWrittenLiveWithASecondRunMidway() throws {
+    @Test(arguments: WakeUp.allCases)
+    func rlwatchStoreWrittenLiveWithASecondRunMidway(_ wakeUp: WakeUp) throws {
         let root = try TemporaryDirectory.make("kltop-live-rlwatch")
-        let kltop = try LiveProcess(kltop: ["export", "--follow", root.path])
+        let kltop = try LiveProcess(kltop: ["export", "--follow"] + wakeUp.arguments + [root.path])
         defer { kltop.interrupt() }
         let logs = root.appendingPathComponent("rlwatch_logs")
         try FileManager.default.createDirectory(at: logs, withIntermediateDirectories: true)
