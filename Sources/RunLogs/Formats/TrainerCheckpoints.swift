@@ -4,7 +4,8 @@
 /// files, a `trainer_state.json` holding the whole log history so far; `save_total_limit` then deletes the
 /// oldest checkpoint folders, oldest by step number (transformers sorts them numerically, not by name).
 /// Example scripts end with `trainer.save_state()`, which writes `<output_dir>/trainer_state.json` itself.
-/// transformers 4.36 staged each save in `tmp-checkpoint-<step>/` and renamed it when complete.
+/// Some transformers releases (around 4.36) staged each save in `tmp-checkpoint-<step>/` and renamed it
+/// when complete; later ones write in place again.
 public enum TrainerCheckpoints {
     public static let stateFileName = "trainer_state.json"
 
