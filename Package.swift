@@ -49,10 +49,12 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "KLDetectorTests", dependencies: ["KLDetector", "TestSupport"]),
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs", "CSQLite", "TestSupport"]),
+        .testTarget(
+            name: "LogFollowingTests", dependencies: ["LogFollowing", "RunLogs", "CSQLite", "TestSupport"]),
         .testTarget(name: "KltopKitTests", dependencies: ["KltopKit", "TestSupport"]),
         .testTarget(
             name: "DashboardTests", dependencies: ["Dashboard", "TestSupport"], exclude: ["Snapshots"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["kltop", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["kltop", "TestSupport", "CSQLite"]),
     ],
     swiftLanguageModes: [.v6]
 )

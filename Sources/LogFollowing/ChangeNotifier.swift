@@ -60,14 +60,32 @@ final class ChangeNotifier {
                         let nameBytes = bytes[nameStart..<min(nameStart + nameLength, count)].prefix {
                             $0 != 0
                         }
-                        changed.insert(
+                        let path =
                             nameBytes.isEmpty
-                                ? directory : directory + "/" + String(decoding: nameBytes, as: UTF8.self))
+                            ? directory : directory + "/" + String(decoding: nameBytes, as: UTF8.self)
+                        changed.insert(path)
+                        forgetStaleWatches(event, path: path)
                     }
                     position += headerSize + nameLength
                 }
             }
         }
         return overflowed ? nil : changed
+    }
+
+    /// A watch follows its directory's inode, not its path. When a directory is made at a watched path (a
+    /// folder deleted and made again: a checkpoint folder, a run folder), the watch there is on the old
+    /// inode, which lives on as long as a file in it is open (kltop holds a deleted log open until it has
+    /// read it); so the path is forgotten, and watched again when the follower asks. When the kernel drops a
+    /// watch (`IN_IGNORED`: its directory is gone for good) it is forgotten too.
+    private func forgetStaleWatches(_ event: inotify_event, path: String) {
+        let madeHere = UInt32(IN_CREATE) | UInt32(IN_MOVED_TO)
+        if event.mask & UInt32(IN_ISDIR) != 0 && event.mask & madeHere != 0 {
+            watchByDirectory[path] = nil
+        }
+        if event.mask & UInt32(IN_IGNORED) != 0, let directory = watchedDirectories[event.wd] {
+            watchedDirectories[event.wd] = nil
+            if watchByDirectory[directory] == event.wd { watchByDirectory[directory] = nil }
+        }
     }
 }

@@ -38,7 +38,9 @@ public struct FollowOptions: Sendable {
 
 /// What following reports, in the order it happened.
 public enum FollowEvent: Sendable {
-    /// A new run: a file named on the command line, or one that appeared in a watched directory.
+    /// A new run: a file named on the command line, or one that appeared in a watched directory. `path` is
+    /// the file's, or for a run written to several files (a TensorBoard run, a trainer's checkpoints) its
+    /// folder's.
     case runAppeared(run: Int, name: String, path: String)
     /// New samples for a run, with the reader's key and statistics after them.
     case samples(run: Int, [MetricSample], metricKey: String?, statistics: ReadStatistics)

@@ -19,15 +19,20 @@ import RunLogs
 ///   already read are no longer what the file holds; reading starts again from byte 0 and the reader is told
 ///   (``SampleReader/restart()``);
 /// - a partial last line: held by the reader until its newline arrives, or taken after a quiet period if
-///   it is complete on its own.
+///   it is complete on its own;
+/// - a run written to several files one after another (a ``RunGroup``: a TensorBoard run's event files,
+///   a trainer's checkpoints): the later files are read as the group's succession says, by the same reader.
 ///
 /// What copytruncate can lose by its nature: lines the writer appended after kltop's last read and before
 /// the copy was truncated exist only in the copy, which kltop does not follow.
 final class FollowedFile {
-    /// The file being read; for a TensorBoard run, the current one of its event files.
+    /// The file being read; for a run of several files, the current one.
     private(set) var path: String
-    /// A TensorBoard run's later event files, in name order: each is read after the one before it ends.
-    private var upcoming: [String] = []
+    /// The group of files this run is, with the rank of the one being read; nil for a run of one file.
+    private let group: RunGroup?
+    private var rank: RunGroup.Rank?
+    /// The group's members ranked after the one being read, in rank order.
+    private var later: [(rank: RunGroup.Rank, path: String)] = []
     let run: Int
     private let options: FollowOptions
     private(set) var reader: (any SampleReader)?
@@ -48,8 +53,13 @@ final class FollowedFile {
     private static let bufferSize = 1 << 20
     private static let sampleSize = 4096
 
-    init(path: String, run: Int, options: FollowOptions, now: Double) {
+    init(
+        path: String, run: Int, options: FollowOptions, now: Double,
+        member: (group: RunGroup, rank: RunGroup.Rank)? = nil
+    ) {
         self.path = path
+        group = member?.group
+        rank = member?.rank
         self.run = run
         self.options = options
         lastActivity = now
@@ -64,10 +74,10 @@ final class FollowedFile {
     /// Reads what is new, up to the round's byte budget. Returns true when the budget ran out (more is
     /// waiting), so the caller comes back soon.
     func poll(now: Double, emit: (FollowEvent) -> Void) -> Bool {
-        if descriptor < 0 && !openPath(emit: emit) { return false }
         var samples: [MetricSample] = []
-        var moreWaiting = false
         defer { flush(&samples, emit) }
+        if group?.succession == .supersedes && !later.isEmpty { moveToLatestMember() }
+        if descriptor < 0 && !openPath(emit: emit) { return false }
         if let current = FileIdentity.of(descriptor: descriptor), current.kind == .regular {
             if current.size < offset
                 || (current.size != lastSize && !stillHoldsWhatWasRead(size: current.size))
@@ -78,15 +88,16 @@ final class FollowedFile {
             lastSize = current.size
         }
         var (read, hitEnd) = readAvailable(&samples, budget: options.bytesPerRound)
-        if hitEnd && (movedToNextEventFile(&samples) || switchedToNewFile(&samples, emit)) {
-            // The new file may already hold everything its writer will write for a while: no event is coming
-            // to bring us back for it, so it is read now.
+        // At the end of the open file another may take over: the run's next file, or a new file at the path.
+        // It may already hold everything its writer will write for a while: no event is coming to bring us
+        // back for it, so it is read now (and so is the one after it, if there is one).
+        while hitEnd && (movedToNextFile(&samples, emit) || switchedToNewFile(&samples, emit)) {
             let (more, end) = readAvailable(&samples, budget: options.bytesPerRound)
             read += more
             hitEnd = end
         }
         if read > 0 { lastActivity = now }
-        moreWaiting = !hitEnd
+        let moreWaiting = !hitEnd
         if hitEnd {
             if let held = reader?.heldByteCount, held > 0, now - lastActivity >= options.quietPeriod {
                 reader?.takeHeldRecordIfComplete { samples.append($0) }
@@ -103,36 +114,72 @@ final class FollowedFile {
         flush(&samples, emit)
     }
 
-    /// Another event file of the same TensorBoard run (the writer closed its file and opened a new one).
-    func enqueue(nextFile: String) {
-        guard nextFile != path, !upcoming.contains(nextFile) else { return }
-        upcoming.append(nextFile)
-        upcoming.sort()
+    /// Another file of this run's group has been found. Taken if it ranks after the one being read (an
+    /// earlier one is older than what is being read, and ignored); read as the group's succession says.
+    func add(member path: String, rank: RunGroup.Rank) {
+        guard let current = self.rank, rank > current, !later.contains(where: { $0.path == path }) else {
+            return
+        }
+        later.append((rank, path))
+        later.sort { $0.rank < $1.rank }
     }
 
-    /// At the end of an event file with a later one waiting: the reader finishes this stream (a record cut
-    /// short is counted) and goes on with the next file from its start.
-    private func movedToNextEventFile(_ samples: inout [MetricSample]) -> Bool {
-        guard !upcoming.isEmpty else { return false }
-        let next = Glibc.open(upcoming[0], O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        guard next >= 0, let opened = FileIdentity.of(descriptor: next) else {
-            if next >= 0 { close(next) }
-            return false
+    /// A group whose members continue one another, at the end of the current one with a later one waiting:
+    /// the reader finishes this stream (a record cut short is counted) and goes on with the next file from
+    /// its start. A member deleted before it was read is passed over.
+    private func movedToNextFile(_ samples: inout [MetricSample], _ emit: (FollowEvent) -> Void) -> Bool {
+        guard group?.succession == .continues else { return false }
+        while let next = later.first {
+            let fd = Glibc.open(next.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+            guard fd >= 0, let opened = FileIdentity.of(descriptor: fd) else {
+                let code = errno
+                if fd >= 0 { close(fd) }
+                if code == ENOENT || code == ENOTDIR {
+                    later.removeFirst()
+                    continue
+                }
+                announce(
+                    Notice(.cannotOpen, path: next.path, "cannot be opened: \(Errno(code).message)"), emit)
+                return false
+            }
+            reader?.finish { samples.append($0) }
+            if descriptor >= 0 { close(descriptor) }
+            descriptor = fd
+            identity = opened
+            later.removeFirst()
+            (rank, path) = (next.rank, next.path)
+            resetPosition()
+            return true
         }
-        reader?.finish { samples.append($0) }
+        return false
+    }
+
+    /// A group whose members supersede one another, with later ones found: reading moves to the latest at
+    /// once (it holds everything the one being read holds), and the reader restarts on it, so that what it
+    /// has already read is recognised and skipped.
+    private func moveToLatestMember() {
+        guard let latest = later.last else { return }
+        later.removeAll()
         if descriptor >= 0 { close(descriptor) }
-        descriptor = next
-        identity = opened
-        path = upcoming.removeFirst()
+        descriptor = -1
+        identity = nil
+        (rank, path) = (latest.rank, latest.path)
+        reader?.restart()
         resetPosition()
-        return true
+        announcedProblem = nil
     }
 
     // MARK: - Opening
 
-    /// Opens the path if it can; reports once why not.
+    /// Opens the path if it can; reports once why not. The current member of a group, gone before it was
+    /// opened while later ones are waiting, is passed over.
     private func openPath(emit: (FollowEvent) -> Void) -> Bool {
-        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        var fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        while fd < 0 && (errno == ENOENT || errno == ENOTDIR), let next = later.first {
+            later.removeFirst()
+            (rank, path) = (next.rank, next.path)
+            fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        }
         guard fd >= 0 else {
             let code = errno
             let problem: Notice =

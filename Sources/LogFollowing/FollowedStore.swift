@@ -38,7 +38,7 @@ final class FollowedStore {
         do {
             updates = try reader!.poll()
         } catch {
-            announce(Notice(.cannotOpen, path: path, error.description), emit)
+            announce(Notice(.cannotOpen, path: path, error.message), emit)
             reader = nil
             return
         }
@@ -68,7 +68,7 @@ final class FollowedStore {
             announcedProblem = nil
             return true
         } catch {
-            announce(Notice(.cannotOpen, path: path, error.description), emit)
+            announce(Notice(.cannotOpen, path: path, error.message), emit)
             return false
         }
     }
@@ -86,8 +86,10 @@ final class FollowedStore {
         return [Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec)]
     }
 
-    /// Whether the file at `path` is an SQLite database (by its header), or, if it does not exist yet,
-    /// whether its name says it will be one.
+    /// Whether the file at `path` is an SQLite database (by its header), or, if it does not exist yet or is
+    /// too short to hold the header, whether its name says it will be one: SQLite creates the file empty
+    /// when the writer connects (rlwatch's `sqlite3.connect()`), and writes its first page only with the
+    /// first statement.
     static func isStore(path: String, forced: LogFormat?) -> Bool {
         if let forced { return forced == .rlwatchStore }
         let fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
@@ -95,6 +97,7 @@ final class FollowedStore {
         defer { close(fd) }
         var header = [UInt8](repeating: 0, count: 16)
         let count = header.withUnsafeMutableBytes { read(fd, $0.baseAddress, 16) }
+        if count >= 0 && count < 16 { return path.hasSuffix(".db") }
         return count == 16 && header == Array("SQLite format 3\0".utf8)
     }
 }

@@ -16,15 +16,16 @@ public final class LogFollower {
     private let notifier: ChangeNotifier
     private var files: [FollowedFile] = []
     private var fileByPath: [String: FollowedFile] = [:]
-    /// TensorBoard runs found in watched directories, by folder: one run per folder of event files.
-    private var eventRunByFolder: [String: FollowedFile] = [:]
+    /// Runs written to several files (a TensorBoard run folder, a trainer's checkpoints), found in watched
+    /// directories and globs.
+    private var runByGroup: [RunGroup: FollowedFile] = [:]
     private var stores: [FollowedStore] = []
     private var storePaths: Set<String> = []
     private var standardInput: StandardInputSource?
     private var runNames: Set<String> = []
     private var runCount = 0
     /// Files that had more to read when their round's budget ran out.
-    private var busy: Set<String> = []
+    private var busy: Set<ObjectIdentifier> = []
     private var lastFullCheck = -Double.infinity
     private var announcedEmpty: Set<Int> = []
     private var started = false
@@ -65,14 +66,21 @@ public final class LogFollower {
             discoverFiles(now: now, emit: emit)  // something appeared in a watched directory
         }
         var moreWaiting = false
-        let toCheck =
-            fullCheck ? files : files.filter { changed!.contains($0.path) || busy.contains($0.path) }
+        var toCheck = files
+        if !fullCheck, let changed {
+            // A change to any file of a run (a run's next event file, say, not the one being read) is news
+            // for the run.
+            let touched = Set(changed.compactMap { fileByPath[$0].map(ObjectIdentifier.init) })
+            toCheck = files.filter {
+                touched.contains(ObjectIdentifier($0)) || busy.contains(ObjectIdentifier($0))
+            }
+        }
         for file in toCheck {
             if file.poll(now: now, emit: emit) {
-                busy.insert(file.path)
+                busy.insert(ObjectIdentifier(file))
                 moreWaiting = true
             } else {
-                busy.remove(file.path)
+                busy.remove(ObjectIdentifier(file))
             }
         }
         if let standardInput, standardInput.poll(now: now, emit: emit) { moreWaiting = true }
@@ -111,8 +119,9 @@ public final class LogFollower {
         for (index, spec) in specs.enumerated() {
             let current = spec.currentFiles()
             for directory in spec.directoriesToWatch(files: current) { notifier.watch(directory: directory) }
-            for path in current where fileByPath[path] == nil && !storePaths.contains(path) {
-                adopt(path, groupingEventFiles: spec != .file(path), now: now, emit: emit)
+            let found = current.filter { fileByPath[$0] == nil && !storePaths.contains($0) }
+            for path in RunGroup.inRankOrder(found) {
+                adopt(path, grouping: spec != .file(path), now: now, emit: emit)
             }
             if current.isEmpty, !announcedEmpty.contains(index) {
                 announcedEmpty.insert(index)
@@ -137,43 +146,44 @@ public final class LogFollower {
         }
     }
 
-    /// Starts following a newly found file: as rlwatch's store, as one more event file of a TensorBoard run
-    /// already followed, or as a run of its own.
-    private func adopt(_ path: String, groupingEventFiles: Bool, now: Double, emit: (FollowEvent) -> Void) {
+    /// Starts following a newly found file: as rlwatch's store, as one more file of a run already followed
+    /// (``RunGroup``: found in a directory or glob, not named on its own), or as a run of its own.
+    private func adopt(_ path: String, grouping: Bool, now: Double, emit: (FollowEvent) -> Void) {
         if FollowedStore.isStore(path: path, forced: options.inputFormat) {
             storePaths.insert(path)
             stores.append(FollowedStore(path: path, options: options))
             return
         }
-        let name = path.split(separator: "/").last.map(String.init) ?? path
-        let folder = RunLogFiles.parent(of: path)
-        if groupingEventFiles && TensorBoardRunDirectory.isEventFileName(name) {
-            if let run = eventRunByFolder[folder] {
-                run.enqueue(nextFile: path)
-                fileByPath[path] = run
-                return
-            }
+        let member = grouping ? RunGroup.member(path: path) : nil
+        if let member, let file = runByGroup[member.group] {
+            file.add(member: path, rank: member.rank)
+            fileByPath[path] = file
+            return
         }
-        let run = addRun(path: path, emit: emit)
-        let file = FollowedFile(path: path, run: run, options: options, now: now)
+        // A run of several files is shown as its folder: its first file may be long gone (rotated checkpoints).
+        let run = addRun(
+            named: RunNaming.name(forPath: path), path: path, source: member?.group.folder ?? path, emit: emit
+        )
+        let file = FollowedFile(path: path, run: run, options: options, now: now, member: member)
         files.append(file)
         fileByPath[path] = file
-        if groupingEventFiles && TensorBoardRunDirectory.isEventFileName(name) {
-            eventRunByFolder[folder] = file
-        }
+        if let member { runByGroup[member.group] = file }
     }
 
     private func addRun(path: String, emit: (FollowEvent) -> Void) -> Int {
-        addRun(named: RunNaming.name(forPath: path), path: path, emit: emit)
+        addRun(named: RunNaming.name(forPath: path), path: path, source: path, emit: emit)
     }
 
-    /// A new run, its name made unique among the runs so far (folder-prefixed, then counted).
-    private func addRun(named proposed: String, path: String, emit: (FollowEvent) -> Void) -> Int {
+    /// A new run, its name made unique among the runs so far (prefixed with a folder of `path`, then counted),
+    /// reported with `source` as its path.
+    private func addRun(
+        named proposed: String, path: String, source: String? = nil, emit: (FollowEvent) -> Void
+    ) -> Int {
         let run = runCount
         runCount += 1
         var name = proposed
         if runNames.contains(name) {
-            let folder = RunLogFiles.parent(of: path).split(separator: "/").last.map(String.init)
+            let folder = RunNaming.disambiguatingFolder(forPath: path)
             if let folder, !runNames.contains(folder + "/" + name) { name = folder + "/" + name }
             var counter = 2
             let base = name
@@ -183,7 +193,7 @@ public final class LogFollower {
             }
         }
         runNames.insert(name)
-        emit(.runAppeared(run: run, name: name, path: path))
+        emit(.runAppeared(run: run, name: name, path: source ?? path))
         return run
     }
 }

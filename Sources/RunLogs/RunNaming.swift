@@ -7,29 +7,54 @@ public enum RunNaming {
     ]
 
     /// The run name for one path: the file name without its extension, or the folder's name when the file
-    /// name is generic (`progress.csv`, `metrics.jsonl`) or a TensorBoard event file.
+    /// name is generic (`progress.csv`, `metrics.jsonl`) or a TensorBoard event file. A transformers checkpoint
+    /// folder (`checkpoint-60`) says nothing either: the run is named after the folder holding it (the
+    /// trainer's output folder), so that every checkpoint of a run bears the run's name.
     public static func name(forPath path: String) -> String {
         if path == "-" { return "stdin" }
         let components = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
         guard let file = components.last else { return path }
+        let index = namingIndex(components)
+        if index < components.count - 1 { return components[index] }
         let stem = Self.stem(file)
-        let folder = components.count >= 2 ? components[components.count - 2] : nil
-        if genericStems.contains(stem.lowercased()) || file.hasPrefix("events.out.tfevents") {
-            if let folder, folder != "." && folder != ".." { return folder }
-        }
         return stem.isEmpty ? file : stem
     }
+
+    /// The folder named before a run's name to tell it from another run of the same name: the folder above
+    /// the one the run is named after (above the file, when it is named after the file). Nil when the path
+    /// has none.
+    public static func disambiguatingFolder(forPath path: String) -> String? {
+        let components = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard !components.isEmpty else { return nil }
+        let index = namingIndex(components)
+        return index >= 1 ? components[index - 1] : nil
+    }
+
+    /// Which component of the path names the run: the file (the last), or a folder above it.
+    private static func namingIndex(_ components: [String]) -> Int {
+        let fileIndex = components.count - 1
+        let file = components[fileIndex]
+        guard genericStems.contains(stem(file).lowercased()) || file.hasPrefix("events.out.tfevents") else {
+            return fileIndex
+        }
+        var index = fileIndex - 1
+        guard index >= 0, isNamingFolder(components[index]) else { return fileIndex }
+        if TrainerCheckpoints.step(ofFolder: components[index]) != nil, index >= 1,
+            isNamingFolder(components[index - 1])
+        {
+            index -= 1
+        }
+        return index
+    }
+
+    private static func isNamingFolder(_ name: String) -> Bool { name != "." && name != ".." }
 
     /// Names for several paths, made unique: on a collision the folder is prefixed, then a counter added.
     public static func uniqueNames(forPaths paths: [String]) -> [String] {
         var names = paths.map(name(forPath:))
         let counts = Dictionary(names.map { ($0, 1) }, uniquingKeysWith: +)
         for index in names.indices where counts[names[index], default: 0] > 1 {
-            let components = paths[index].split(separator: "/").map(String.init)
-            if components.count >= 2 {
-                let folder =
-                    components.count >= 3 && name(forPath: paths[index]) == components[components.count - 2]
-                    ? components[components.count - 3] : components[components.count - 2]
+            if let folder = disambiguatingFolder(forPath: paths[index]) {
                 names[index] = folder + "/" + names[index]
             }
         }

@@ -58,7 +58,7 @@ import Testing
         ("console/hf_trainer_tqdm_v4.46.3.log", "hf_trainer_tqdm_v4.46.3@33 critical"),
         ("console/verl_ray_color.log", "verl_ray_color@41 critical"),
         ("console/openrlhf_ray.log", "openrlhf_ray@17 critical"),
-        ("trl/grpo/checkpoint-60/trainer_state.json", "checkpoint-60@33 critical"),
+        ("trl/grpo/checkpoint-60/trainer_state.json", "grpo@33 critical"),  // named after the output folder
         ("tensorboard/single_run/events.out.tfevents.1700000000.fixturehost", "single_run@137 critical"),
     ])
     func everyFormatIsCheckedFromItsContent(_ file: String, _ alert: String) {

@@ -52,6 +52,26 @@ import Testing
         #expect(RunNaming.name(forPath: ".hidden") == ".hidden")
     }
 
+    /// transformers' checkpoint folders are named after the step, not the run: the run is the output folder.
+    @Test func checkpointFoldersNameTheirOutputFolder() {
+        #expect(RunNaming.name(forPath: "out/grpo-7b/checkpoint-60/trainer_state.json") == "grpo-7b")
+        #expect(RunNaming.name(forPath: "/x/grpo-7b/tmp-checkpoint-5/trainer_state.json") == "grpo-7b")
+        #expect(RunNaming.name(forPath: "out/grpo-7b/trainer_state.json") == "grpo-7b")
+        #expect(RunNaming.name(forPath: "out/grpo-7b/checkpoint-60/notes.jsonl") == "notes")
+        #expect(
+            RunNaming.name(forPath: "out/grpo-7b/checkpoint-best/trainer_state.json") == "checkpoint-best")
+        #expect(
+            RunNaming.name(forPath: "checkpoint-60/trainer_state.json") == "checkpoint-60", "nothing above")
+        #expect(RunNaming.disambiguatingFolder(forPath: "lr3/grpo/checkpoint-60/trainer_state.json") == "lr3")
+        #expect(RunNaming.disambiguatingFolder(forPath: "a/exp1/metrics.jsonl") == "a")
+        #expect(RunNaming.disambiguatingFolder(forPath: "a/grpo.jsonl") == "a")
+        #expect(RunNaming.disambiguatingFolder(forPath: "grpo.jsonl") == nil)
+        #expect(
+            RunNaming.uniqueNames(forPaths: [
+                "lr1/grpo/checkpoint-60/trainer_state.json", "lr3/grpo/checkpoint-40/trainer_state.json",
+            ]) == ["lr1/grpo", "lr3/grpo"])
+    }
+
     @Test func collisionsAreMadeUnique() {
         let names = RunNaming.uniqueNames(forPaths: [
             "a/grpo.jsonl", "b/grpo.jsonl", "c/x.jsonl", "c/x.csv", "solo.jsonl",

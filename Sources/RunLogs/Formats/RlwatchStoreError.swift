@@ -2,15 +2,28 @@
 public enum RlwatchStoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case notAnRlwatchStore(path: String, reason: String)
+    /// An SQLite database without any table: one that rlwatch has only just created (SQLite makes the file
+    /// when rlwatch connects, the tables a moment later).
+    case noTablesYet(path: String)
     case queryFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
-        case .cannotOpen(let path, let reason):
-            "\(path): cannot open the SQLite database read-only: \(reason) (SQLite needs to create its -shm "
-                + "file beside a WAL database when the writer is not running, which fails in a read-only folder)"
-        case .notAnRlwatchStore(let path, let reason): "\(path): not an rlwatch metrics store: \(reason)"
-        case .queryFailed(let path, let reason): "\(path): reading the database failed: \(reason)"
+        case .cannotOpen(let path, _), .notAnRlwatchStore(let path, _), .noTablesYet(let path),
+            .queryFailed(let path, _):
+            "\(path): \(message)"
+        }
+    }
+
+    /// What went wrong, without the path (for messages that name the path already).
+    public var message: String {
+        switch self {
+        case .cannotOpen(_, let reason):
+            "cannot open the SQLite database read-only: \(reason) (SQLite needs to create its -shm file beside "
+                + "a WAL database when the writer is not running, which fails in a read-only folder)"
+        case .notAnRlwatchStore(_, let reason): "not an rlwatch metrics store: \(reason)"
+        case .noTablesYet: "an SQLite database with no tables yet (rlwatch creates them as it starts)"
+        case .queryFailed(_, let reason): "reading the database failed: \(reason)"
         }
     }
 }

@@ -35,6 +35,13 @@ public final class RlwatchStoreReader {
         try connection.query("SELECT name FROM pragma_table_info('metrics')") { row in
             columns.append(row.text(0))
         }
+        if columns.isEmpty {
+            var tables = 0
+            try connection.query("SELECT count(*) FROM sqlite_master WHERE type = 'table'") { row in
+                tables = Int(row.integer(0))
+            }
+            if tables == 0 { throw .noTablesYet(path: path) }
+        }
         for required in ["id", "run_id", "step"] where !columns.contains(required) {
             throw .notAnRlwatchStore(path: path, reason: "no metrics table with id, run_id and step columns")
         }
