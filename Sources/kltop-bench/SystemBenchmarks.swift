@@ -185,7 +185,12 @@ func benchTerminal() {
         atPath: log, contents: Data((0..<2000).map { "{\"step\": \($0), \"kl\": \(series[$0])}\n" }.joined().utf8))
     let bytes = "\(directory)/bytes"
     let socket = "kltop-bench-\(getpid())"
-    func tmux(_ arguments: [String]) { _ = runProgram(["/usr/bin/tmux", "-L", socket, "-f", "/dev/null"] + arguments) }
+    // Output is not captured: the server `new-session` starts would hold the pipe open for its whole life.
+    func tmux(_ arguments: [String]) {
+        guard let child = spawn(["/usr/bin/tmux", "-L", socket, "-f", "/dev/null"] + arguments) else { return }
+        var status: Int32 = 0
+        waitpid(child.pid, &status, 0)
+    }
     tmux(["new-session", "-d", "-s", "b", "-x", "120", "-y", "40", "env TERM=xterm-256color LANG=C.UTF-8 \(kltopBinary) \(log)"])
     tmux(["set-option", "-t", "b", "status", "off"])
     tmux(["resize-window", "-t", "b", "-x", "120", "-y", "40"])
