@@ -28,6 +28,9 @@ public final class LogFollower {
     private var busy: Set<ObjectIdentifier> = []
     private var lastFullCheck = -Double.infinity
     private var announcedEmpty: Set<Int> = []
+    /// For each directory or glob spec, the directories its last scan walked, as they were, and when.
+    private var lastScans: [Int: (stamps: DirectoryStamps, time: Double, wallTime: Double)] = [:]
+    static let rescanInterval = 10.0
     private var started = false
 
     public init(arguments: [String], options: FollowOptions) {
@@ -117,8 +120,19 @@ public final class LogFollower {
     /// Finds the files each spec names now; new ones become runs.
     private func discoverFiles(now: Double, emit: (FollowEvent) -> Void) {
         for (index, spec) in specs.enumerated() {
-            let current = spec.currentFiles()
-            for directory in spec.directoriesToWatch(files: current) { notifier.watch(directory: directory) }
+            // A directory tree is walked again only when one of its directories changed, or every
+            // `rescanInterval` for safety: walking dozens of runs every second would cost more than following them.
+            if let last = lastScans[index], now - last.time < Self.rescanInterval,
+                last.stamps.areUnchanged(since: last.wallTime)
+            {
+                continue
+            }
+            let scan = spec.scan()
+            if spec.isStampable {
+                lastScans[index] = (DirectoryStamps(scan.directories), now, Double(time(nil)))
+            }
+            let current = scan.files
+            for directory in scan.directories { notifier.watch(directory: directory) }
             let found = current.filter { fileByPath[$0] == nil && !storePaths.contains($0) }
             for path in RunGroup.inRankOrder(found) {
                 adopt(path, grouping: spec != .file(path), now: now, emit: emit)

@@ -34,26 +34,64 @@ enum PathSpec: Equatable {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
-    /// The files the spec names now, in a stable order.
-    func currentFiles() -> [String] {
+    /// What a look at the spec found: the files it names now (in a stable order) and the directories whose
+    /// changes matter to it (to watch, and to stamp).
+    struct Scan {
+        var files: [String]
+        var directories: [String]
+    }
+
+    func scan() -> Scan {
         switch self {
-        case .standardInput: return []
-        case .file(let path): return [path]
-        case .directory(let path): return RunLogFiles.find(in: path)
-        case .glob(let pattern): return RunLogFiles.expand(pattern)
+        case .standardInput:
+            return Scan(files: [], directories: [])
+        case .file(let path):
+            return Scan(files: [path], directories: [RunLogFiles.parent(of: path)])
+        case .directory(let path):
+            return RunLogFiles.scan(path)
+        case .glob(let pattern):
+            let files = RunLogFiles.expand(pattern)
+            let directories = Set(
+                files.map { RunLogFiles.parent(of: $0) } + [RunLogFiles.parent(of: pattern)])
+            return Scan(files: files, directories: directories.sorted())
         }
     }
 
-    /// Directories whose changes matter to this spec.
-    func directoriesToWatch(files: [String]) -> [String] {
-        var directories = Set(files.map { RunLogFiles.parent(of: $0) })
+    /// Whether a rescan can be skipped while the directories are unchanged: a glob with a wildcard above
+    /// its last component can match in directories that are not stamped.
+    var isStampable: Bool {
         switch self {
-        case .directory(let path): directories.formUnion(RunLogFiles.subdirectories(of: path))
-        case .glob(let pattern): directories.insert(RunLogFiles.parent(of: pattern))
-        case .file(let path): directories.insert(RunLogFiles.parent(of: path))
-        case .standardInput: break
+        case .directory: true
+        case .glob(let pattern): !RunLogFiles.parent(of: pattern).contains(where: { "*?[".contains($0) })
+        case .file, .standardInput: false
         }
-        return directories.sorted()
+    }
+}
+
+/// The identity and modification time of the directories a scan walked, so that the next scan can be
+/// skipped when none of them changed (adding, removing or renaming an entry changes a directory's mtime).
+struct DirectoryStamps: Equatable {
+    private var stamps: [String: [Int]] = [:]
+
+    init(_ directories: [String]) {
+        for directory in directories { stamps[directory] = Self.stamp(directory) }
+    }
+
+    /// True when every directory is as it was. A directory modified within two seconds of `scanTime` (the
+    /// wall-clock time of the scan) does not count as unchanged: on filesystems with coarse timestamps (one second, some network filesystems) a
+    /// change in the same second as the scan leaves the mtime as it was.
+    func areUnchanged(since scanTime: Double) -> Bool {
+        for (directory, stamp) in stamps {
+            guard Self.stamp(directory) == stamp else { return false }
+            if stamp.count == 3, Double(stamp[1]) >= scanTime - 2 { return false }
+        }
+        return true
+    }
+
+    private static func stamp(_ directory: String) -> [Int] {
+        var info = stat()
+        guard stat(directory, &info) == 0 else { return [] }
+        return [Int(info.st_ino), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec)]
     }
 }
 
@@ -71,24 +109,23 @@ enum RunLogFiles {
     static let maximumDepth = 4
     static let maximumEntries = 20_000
 
-    /// Run logs under `directory` (to a few levels down, hidden folders skipped), sorted by path.
-    static func find(in directory: String) -> [String] {
-        var found: [String] = []
+    /// Run logs under `directory` (to a few levels down, hidden folders skipped), sorted by path, and the
+    /// directories walked, in one walk.
+    static func scan(_ directory: String) -> PathSpec.Scan {
+        var files: [String] = []
+        var directories = [directory]
         var budget = maximumEntries
         walk(directory, depth: 0, budget: &budget) { path, name, isDirectory in
-            if !isDirectory && isRunLog(name) { found.append(path) }
+            if isDirectory {
+                directories.append(path)
+            } else if isRunLog(name) {
+                files.append(path)
+            }
         }
-        return found.sorted()
+        return PathSpec.Scan(files: files.sorted(), directories: directories)
     }
 
-    static func subdirectories(of directory: String) -> [String] {
-        var found = [directory]
-        var budget = maximumEntries
-        walk(directory, depth: 0, budget: &budget) { path, _, isDirectory in
-            if isDirectory { found.append(path) }
-        }
-        return found
-    }
+    static func find(in directory: String) -> [String] { scan(directory).files }
 
     private static func walk(
         _ directory: String, depth: Int, budget: inout Int, _ visit: (String, String, Bool) -> Void
@@ -103,7 +140,12 @@ enum RunLogFiles {
             }
             if name == "." || name == ".." || name.hasPrefix(".") { continue }
             let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-            let isDirectory = PathSpec.isDirectory(path)
+            // The entry's type saves a stat per file; filesystems that do not fill it in (and symbolic links,
+            // which may lead to a directory) are asked.
+            let type = entry.pointee.d_type
+            let isDirectory =
+                type == UInt8(DT_DIR)
+                || ((type == UInt8(DT_UNKNOWN) || type == UInt8(DT_LNK)) && PathSpec.isDirectory(path))
             visit(path, name, isDirectory)
             if isDirectory { children.append(path) }
         }
