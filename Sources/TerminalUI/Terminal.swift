@@ -90,6 +90,9 @@ public final class Terminal {
         intrflush(window, false)
         leaveok(window, true)
         scrollok(window, false)
+        // When a banner appears or goes, every panel below moves by a line: with insert/delete-line allowed,
+        // ncurses moves them with a few bytes instead of redrawing them.
+        idlok(window, true)
         curs_set(0)
         var depth: ColorDepth = .none
         if requested != ColorDepth.none && has_colors() {
