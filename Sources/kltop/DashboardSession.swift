@@ -102,7 +102,9 @@ enum DashboardSession {
             case .following, .rotated, .replacedByContinuation, .truncated, .nothingToFollowYet:
                 return [.runStatusChanged(RunID(run), .following)]
             }
-        case .notice(nil, _), .runEnded, .recordedAlerts:
+        case .recordedAlerts(let run, let alerts):
+            return [.recordedAlertsAppended(RunID(run), alerts)]
+        case .notice(nil, _), .runEnded:
             return []
         }
     }

@@ -207,3 +207,30 @@ import Testing
         return state.runs[0]
     }
 }
+
+@Suite struct RecordedAlertsTests {
+    @Test func rlwatchsOwnAlertsAreListedBesideKltopsInTheHistoryAndNeverAsBanners() {
+        var state = DashboardState()
+        state.send(.runAdded(RunID(0), name: "ppo", source: "metrics.db"))
+        state.send(
+            .samplesAppended(
+                RunID(0), metricKey: "kl_divergence", samples: Series.healthy(count: 200, spikeAt: 150),
+                statistics: ReadStatistics()))
+        state.send(
+            .recordedAlertsAppended(
+                RunID(0),
+                [
+                    RlwatchStoredAlert(
+                        run: "ppo", step: 100, detector: "gradient_norm_spike", severity: "critical",
+                        message: "Gradient norm spike \u{1B}]2;title\u{07}")
+                ]))
+        #expect(state.runs[0].recordedAlerts.count == 1)
+        #expect(state.banners.allSatisfy { $0.alert.step != 100 })
+        state.press("h")
+        let text = render(state, width: 140, height: 30).textLines().joined(separator: "\n")
+        #expect(text.contains("Recorded by rlwatch"))
+        #expect(text.contains("gradient_norm_spike"))
+        #expect(text.contains("Gradient norm spike \\e]2;title\\x07"), "shown inert")
+        #expect(!text.contains("\u{1B}"))
+    }
+}

@@ -29,6 +29,27 @@ extension Renderer {
                 Span("σ ", .label), Span(Figures.short(alert.rollingStd)),
             ])
         }
+        let recorded = state.runs.flatMap { run in run.recordedAlerts.map { (run.name, $0) } }
+            .sorted { $0.1.step > $1.1.step }
+        if !recorded.isEmpty {
+            lines.append([])
+            lines.append([
+                Span("Recorded by rlwatch", .header, .bold),
+                Span("  \(recorded.count) in its store, with its own settings and detectors", .dim),
+            ])
+            for (name, alert) in recorded {
+                let critical = alert.severity == "critical"
+                lines.append([
+                    Span("  " + Fit.padLeft(String(alert.step), to: 8) + "  ", .text),
+                    Span(
+                        Fit.truncate(alert.severity.uppercased(), to: 8, ellipsis: glyphs.ellipsis) + "  ",
+                        critical ? .pointCritical : .pointWarning),
+                    Span(Fit.truncate(name, to: 24, ellipsis: glyphs.ellipsis) + "  ", .text, .bold),
+                    Span(alert.detector + "  ", .label),
+                    Span(alert.message, .dim),
+                ])
+            }
+        }
         drawScrolled(lines, in: rect)
     }
 }

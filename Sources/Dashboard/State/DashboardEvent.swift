@@ -10,6 +10,9 @@ public enum DashboardEvent: Sendable {
     /// far (they replace the previous ones: bad lines skipped, records read).
     case samplesAppended(RunID, metricKey: String?, samples: [MetricSample], statistics: ReadStatistics)
     case runStatusChanged(RunID, RunSourceStatus)
+    /// Alerts rlwatch itself recorded for a run read from its store: listed in the alert history beside
+    /// kltop's own (they are rlwatch's decisions, with its settings, and take no part in kltop's banners).
+    case recordedAlertsAppended(RunID, [RlwatchStoredAlert])
     case keyPressed(Key)
     case resized(width: Int, height: Int)
     /// The clock, in seconds from any fixed origin (a monotonic clock). Send a few times a second: steps per

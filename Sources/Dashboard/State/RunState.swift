@@ -19,6 +19,8 @@ public struct RunState: Sendable {
     private var policy: AlertPolicy
     /// Delivered alerts, oldest first.
     public private(set) var alerts: [Alert] = []
+    /// Alerts rlwatch itself recorded in its store, oldest first, their texts sanitised.
+    public private(set) var recordedAlerts: [RlwatchStoredAlert] = []
     private var acknowledged: Set<AlertKey> = []
     /// The verdict on the newest sample (exact doubles; the history keeps `Float` bands).
     public private(set) var lastVerdict: StepVerdict?
@@ -39,6 +41,17 @@ public struct RunState: Sendable {
     mutating func rename(_ name: String, source: String) {
         self.name = TerminalText.inert(name)
         self.source = TerminalText.inert(source)
+    }
+
+    mutating func record(_ alerts: [RlwatchStoredAlert]) {
+        recordedAlerts += alerts.map { alert in
+            var alert = alert
+            alert.run = TerminalText.inert(alert.run)
+            alert.detector = TerminalText.inert(alert.detector)
+            alert.severity = TerminalText.inert(alert.severity)
+            alert.message = TerminalText.inert(alert.message)
+            return alert
+        }
     }
 
     mutating func setStatus(_ status: RunSourceStatus) {

@@ -32,6 +32,10 @@ extension DashboardState {
             guard let index = index(of: id) else { return [] }
             runs[index].setStatus(status)
             return []
+        case .recordedAlertsAppended(let id, let alerts):
+            guard let index = index(of: id) else { return [] }
+            runs[index].record(alerts)
+            return []
         case .keyPressed(let key):
             return press(key)
         case .resized(let width, let height):
