@@ -92,6 +92,10 @@ final class FollowedStore {
     /// first statement.
     static func isStore(path: String, forced: LogFormat?) -> Bool {
         if let forced { return forced == .rlwatchStore }
+        // Only a regular file is looked into: reading the start of a FIFO would take bytes that belong to
+        // the run, and opening one at all can let its writer go ahead and then find no reader.
+        var info = stat()
+        if stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG { return false }
         let fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return path.hasSuffix(".db") }
         defer { close(fd) }

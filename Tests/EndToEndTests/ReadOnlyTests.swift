@@ -47,7 +47,8 @@ import Testing
             var info = stat()
             guard stat(url.path, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG else { continue }
             let data = try Data(contentsOf: url)
-            result[url.path] = Fingerprint(contents: data, modified: "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
+            result[url.path] = Fingerprint(
+                contents: data, modified: "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec)")
         }
         return result
     }

@@ -1,0 +1,99 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `kltop check` as scripts see it: exit statuses, messages on stderr, stdout kept clean.
+@Suite struct CheckCommandTests {
+    static let conformance = Fixtures.root.appendingPathComponent("conformance")
+
+    @Test func exitStatusesAreThoseOfMonitoringPlugins() throws {
+        let calm = try Kltop.run([
+            "check", "--window", "5", Self.conformance.appendingPathComponent("window5_never.jsonl").path,
+        ])
+        #expect(calm.status == 0, "\(calm.standardError)")
+        let warnings = try Kltop.run([
+            "check", Self.conformance.appendingPathComponent("drift_rolling.jsonl").path,
+        ])
+        #expect(warnings.status == 1)
+        let critical = try Kltop.run([
+            "check", Self.conformance.appendingPathComponent("spike_default.jsonl").path,
+        ])
+        #expect(critical.status == 2)
+        let missing = try Kltop.run(["check", "/nonexistent/run.jsonl"])
+        #expect(missing.status == 3 && missing.standardError.contains("/nonexistent/run.jsonl: no such file"))
+        let both = try Kltop.run([
+            "check", "/nonexistent/run.jsonl",
+            Self.conformance.appendingPathComponent("spike_default.jsonl").path,
+        ])
+        #expect(both.status == 2, "a critical outranks a path that could not be checked")
+        let device = try Kltop.run(["check", "/dev/null"])
+        #expect(device.status == 3 && device.standardError.contains("is a device"))
+        let usage = try Kltop.run(["check", "--sigma", "lots", "x.jsonl"])
+        #expect(usage.status == 3)
+        let noPaths = try Kltop.run(["check"])
+        #expect(noPaths.status == 3)
+    }
+
+    @Test func aBadConfigFileIsExitThreeWithFileAndLine() throws {
+        let directory = try TemporaryDirectory.make("kltop-check-config")
+        try "kl_explosion:\n  sigma_multiplier: lots\n".write(
+            to: directory.appendingPathComponent("rlwatch.yaml"), atomically: true, encoding: .utf8)
+        let log = Self.conformance.appendingPathComponent("spike_default.jsonl").path
+        let result = try Kltop.run(["check", log], in: directory)
+        #expect(result.status == 3)
+        #expect(
+            result.standardError.contains("rlwatch.yaml:2: kl_explosion.sigma_multiplier must be a number"))
+        let overridden = try Kltop.run(["check", "--config", "/nonexistent.yaml", log], in: directory)
+        #expect(
+            overridden.status == 3 && overridden.standardError.contains("/nonexistent.yaml: no such file"))
+    }
+
+    @Test func theConfigFileInTheCurrentDirectoryIsUsedAndFlagsWin() throws {
+        let directory = try TemporaryDirectory.make("kltop-check-config")
+        try "kl_explosion:\n  sigma_multiplier: 50000\n".write(
+            to: directory.appendingPathComponent("rlwatch.yaml"), atomically: true, encoding: .utf8)
+        let log = Self.conformance.appendingPathComponent("spike_default.jsonl").path
+        #expect(try Kltop.run(["check", log], in: directory).status == 0, "σ 50000 hides the spike")
+        #expect(try Kltop.run(["check", "--sigma", "3", log], in: directory).status == 2)
+    }
+
+    @Test func jsonlOutputIsCleanAndTextEndsWithASummary() throws {
+        let log = Self.conformance.appendingPathComponent("spike_default.jsonl").path
+        let jsonl = try Kltop.run(["check", "--format", "jsonl", log])
+        for line in jsonl.standardOutput.split(separator: "\n") {
+            #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "\(line)")
+        }
+        #expect(jsonl.standardError.contains("reading KL from \"kl\""))
+        let text = try Kltop.run(["check", log])
+        #expect(text.standardOutput.split(separator: "\n").last?.contains("200 KL samples") == true)
+        #expect(text.standardOutput.contains("Immediately reduce learning rate or increase KL penalty"))
+    }
+
+    @Test func aLogWithoutAKLKeyCannotBeChecked() throws {
+        let directory = try TemporaryDirectory.make("kltop-check-nokl")
+        let log = directory.appendingPathComponent("loss.jsonl")
+        try (0..<30).map { "{\"step\": \($0), \"loss\": 0.5}\n" }.joined().write(
+            to: log, atomically: true, encoding: .utf8)
+        let result = try Kltop.run(["check", log.path])
+        #expect(
+            result.status == 3 && result.standardError.contains("no KL key found")
+                && result.standardError.contains("--metric"))
+        #expect(try Kltop.run(["check", "--metric", "loss", log.path]).status == 0)
+    }
+
+    @Test func aFIFOIsReadAndStandardInputToo() throws {
+        let directory = try TemporaryDirectory.make("kltop-fifo")
+        let fifo = directory.appendingPathComponent("live.jsonl").path
+        #expect(mkfifo(fifo, 0o644) == 0)
+        let follower = try LiveProcess(kltop: ["export", "--follow", fifo])
+        let handle = try #require(FileHandle(forWritingAtPath: fifo))
+        handle.write(Data((0..<5).map { "{\"step\": \($0), \"kl\": 0.02}\n" }.joined().utf8))
+        #expect(follower.waitUntil(timeout: 10) { $0.count == 5 }, "\(follower.standardError)")
+        try handle.close()
+        follower.interrupt()
+        let text = try String(
+            contentsOf: Self.conformance.appendingPathComponent("spike_default.jsonl"), encoding: .utf8)
+        let piped = try Kltop.run(["check", "-"], input: Data(text.utf8))
+        #expect(piped.status == 2 && piped.standardOutput.contains("stdin: step 150 CRITICAL"))
+    }
+}
