@@ -18,6 +18,11 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var sources: SourceFlags
 
+    @Flag(
+        help: "Keep reading as the logs grow (files, directories, globs, -), until interrupted or stdin ends."
+    )
+    var follow = false
+
     @Flag(help: "Print every step where the detector fires, without cooldown or maximum.")
     var raw = false
 
@@ -38,14 +43,14 @@ struct CheckCommand: ParsableCommand {
 
     func run() throws {
         let settings = try detector.resolveOrExit()
-        if sources.follow { Interruption.install() }
+        if follow { Interruption.install() }
         let request = CheckRequest(
             paths: paths, detector: settings.detector, policy: settings.policy, metric: settings.metric,
             raw: raw,
-            format: format, follow: sources.follow, pollInterval: sources.pollInterval,
+            format: format, follow: follow, pollInterval: sources.pollInterval,
             forcePolling: sources.forcePolling, inputFormat: sources.inputFormat)
         let status = Checker.run(
-            request, to: sources.follow ? FileHandleOutput.immediateSink : FileHandleOutput.sink,
+            request, to: follow ? FileHandleOutput.immediateSink : FileHandleOutput.sink,
             shouldStop: { Interruption.wasRequested })
         if status != .ok { throw ExitCode(status.rawValue) }
     }

@@ -82,17 +82,7 @@ struct DashboardCommand: ParsableCommand {
 
     @OptionGroup var detector: DetectorOptions
     @OptionGroup var look: LookOptions
-
-    @Option(
-        help: ArgumentHelp(
-            "Poll every SECONDS instead of waiting for inotify (network filesystems never deliver it).",
-            valueName: "seconds"))
-    var poll: Double?
-
-    @Option(
-        name: .customLong("input-format"),
-        help: ArgumentHelp("Read every file as this format.", valueName: "name"))
-    var inputFormat: LogFormat?
+    @OptionGroup var sources: SourceFlags
 
     @Argument(
         help: ArgumentHelp(
@@ -104,9 +94,6 @@ struct DashboardCommand: ParsableCommand {
         if paths.isEmpty {
             throw ValidationError("name the run logs to watch (or try `kltop demo`)")
         }
-        if let poll, !(poll > 0 && poll <= 3600) {
-            throw ValidationError("--poll takes seconds between 0 and 3600")
-        }
     }
 
     func run() throws {
@@ -114,8 +101,8 @@ struct DashboardCommand: ParsableCommand {
         let (terminal, state) = try look.startTerminal(settings: settings)
         defer { terminal.restore() }
         let options = FollowOptions(
-            metric: settings.metric, pollInterval: poll ?? 1, forcePolling: poll != nil,
-            inputFormat: inputFormat)
+            metric: settings.metric, pollInterval: sources.pollInterval, forcePolling: sources.forcePolling,
+            inputFormat: sources.inputFormat)
         let follower = LogFollower(arguments: paths, options: options)
         DashboardSession.run(
             state: state, source: .logs(follower, pollInterval: options.pollInterval), terminal: terminal,

@@ -16,6 +16,11 @@ struct ExportCommand: ParsableCommand {
 
     @OptionGroup var sources: SourceFlags
 
+    @Flag(
+        help: "Keep reading as the logs grow (files, directories, globs, -), until interrupted or stdin ends."
+    )
+    var follow = false
+
     @Option(help: "Output: jsonl or csv.")
     var format: ExportFormat = .jsonl
 
@@ -36,10 +41,10 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
-        if sources.follow { Interruption.install() }
+        if follow { Interruption.install() }
         let request = ExportRequest(
             paths: paths, metric: metric.map(MetricSelection.key) ?? .automatic, format: format,
-            follow: sources.follow, pollInterval: sources.pollInterval, forcePolling: sources.forcePolling,
+            follow: follow, pollInterval: sources.pollInterval, forcePolling: sources.forcePolling,
             inputFormat: sources.inputFormat)
         let status = Exporter.run(
             request, to: FileHandleOutput.sink, flush: FileHandleOutput.flush,

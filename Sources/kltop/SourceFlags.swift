@@ -7,13 +7,8 @@ extension LogFormat: ExpressibleByArgument {
     public var defaultValueDescription: String { argumentName }
 }
 
-/// How the headless commands read their sources: `--follow`, `--poll`, `--input-format`.
+/// How every command reads its sources: `--poll`, `--input-format`.
 struct SourceFlags: ParsableArguments {
-    @Flag(
-        help: "Keep reading as the logs grow (files, directories, globs, -), until interrupted or stdin ends."
-    )
-    var follow = false
-
     @Option(
         help: ArgumentHelp(
             "Poll every SECONDS instead of waiting for inotify (network filesystems never deliver it).",

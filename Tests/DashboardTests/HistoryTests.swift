@@ -1,4 +1,5 @@
 import KLDetector
+import TestSupport
 import Testing
 
 @testable import Dashboard

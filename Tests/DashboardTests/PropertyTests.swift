@@ -1,5 +1,6 @@
 import KLDetector
 import RunLogs
+import TestSupport
 import Testing
 
 @testable import Dashboard

@@ -36,7 +36,7 @@ import Testing
         let logdir = try TemporaryDirectory.make("kltop-live-tb")
         let kltop = try LiveProcess(kltop: ["export", "--follow"] + wakeUp.arguments + [logdir.path])
         defer { kltop.interrupt() }
-        var random = SystemRandomNumberGeneratorSeeded(seed: 11)
+        var random = SeededGenerator(seed: 11)
         let runs = ["ppo", "grpo"]
         var writers: [String: EventFileWriter] = [:]
         for run in runs {
@@ -305,7 +305,7 @@ import Testing
         let root = try TemporaryDirectory.make("kltop-live-console")
         let kltop = try LiveProcess(kltop: ["export", "--follow"] + wakeUp.arguments + [root.path])
         defer { kltop.interrupt() }
-        var random = SystemRandomNumberGeneratorSeeded(seed: 23)
+        var random = SeededGenerator(seed: 23)
         let logs = [
             ("hf_grpo", ConsoleStream.transformers, root.appendingPathComponent("hf_grpo.log").path),
             ("verl_ppo", ConsoleStream.verl, root.appendingPathComponent("verl_ppo.log").path),
@@ -332,7 +332,7 @@ import Testing
     func consoleOutputThroughStandardInput(_ stream: ConsoleStream) throws {
         let kltop = try LiveProcess(kltop: ["export", "--follow", "-"])
         defer { kltop.interrupt() }
-        var random = SystemRandomNumberGeneratorSeeded(seed: 31)
+        var random = SeededGenerator(seed: 31)
         let bytes = stream.bytes
         var offset = 0
         let pipe = kltop.inputPipe.fileHandleForWriting

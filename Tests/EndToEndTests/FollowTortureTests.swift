@@ -89,7 +89,7 @@ struct TortureWriter {
     var names: [String]
     var written: [String: [Int]] = [:]
     private var descriptors: [String: Int32] = [:]
-    private var random: SystemRandomNumberGeneratorSeeded
+    private var random: SeededGenerator
     private var nextStep = 0
     /// The first step written to each file's current incarnation (since it was last rotated, replaced or
     /// re-created).
@@ -100,7 +100,7 @@ struct TortureWriter {
     init(directory: URL, names: [String], seed: UInt64) {
         self.directory = directory
         self.names = names
-        random = SystemRandomNumberGeneratorSeeded(seed: seed)
+        random = SeededGenerator(seed: seed)
         for name in names { add(name: name) }
     }
 
@@ -192,18 +192,5 @@ struct TortureWriter {
         firstStepOfIncarnation[name] = nil
         try? FileManager.default.copyItem(atPath: path(name), toPath: path(name) + ".\(nextStep)")
         ftruncate(descriptors[name]!, 0)
-    }
-}
-
-/// A deterministic generator, so that a failing run can be repeated.
-struct SystemRandomNumberGeneratorSeeded: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

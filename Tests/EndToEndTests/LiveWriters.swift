@@ -44,8 +44,7 @@ final class RawFile {
 
     /// Writes `bytes` in the pieces `cuts` makes of them, pausing between some pieces so that the reader
     /// may look in between.
-    func write(_ bytes: [UInt8], inPieces random: inout SystemRandomNumberGeneratorSeeded, maximumPieces: Int)
-    {
+    func write(_ bytes: [UInt8], inPieces random: inout SeededGenerator, maximumPieces: Int) {
         var cuts = [0, bytes.count]
         for _ in 0..<Int(random.next() % UInt64(maximumPieces)) {
             cuts.append(Int(random.next() % UInt64(max(1, bytes.count))))
@@ -92,7 +91,7 @@ final class EventFileWriter {
     }
 
     /// `flush()`: what is queued reaches the file, in up to `maximumPieces` writes cut at random bytes.
-    func flush(_ random: inout SystemRandomNumberGeneratorSeeded, maximumPieces: Int = 4) {
+    func flush(_ random: inout SeededGenerator, maximumPieces: Int = 4) {
         file.write(queued, inPieces: &random, maximumPieces: maximumPieces)
         queued.removeAll()
     }
