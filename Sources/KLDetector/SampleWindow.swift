@@ -1,13 +1,23 @@
 /// The last `capacity` samples in a ring, with counts of the values the running sums cannot hold.
 ///
-/// Storage is a raw buffer behind a class, copied on write by hand (``makeUnique()``, once per step), so
-/// that the per-step reads and writes carry no bounds or uniqueness checks.
-struct SampleWindow: Sendable {
-    let capacity: Int
-    private var storage: Storage
+/// The detector keeps here exactly the rolling baseline of the next step: the last `rollingWindow - 1`
+/// samples. Storage is tail-allocated behind a class (``Storage``), copied on write by hand
+/// (``makeUnique()``) so that the per-step reads and writes carry no bounds checks and the element address
+/// is a constant offset from the class reference, with no pointer to load. Doubles need no deinitialization.
+///
+/// Members the detector's inlinable fast lane touches are `@usableFromInline`; that lane only ever calls
+/// ``replaceOldest(with:)`` on a full window holding ordinary values, with an ordinary value.
+///
+/// `@unchecked Sendable` because ``Storage`` is a `ManagedBuffer`, which is never `Sendable`: the elements are
+/// only written through a uniquely referenced storage (``makeUnique()``), so a copy sent to another thread
+/// never shares storage that either side writes.
+@usableFromInline
+struct SampleWindow: @unchecked Sendable {
+    @usableFromInline let capacity: Int
+    @usableFromInline var storage: Storage
     /// Index of the oldest sample.
-    private var head = 0
-    private(set) var count = 0
+    @usableFromInline var head = 0
+    @usableFromInline private(set) var count = 0
     private var nanCount = 0
     private var positiveInfinityCount = 0
     private var negativeInfinityCount = 0
@@ -19,7 +29,7 @@ struct SampleWindow: Sendable {
     init(capacity: Int) {
         precondition(capacity >= 1, "a window holds at least one sample")
         self.capacity = capacity
-        storage = Storage(capacity: capacity)
+        storage = Storage.make(capacity: capacity)
     }
 
     var isFull: Bool { count == capacity }
@@ -32,39 +42,58 @@ struct SampleWindow: Sendable {
     }
 
     /// Values the running sums can hold without overflow: finite and well inside the square root of max.
-    @inline(__always) static func isOrdinary(_ x: Double) -> Bool { abs(x) <= 1e150 }
+    @inlinable @inline(__always)
+    static func isOrdinary(_ x: Double) -> Bool { abs(x) <= 1e150 }
 
-    /// Copies the storage if another copy of this window shares it. Call before mutating.
-    @inline(__always) mutating func makeUnique() {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+    /// Copies the storage if another copy of this window shares it. Call before writing to it.
+    @inlinable @inline(__always)
+    mutating func makeUnique() {
+        if _slowPath(!isKnownUniquelyReferenced(&storage)) { storage = storage.copy() }
     }
 
-    /// Appends a sample; the window must not be full, and must be unique (``makeUnique()``).
-    @inline(__always) mutating func append(_ x: Double) {
+    /// Overwrites the oldest sample with `x` and returns the sample it replaced: the remove-oldest and
+    /// append of a full window fused into one slot. The window must be full, and `x` and every sample in it
+    /// ordinary (the unusual-value counts are not touched).
+    @inlinable @inline(__always)
+    mutating func replaceOldest(with x: Double) -> Double {
+        makeUnique()
+        let oldest = storage.withUnsafeMutablePointerToElements { [head] elements in
+            let oldest = elements[head]
+            elements[head] = x
+            return oldest
+        }
+        let next = head &+ 1
+        head = next == capacity ? 0 : next
+        return oldest
+    }
+
+    /// Appends a sample; the window must not be full.
+    mutating func append(_ x: Double) {
+        makeUnique()
         var tail = head &+ count
         if tail >= capacity { tail &-= capacity }
-        storage.values[tail] = x
+        storage.withUnsafeMutablePointerToElements { $0[tail] = x }
         count &+= 1
         tally(x, by: 1)
     }
 
-    /// Removes and returns the oldest sample; the window must not be empty.
-    @inline(__always) mutating func removeOldest() -> Double {
-        let x = storage.values[head]
-        head &+= 1
-        if head == capacity { head = 0 }
-        count &-= 1
-        tally(x, by: -1)
-        return x
+    /// ``replaceOldest(with:)`` for any values, keeping the unusual-value counts.
+    mutating func replaceOldestCounting(with x: Double) -> Double {
+        let oldest = replaceOldest(with: x)
+        tally(oldest, by: -1)
+        tally(x, by: 1)
+        return oldest
     }
 
     func copyChronologically(into destination: UnsafeMutablePointer<Double>) {
         let firstRun = min(count, capacity - head)
-        destination.update(from: storage.values + head, count: firstRun)
-        (destination + firstRun).update(from: storage.values, count: count - firstRun)
+        storage.withUnsafeMutablePointerToElements { values in
+            destination.update(from: values + head, count: firstRun)
+            (destination + firstRun).update(from: values, count: count - firstRun)
+        }
     }
 
-    @inline(__always) private mutating func tally(_ x: Double, by delta: Int) {
+    private mutating func tally(_ x: Double, by delta: Int) {
         if Self.isOrdinary(x) { return }
         unusualCount &+= delta
         if x.isNaN {
@@ -78,22 +107,23 @@ struct SampleWindow: Sendable {
         }
     }
 
-    private final class Storage: @unchecked Sendable {
-        let values: UnsafeMutablePointer<Double>
-        let capacity: Int
-
-        init(capacity: Int) {
-            self.capacity = capacity
-            values = .allocate(capacity: capacity)
-            values.initialize(repeating: 0, count: capacity)
+    /// The samples, tail-allocated after a header holding their count.
+    @usableFromInline
+    final class Storage: ManagedBuffer<Int, Double> {
+        static func make(capacity: Int) -> Storage {
+            let buffer = Storage.create(minimumCapacity: capacity) { _ in capacity }
+            let storage = unsafeDowncast(buffer, to: Storage.self)
+            storage.withUnsafeMutablePointerToElements { $0.initialize(repeating: 0, count: capacity) }
+            return storage
         }
 
+        @usableFromInline @inline(never)
         func copy() -> Storage {
-            let copy = Storage(capacity: capacity)
-            copy.values.update(from: values, count: capacity)
+            let copy = Storage.make(capacity: header)
+            copy.withUnsafeMutablePointerToElements { target in
+                withUnsafeMutablePointerToElements { target.update(from: $0, count: header) }
+            }
             return copy
         }
-
-        deinit { values.deallocate() }
     }
 }
