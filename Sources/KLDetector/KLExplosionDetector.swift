@@ -79,7 +79,7 @@ public struct KLExplosionDetector: Sendable {
                 let estimate = moments.estimate(reciprocal: reciprocal)
                 if !estimate.isLoose && isCertainlyBelowWarning(x, estimate) {
                     seen += 1
-                    let oldest = window.replaceOldest(with: x)
+                    let oldest = window.replaceOldestDeferred(with: x)
                     moments.replace(oldest, with: x)
                     return StepVerdict(
                         step: step, value: x, status: .normal, mean: estimate.mean, variance: estimate.variance,
@@ -102,6 +102,7 @@ public struct KLExplosionDetector: Sendable {
     mutating func generalStep(step: Int64, x: Double) -> StepVerdict? {
         guard settings.enabled else { return nil }
         seen += 1
+        window.settle()
         defer { chooseLane() }
         // The window holds exactly the rolling baseline: the samples before x.
         let lengthWithCurrent = window.count + 1
