@@ -261,15 +261,15 @@ public struct KLExplosionDetector: Sendable {
     }
 
     private mutating func rebuildMoments() {
-        moments = withScratch { base, count in
+        moments = window.withRuns { first, second in
             var moments = SlidingMoments()
-            moments.rebuild(UnsafeBufferPointer(start: base, count: count), scratch: base + count)
+            moments.rebuild(first, second)
             return moments
         }
     }
 
     /// Runs `body` on a chronological copy of the window (and `extra`, if given) followed by as much free
-    /// space. Only the exact path, rebuilds and the frozen lock need it, so it is not kept between steps.
+    /// space. Only the exact path and the frozen lock need it, so it is not kept between steps.
     private func withScratch<Result>(
         appending extra: Double? = nil, _ body: (UnsafeMutablePointer<Double>, Int) -> Result
     ) -> Result {

@@ -99,11 +99,24 @@ struct SampleWindow: @unchecked Sendable {
         let (capacity, head) = (self.capacity, self.head)
         pending.span.withUnsafeBufferPointer { samples in
             storage.withUnsafeMutablePointerToElements { elements in
-                for index in 0..<wrapped { elements[capacity &- wrapped &+ index] = samples[index] }
-                for index in wrapped..<parked { elements[head &- parked &+ index] = samples[index] }
+                let samples = samples.baseAddress!
+                Self.copy(samples, to: elements + (capacity &- wrapped), count: wrapped)
+                Self.copy(samples + wrapped, to: elements + (head &- parked &+ wrapped), count: parked &- wrapped)
             }
         }
         pendingCount = 0
+    }
+
+    /// A short copy, two doubles at a time (a loop of single doubles cost twice as much, a memcpy call more).
+    @inline(__always)
+    private static func copy(_ source: UnsafePointer<Double>, to target: UnsafeMutablePointer<Double>, count: Int) {
+        var index = 0
+        while index &+ 2 <= count {
+            UnsafeMutableRawPointer(target + index).storeBytes(
+                of: UnsafeRawPointer(source + index).loadUnaligned(as: SIMD2<Double>.self), as: SIMD2<Double>.self)
+            index &+= 2
+        }
+        if index < count { target[index] = source[index] }
     }
 
     /// Overwrites the oldest sample with `x` and returns the sample it replaced. The window must be full
@@ -138,6 +151,20 @@ struct SampleWindow: @unchecked Sendable {
         tally(oldest, by: -1)
         tally(x, by: 1)
         return oldest
+    }
+
+    /// Runs `body` on the samples as stored: the run from `head` to the end of the ring, then the one from
+    /// its start (possibly empty). The window must be settled.
+    func withRuns<Result>(
+        _ body: (UnsafeBufferPointer<Double>, UnsafeBufferPointer<Double>) -> Result
+    ) -> Result {
+        assert(pendingCount == 0)
+        let firstRun = min(count, capacity - head)
+        return storage.withUnsafeMutablePointerToElements { values in
+            body(
+                UnsafeBufferPointer(start: values + head, count: firstRun),
+                UnsafeBufferPointer(start: values, count: count - firstRun))
+        }
     }
 
     /// The window must be settled.

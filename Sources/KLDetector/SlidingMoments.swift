@@ -81,28 +81,96 @@ struct SlidingMoments: Sendable {
             2 * Self.u * (abs(newSumOfSquares) + 3 * size * (abs(newDeviation) + abs(oldDeviation)))
     }
 
-    /// Starts over from the given values (chronological, contiguous), centred on their mean.
-    mutating func rebuild(_ values: UnsafeBufferPointer<Double>, scratch: UnsafeMutablePointer<Double>) {
-        let n = values.count
+    /// Starts over from the window's values (in any order, as one or two contiguous runs), centred on their
+    /// mean: one pass for the shift, one fused pass for the sum and the sum of squares of the deviations,
+    /// straight from the ring's storage (no copy, no allocation), two lanes at a time.
+    ///
+    /// The bounds: ``partialSums(_:shift:)`` passes every term through at most `34 + log2(n)` roundings,
+    /// joining the two runs one more, so each sum errs by at most `(35 + log2 n)·u·(1 + 1e-13)` times the
+    /// sum of its terms' magnitudes; the deviations `fl(x - shift)` are each off by `u|d|`, and their squares
+    /// by `3.0001u·d²`. `levels` ≥ `log2(n) + 37` covers all of this with a level to spare. The magnitudes of
+    /// the deviations are not summed: `Σ|d| ≤ √(n·Σd²)` (Cauchy–Schwarz), and the computed sum of squares is
+    /// low by at most the same `(35 + log2 n)·u`, which the spare level covers.
+    mutating func rebuild(_ first: UnsafeBufferPointer<Double>, _ second: UnsafeBufferPointer<Double>) {
+        let n = first.count + second.count
         guard n > 0 else {
             self = SlidingMoments()
             return
         }
-        shift = NumpyStatistics.mean(values)
-        var absoluteSum = 0.0
-        for index in 0..<n {
-            let deviation = values[index] - shift
-            scratch[index] = deviation
-            absoluteSum += abs(deviation)
-        }
-        sum = NumpyStatistics.pairwiseSum(scratch, n)
-        for index in 0..<n { scratch[index] = scratch[index] * scratch[index] }
-        sumOfSquares = NumpyStatistics.pairwiseSum(scratch, n)
-        // Pairwise summation errs by at most about (log2(n) + 8) roundings of the absolute sum; the deviations
-        // themselves are each off by one rounding, their squares by three.
-        let levels = Double(Int.bitWidth - n.leadingZeroBitCount) + 10
-        sumError = levels * Self.u * absoluteSum
+        shift = (Self.plainSum(first) + Self.plainSum(second)) / Double(n)
+        let a = Self.partialSums(first, shift: shift)
+        let b = Self.partialSums(second, shift: shift)
+        sum = a.sum + b.sum
+        sumOfSquares = a.squares + b.squares
+        let levels = Double(Int.bitWidth - n.leadingZeroBitCount) + 37
+        sumError = levels * Self.u * (Double(n) * sumOfSquares).squareRoot()
         sumOfSquaresError = (levels + 4) * Self.u * sumOfSquares
+    }
+
+    /// A sum good enough for a shift: any double would do, one near the mean keeps the sums small.
+    private static func plainSum(_ values: UnsafeBufferPointer<Double>) -> Double {
+        guard let base = values.baseAddress else { return 0 }
+        var (low, high) = (SIMD2<Double>(), SIMD2<Double>())
+        var index = 0
+        while index &+ 4 <= values.count {
+            low += Self.pair(base + index)
+            high += Self.pair(base + (index &+ 2))
+            index &+= 4
+        }
+        var total = (low + high).sum()
+        while index < values.count {
+            total += values[index]
+            index &+= 1
+        }
+        return total
+    }
+
+    /// Two consecutive doubles as one vector load.
+    @inline(__always)
+    private static func pair(_ address: UnsafePointer<Double>) -> SIMD2<Double> {
+        UnsafeRawPointer(address).loadUnaligned(as: SIMD2<Double>.self)
+    }
+
+    /// Σ d and Σ d² of the deviations `d = fl(x - shift)`, pairwise over blocks of at most 128 values summed
+    /// in 4 interleaved accumulators (two 2-lane vectors): in a block each accumulator takes at most 32
+    /// terms (31 roundings after the exact first) and the four are joined in 2 more; every level of the
+    /// recursion above adds one, and a block is reached in at most `log2(n) - 6` levels (n > 128), or none.
+    static func partialSums(_ values: UnsafeBufferPointer<Double>, shift: Double)
+        -> (sum: Double, squares: Double)
+    {
+        let n = values.count
+        guard let base = values.baseAddress else { return (0, 0) }
+        guard n > 128 else {
+            var (sumLow, sumHigh) = (SIMD2<Double>(), SIMD2<Double>())
+            var (squaresLow, squaresHigh) = (SIMD2<Double>(), SIMD2<Double>())
+            let center = SIMD2(repeating: shift)
+            var index = 0
+            while index &+ 4 <= n {
+                let low = Self.pair(base + index) - center
+                let high = Self.pair(base + (index &+ 2)) - center
+                sumLow += low
+                sumHigh += high
+                squaresLow += low * low
+                squaresHigh += high * high
+                index &+= 4
+            }
+            // At most 3 left, one to each of the first accumulators: still at most 32 terms in each.
+            var rest = SIMD4<Double>()
+            for lane in 0..<(n &- index) { rest[lane] = values[index &+ lane] - shift }
+            sumLow += rest.lowHalf
+            sumHigh += rest.highHalf
+            squaresLow += rest.lowHalf * rest.lowHalf
+            squaresHigh += rest.highHalf * rest.highHalf
+            // (s0 + s2) + (s1 + s3): two levels, like any pairing of the four.
+            let sums = sumLow + sumHigh
+            let squares = squaresLow + squaresHigh
+            return (sums[0] + sums[1], squares[0] + squares[1])
+        }
+        var half = n / 2
+        half -= half % 4
+        let left = partialSums(UnsafeBufferPointer(start: base, count: half), shift: shift)
+        let right = partialSums(UnsafeBufferPointer(start: base + half, count: n - half), shift: shift)
+        return (left.sum + right.sum, left.squares + right.squares)
     }
 
     /// Mean and population variance of the values. `reciprocal` is `1 / count` (a cached reciprocal keeps
