@@ -27,14 +27,15 @@ public struct KLExplosionDetector: Sendable {
     public var samplesSeen: Int { seen }
     public private(set) var frozenBaseline: FrozenBaseline?
 
-    /// Which inlined lane the next step may take; set at the end of every general step.
+    /// Which inlined lane the next step may take; set at the end of every general step. The rolling lane is
+    /// declared first: its tag is 0, so the hot dispatch is one test (2 instructions fewer a step).
     @usableFromInline
     enum Lane: UInt8, Sendable {
+        /// Rolling mode, warm, window full of ordinary values, `reciprocal` = 1 / (rollingWindow - 1).
+        case rolling
         /// Every step goes to ``generalStep(step:x:)``: disabled, warming up, filling, frozen but not yet
         /// locked, or an unusual value (non-finite or huge) in the window.
         case general
-        /// Rolling mode, warm, window full of ordinary values, `reciprocal` = 1 / (rollingWindow - 1).
-        case rolling
         /// Frozen mode, baseline locked: z against constants, and the window is no longer needed.
         case frozen
     }
