@@ -13,7 +13,7 @@
 ///
 /// Each update below proves its increment with the standard model `fl(a ∘ b) = (a ∘ b)(1 + δ)`, `|δ| ≤ u`.
 /// The bounds are themselves summed in floating point; each addition of a non-negative increment can lose
-/// at most a factor `(1 - u)`, and every increment is at least twice what the proof needs, so this only
+/// at most a factor `(1 - u)`, and every increment is at least 1.5 times what the proof needs, so this only
 /// matters after some 10^15 updates without a rebuild, which the looseness test forces long before.
 @usableFromInline
 struct SlidingMoments: Sendable {
@@ -63,8 +63,11 @@ struct SlidingMoments: Sendable {
     ///   ≤ `4.001u·|a|(|dx| + |do|)` of the exact product, and the add rounds by `u|sumOfSquares'|`:
     ///   within `2u·(|sumOfSquares'| + 3|a|(|dx| + |do|))`.
     ///
-    /// The fused form costs one product, two abs and no squares fewer than remove-then-add, and its bound
-    /// counts the sum of squares once per step rather than twice (about 4x tighter, so fewer rebuilds).
+    /// Against remove-then-add, the fused form multiplies once instead of squaring twice, adds to each sum
+    /// once, and counts the sum of squares' magnitude once a step instead of twice: the bound grows about
+    /// half as fast, so fewer rebuilds (880 instead of 1084 per million bench steps at window 100). Its sums
+    /// also carry one dependent add a step instead of two. Measured against remove-then-add in the same
+    /// lane: 115 instead of 133 instructions a step, and 7.4 instead of 11.2 ns.
     @inlinable @inline(__always)
     mutating func replace(_ oldest: Double, with x: Double) {
         let difference = x - oldest
