@@ -100,6 +100,11 @@ struct SampleWindow: @unchecked Sendable {
         pending.span.withUnsafeBufferPointer { samples in
             storage.withUnsafeMutablePointerToElements { elements in
                 let samples = samples.baseAddress!
+                if wrapped == 0 && parked == 16 {
+                    // The usual case, from the fast lane: one run of 16, copied unrolled.
+                    Self.copy(samples, to: elements + (head &- 16), count: 16)
+                    return
+                }
                 Self.copy(samples, to: elements + (capacity &- wrapped), count: wrapped)
                 Self.copy(samples + wrapped, to: elements + (head &- parked &+ wrapped), count: parked &- wrapped)
             }
