@@ -39,6 +39,7 @@ public struct StepVerdict: Sendable, Equatable {
     /// True when the z-score was taken against the frozen baseline.
     public var usesFrozenBaseline: Bool
 
+    @inlinable
     public init(
         step: Int64, value: Double, status: StepStatus, mean: Double, variance: Double, isExact: Bool,
         usesFrozenBaseline: Bool
@@ -53,10 +54,10 @@ public struct StepVerdict: Sendable, Equatable {
     }
 
     /// Baseline standard deviation after rlwatch's 1e-8 floor, as the z-score uses it (NaN stays NaN).
-    public var std: Double { KLExplosionDetector.floored(max(variance, 0).squareRoot()) }
+    @inlinable public var std: Double { KLExplosionDetector.floored(max(variance, 0).squareRoot()) }
 
     /// `(value - mean) / std`, as rlwatch computes it.
-    public var z: Double { (value - mean) / std }
+    @inlinable public var z: Double { (value - mean) / std }
 
     /// The alert rlwatch's `KLExplosionDetector.check` would return for this step, if any.
     public func alert(clipRegion: Double) -> Alert? {
@@ -76,5 +77,5 @@ public struct FrozenBaseline: Sendable, Equatable {
     public var lockedAtStep: Int64
 
     /// Before the 1e-8 floor, as rlwatch stores it.
-    public var std: Double { variance.squareRoot() }
+    @inlinable public var std: Double { variance.squareRoot() }
 }
