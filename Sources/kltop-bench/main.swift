@@ -1,7 +1,7 @@
 // kltop's benchmark: prints figures for this machine, asserts nothing.
 //
 //   Scripts/bench.sh [detector] [jsonl] [tensorboard] [csv] [sqlite] [dashboard] [rlwatch] [cold-open]
-//                    [follow] [terminal]
+//                    [follow] [terminal] [numbers]
 //
 // Targets (from the issues): detector ≤ 20 ns per step; JSONL ingest ≥ 300 MB/s of veRL-style lines;
 // TensorBoard event files and CSV ≥ 200 MB/s; rlwatch's SQLite store ≥ 1M rows/s; dashboard: re-running the
@@ -203,6 +203,7 @@ let everything = arguments.isEmpty || arguments.contains("all")
 print("kltop-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
 if everything || arguments.contains("detector") { benchDetector(); fflush(nil) }
 if everything || arguments.contains("jsonl") { benchJSONL(); fflush(nil) }
+if everything || arguments.contains("numbers") { benchNumbers(); fflush(nil) }
 if everything || arguments.contains("tensorboard") { benchTensorBoard(); fflush(nil) }
 if everything || arguments.contains("csv") { benchCSV(); fflush(nil) }
 if everything || arguments.contains("sqlite") { benchSQLite(); fflush(nil) }
