@@ -201,18 +201,48 @@ func benchDashboard() {
 let arguments = Set(CommandLine.arguments.dropFirst())
 let everything = arguments.isEmpty || arguments.contains("all")
 print("kltop-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
-if everything || arguments.contains("detector") { benchDetector(); fflush(nil) }
-if everything || arguments.contains("jsonl") { benchJSONL(); fflush(nil) }
-if everything || arguments.contains("numbers") { benchNumbers(); fflush(nil) }
-if everything || arguments.contains("tensorboard") { benchTensorBoard(); fflush(nil) }
-if everything || arguments.contains("csv") { benchCSV(); fflush(nil) }
-if everything || arguments.contains("sqlite") { benchSQLite(); fflush(nil) }
-if everything || arguments.contains("dashboard") { benchDashboard(); fflush(nil) }
-if everything || arguments.contains("rlwatch") { benchRlwatch(); fflush(nil) }
-if everything || arguments.contains("cold-open") { benchColdOpen(); fflush(nil) }
+if everything || arguments.contains("detector") {
+    benchDetector()
+    fflush(nil)
+}
+if everything || arguments.contains("jsonl") {
+    benchJSONL()
+    fflush(nil)
+}
+if everything || arguments.contains("numbers") {
+    benchNumbers()
+    fflush(nil)
+}
+if everything || arguments.contains("tensorboard") {
+    benchTensorBoard()
+    fflush(nil)
+}
+if everything || arguments.contains("csv") {
+    benchCSV()
+    fflush(nil)
+}
+if everything || arguments.contains("sqlite") {
+    benchSQLite()
+    fflush(nil)
+}
+if everything || arguments.contains("dashboard") {
+    benchDashboard()
+    fflush(nil)
+}
+if everything || arguments.contains("rlwatch") {
+    benchRlwatch()
+    fflush(nil)
+}
+if everything || arguments.contains("cold-open") {
+    benchColdOpen()
+    fflush(nil)
+}
 if everything || arguments.contains("follow") {
     let seconds = ProcessInfo.processInfo.environment["KLTOP_BENCH_IDLE_SECONDS"].flatMap(Double.init) ?? 60
     benchFollow(idleSeconds: seconds)
     fflush(nil)
 }
-if everything || arguments.contains("terminal") { benchTerminal(); fflush(nil) }
+if everything || arguments.contains("terminal") {
+    benchTerminal()
+    fflush(nil)
+}
