@@ -307,7 +307,22 @@ public struct JSONLineScanner: Sendable {
 
     /// Parses a decimal number or a non-finite spelling (NaN, Infinity, inf, nan; any case, signed) exactly
     /// as C's strtod rounds it; refuses hexadecimal and anything with trailing characters.
+    ///
+    /// Every reader's numbers come through here. Most are decided by ``DecimalToDouble`` without strtod;
+    /// the rest go to ``parseDoubleWithStrtod(_:_:)``, which defines what is accepted.
     static func parseDouble(_ p: UnsafePointer<UInt8>, _ range: Range<Int>) -> Double? {
+        let count = range.count
+        guard count > 0 && count < 512 else { return nil }
+        switch DecimalToDouble.parse(p, from: range.lowerBound, to: range.upperBound) {
+        case .value(let value): return value
+        case .refused: return nil
+        case .undecided: return parseDoubleWithStrtod(p, range)
+        }
+    }
+
+    /// ``parseDouble(_:_:)`` by C's strtod alone (in the C locale): the reference the fast path must match,
+    /// and the path for whatever it leaves undecided.
+    static func parseDoubleWithStrtod(_ p: UnsafePointer<UInt8>, _ range: Range<Int>) -> Double? {
         let count = range.count
         guard count > 0 && count < 512 else { return nil }
         for j in range {

@@ -1,7 +1,7 @@
 // kltop's benchmark: prints figures for this machine, asserts nothing.
 //
 //   Scripts/bench.sh [detector] [jsonl] [tensorboard] [csv] [sqlite] [dashboard] [rlwatch] [cold-open]
-//                    [follow] [terminal]
+//                    [follow] [terminal] [numbers]
 //
 // Targets (from the issues): detector ≤ 20 ns per step; JSONL ingest ≥ 300 MB/s of veRL-style lines;
 // TensorBoard event files and CSV ≥ 200 MB/s; rlwatch's SQLite store ≥ 1M rows/s; dashboard: re-running the
@@ -201,17 +201,48 @@ func benchDashboard() {
 let arguments = Set(CommandLine.arguments.dropFirst())
 let everything = arguments.isEmpty || arguments.contains("all")
 print("kltop-bench on \(ProcessInfo.processInfo.activeProcessorCount) cores, \(Date())")
-if everything || arguments.contains("detector") { benchDetector(); fflush(nil) }
-if everything || arguments.contains("jsonl") { benchJSONL(); fflush(nil) }
-if everything || arguments.contains("tensorboard") { benchTensorBoard(); fflush(nil) }
-if everything || arguments.contains("csv") { benchCSV(); fflush(nil) }
-if everything || arguments.contains("sqlite") { benchSQLite(); fflush(nil) }
-if everything || arguments.contains("dashboard") { benchDashboard(); fflush(nil) }
-if everything || arguments.contains("rlwatch") { benchRlwatch(); fflush(nil) }
-if everything || arguments.contains("cold-open") { benchColdOpen(); fflush(nil) }
+if everything || arguments.contains("detector") {
+    benchDetector()
+    fflush(nil)
+}
+if everything || arguments.contains("jsonl") {
+    benchJSONL()
+    fflush(nil)
+}
+if everything || arguments.contains("numbers") {
+    benchNumbers()
+    fflush(nil)
+}
+if everything || arguments.contains("tensorboard") {
+    benchTensorBoard()
+    fflush(nil)
+}
+if everything || arguments.contains("csv") {
+    benchCSV()
+    fflush(nil)
+}
+if everything || arguments.contains("sqlite") {
+    benchSQLite()
+    fflush(nil)
+}
+if everything || arguments.contains("dashboard") {
+    benchDashboard()
+    fflush(nil)
+}
+if everything || arguments.contains("rlwatch") {
+    benchRlwatch()
+    fflush(nil)
+}
+if everything || arguments.contains("cold-open") {
+    benchColdOpen()
+    fflush(nil)
+}
 if everything || arguments.contains("follow") {
     let seconds = ProcessInfo.processInfo.environment["KLTOP_BENCH_IDLE_SECONDS"].flatMap(Double.init) ?? 60
     benchFollow(idleSeconds: seconds)
     fflush(nil)
 }
-if everything || arguments.contains("terminal") { benchTerminal(); fflush(nil) }
+if everything || arguments.contains("terminal") {
+    benchTerminal()
+    fflush(nil)
+}
