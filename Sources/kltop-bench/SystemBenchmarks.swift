@@ -19,7 +19,8 @@ func benchRlwatch() {
     print("rlwatch 0.5.1's Python detector on the same series (target: kltop ≥ 1000× faster per step)")
     // The series goes through a file: as an argument it would pass the kernel's limit on one argument.
     let valuesPath = NSTemporaryDirectory() + "kltop-rlwatch-\(getpid()).txt"
-    FileManager.default.createFile(atPath: valuesPath, contents: Data(series.map { "\($0)" }.joined(separator: "\n").utf8))
+    FileManager.default.createFile(
+        atPath: valuesPath, contents: Data(series.map { "\($0)" }.joined(separator: "\n").utf8))
     defer { unlink(valuesPath) }
     let script = """
         import time, sys
@@ -39,7 +40,9 @@ func benchRlwatch() {
             best = elapsed if best is None else min(best, elapsed)
         print(best / len(values) * 1e9)
         """
-    guard let output = runProgram(["/usr/bin/env", "python3", "-c", script]), let nanoseconds = Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+    guard let output = runProgram(["/usr/bin/env", "python3", "-c", script]),
+        let nanoseconds = Double(output.trimmingCharacters(in: .whitespacesAndNewlines))
+    else {
         print("  python3 with rlwatch is not importable here: skipped (pip install rlwatch==0.5.1)")
         return
     }
@@ -49,14 +52,27 @@ func benchRlwatch() {
         for (index, value) in repeated.enumerated() { _ = detector.check(step: Int64(index), value: value) }
     }
     let ours = seconds / Double(repeated.count) * 1e9
-    print("  rlwatch: \(String(format: "%8.0f", nanoseconds)) ns/step   kltop: \(String(format: "%6.2f", ours)) ns/step   ratio: \(String(format: "%.0f", nanoseconds / ours))×")
+    print(
+        "  rlwatch: \(String(format: "%8.0f", nanoseconds)) ns/step   kltop: \(String(format: "%6.2f", ours)) ns/step   ratio: \(String(format: "%.0f", nanoseconds / ours))×"
+    )
 }
 
 // MARK: - Cold open and memory
 
 func benchColdOpen() {
-    print("cold open: a JSON Lines log read, every step through detector and dashboard, first frame drawn (target ≤ 2 s for 10M steps, ≤ 24 bytes RSS per step)")
+    print(
+        "cold open: a JSON Lines log read, every step through detector and dashboard, first frame drawn (target ≤ 2 s for 10M steps, ≤ 24 bytes RSS per step)"
+    )
+    // Each size in a fresh process of its own, so that its RSS is not what earlier sections left behind.
     for count in [1_000_000, 10_000_000] {
+        if let output = runProgram([CommandLine.arguments[0], "cold-open-one", "\(count)"]) {
+            print(output.split(separator: "\n").filter { $0.hasPrefix("  ") }.joined(separator: "\n"))
+        }
+    }
+}
+
+func benchColdOpenOne(count: Int) {
+    do {
         let path = NSTemporaryDirectory() + "kltop-cold-\(getpid())-\(count).jsonl"
         writeLog(path: path, steps: count)
         defer { unlink(path) }
@@ -67,7 +83,9 @@ func benchColdOpen() {
             if case .runAppeared(let run, let name, let source) = event {
                 _ = update(&state, .runAdded(RunID(run), name: name, source: source))
             } else if case .samples(let run, let samples, let key, let statistics) = event {
-                _ = update(&state, .samplesAppended(RunID(run), metricKey: key, samples: samples, statistics: statistics))
+                _ = update(
+                    &state,
+                    .samplesAppended(RunID(run), metricKey: key, samples: samples, statistics: statistics))
             }
         }
         _ = update(&state, .tick(time: now()))
@@ -78,20 +96,25 @@ func benchColdOpen() {
         print(
             "  \(count / 1_000_000)M steps (\(size / 1_000_000) MB): first frame after \(String(format: "%.2f", seconds)) s;"
                 + " RSS grew \(String(format: "%.1f", Double(rssAfter - rssBefore) / Double(count))) bytes/step"
-                + " (grid \(grid.width)×\(grid.height), \(state.runs.first?.history.count ?? 0) steps stored)")
+                + " (grid \(grid.width)×\(grid.height), \(state.runs.first?.history.count ?? 0) steps stored)"
+        )
     }
 }
 
 func writeLog(path: String, steps: Int) {
-    guard let handle = FileHandle(forWritingAtPath: path) ?? {
-        FileManager.default.createFile(atPath: path, contents: nil)
-        return FileHandle(forWritingAtPath: path)
-    }() else { return }
+    guard
+        let handle = FileHandle(forWritingAtPath: path)
+            ?? {
+                FileManager.default.createFile(atPath: path, contents: nil)
+                return FileHandle(forWritingAtPath: path)
+            }()
+    else { return }
     let series = klSeries(count: 100_003)
     var buffer = ""
     buffer.reserveCapacity(1 << 22)
     for step in 0..<steps {
-        buffer += "{\"step\": \(step), \"kl\": \(series[step % series.count]), \"loss\": 0.5, \"reward\": 0.25}\n"
+        buffer +=
+            "{\"step\": \(step), \"kl\": \(series[step % series.count]), \"loss\": 0.5, \"reward\": 0.25}\n"
         if buffer.utf8.count >= 1 << 22 {
             handle.write(Data(buffer.utf8))
             buffer.removeAll(keepingCapacity: true)
@@ -119,7 +142,9 @@ func benchFollow(idleSeconds: Double) {
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let files = (0..<64).map { "\(directory)/run\($0).jsonl" }
-    for file in files { FileManager.default.createFile(atPath: file, contents: Data("{\"step\": 0, \"kl\": 0.02}\n".utf8)) }
+    for file in files {
+        FileManager.default.createFile(atPath: file, contents: Data("{\"step\": 0, \"kl\": 0.02}\n".utf8))
+    }
 
     print("following 64 silent files for \(Int(idleSeconds)) s (target ≤ 0.2% of one core), beside tail -F")
     for (label, arguments) in [
@@ -133,14 +158,19 @@ func benchFollow(idleSeconds: Double) {
         Thread.sleep(forTimeInterval: idleSeconds)
         let used = cpuSeconds(of: child.pid) - before
         child.stop()
-        print("  \(label.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%.3f", used / idleSeconds * 100))% of a core")
+        print(
+            "  \(label.padding(toLength: 34, withPad: " ", startingAt: 0)) \(String(format: "%.3f", used / idleSeconds * 100))% of a core"
+        )
     }
 
-    print("latency from a line written to it read (targets: < 100 ms with inotify, < poll interval + 100 ms polling)")
+    print(
+        "latency from a line written to it read (targets: < 100 ms with inotify, < poll interval + 100 ms polling)"
+    )
     for (label, extra) in [("inotify", [String]()), ("--poll 1", ["--poll", "1"])] {
         let file = "\(directory)/latency.jsonl"
         FileManager.default.createFile(atPath: file, contents: nil)
-        guard let child = spawn([kltopBinary, "export", "--follow"] + extra + [file], captureOutput: true) else { continue }
+        guard let child = spawn([kltopBinary, "export", "--follow"] + extra + [file], captureOutput: true)
+        else { continue }
         Thread.sleep(forTimeInterval: 1)
         var latencies: [Double] = []
         var pending = ""
@@ -157,7 +187,9 @@ func benchFollow(idleSeconds: Double) {
         }
         child.stop()
         latencies.sort()
-        print("  \(label.padding(toLength: 10, withPad: " ", startingAt: 0)) median \(String(format: "%5.1f", latencies[latencies.count / 2] * 1e3)) ms, max \(String(format: "%6.1f", latencies.last! * 1e3)) ms (20 lines)")
+        print(
+            "  \(label.padding(toLength: 10, withPad: " ", startingAt: 0)) median \(String(format: "%5.1f", latencies[latencies.count / 2] * 1e3)) ms, max \(String(format: "%6.1f", latencies.last! * 1e3)) ms (20 lines)"
+        )
         unlink(file)
     }
 }
@@ -172,7 +204,9 @@ func appendLine(_ line: String, to path: String) {
 // MARK: - Bytes to the terminal
 
 func benchTerminal() {
-    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"), FileManager.default.isExecutableFile(atPath: kltopBinary) else {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"),
+        FileManager.default.isExecutableFile(atPath: kltopBinary)
+    else {
         print("terminal: needs tmux and the release kltop (Scripts/bench.sh)")
         return
     }
@@ -182,16 +216,22 @@ func benchTerminal() {
     let log = "\(directory)/run.jsonl"
     let series = klSeries(count: 2000)
     FileManager.default.createFile(
-        atPath: log, contents: Data((0..<2000).map { "{\"step\": \($0), \"kl\": \(series[$0])}\n" }.joined().utf8))
+        atPath: log,
+        contents: Data((0..<2000).map { "{\"step\": \($0), \"kl\": \(series[$0])}\n" }.joined().utf8))
     let bytes = "\(directory)/bytes"
     let socket = "kltop-bench-\(getpid())"
     // Output is not captured: the server `new-session` starts would hold the pipe open for its whole life.
     func tmux(_ arguments: [String]) {
-        guard let child = spawn(["/usr/bin/tmux", "-L", socket, "-f", "/dev/null"] + arguments) else { return }
+        guard let child = spawn(["/usr/bin/tmux", "-L", socket, "-f", "/dev/null"] + arguments) else {
+            return
+        }
         var status: Int32 = 0
         waitpid(child.pid, &status, 0)
     }
-    tmux(["new-session", "-d", "-s", "b", "-x", "120", "-y", "40", "env TERM=xterm-256color LANG=C.UTF-8 \(kltopBinary) \(log)"])
+    tmux([
+        "new-session", "-d", "-s", "b", "-x", "120", "-y", "40",
+        "env TERM=xterm-256color LANG=C.UTF-8 \(kltopBinary) \(log)",
+    ])
     tmux(["set-option", "-t", "b", "status", "off"])
     tmux(["resize-window", "-t", "b", "-x", "120", "-y", "40"])
     defer { tmux(["kill-server"]) }
@@ -208,7 +248,9 @@ func benchTerminal() {
         Thread.sleep(forTimeInterval: 1.5)
         perStep.append(fileSize(bytes) - before)
     }
-    print("  one new step (then 1.5 s of ticks): max \(perStep.max() ?? 0), median \(perStep.sorted()[perStep.count / 2]) bytes over 10 steps")
+    print(
+        "  one new step (then 1.5 s of ticks): max \(perStep.max() ?? 0), median \(perStep.sorted()[perStep.count / 2]) bytes over 10 steps"
+    )
 }
 
 func fileSize(_ path: String) -> Int {

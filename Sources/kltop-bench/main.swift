@@ -246,3 +246,7 @@ if everything || arguments.contains("terminal") {
     benchTerminal()
     fflush(nil)
 }
+// Internal: one cold open in a fresh process (benchColdOpen runs this), so that RSS is its own.
+if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "cold-open-one" {
+    benchColdOpenOne(count: Int(CommandLine.arguments[2]) ?? 1_000_000)
+}
