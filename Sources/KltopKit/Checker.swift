@@ -131,18 +131,9 @@ struct CheckSession {
         case .notice(let run, let notice):
             // Reading to the end, a path that is not there or not readable means the check could not be made;
             // following, it is news, and following goes on.
-            let fatal =
-                !request.follow
-                && (notice.isProblem || notice.kind == .waitingForFile || notice.kind == .nothingToFollowYet)
-            if fatal {
+            if !request.follow, let problem = notice.problemWhenReadingToTheEnd {
                 if let run { runs[run].couldNotCheck = true } else { unusablePaths = true }
-                let message =
-                    switch notice.kind {
-                    case .waitingForFile: "no such file"
-                    case .nothingToFollowYet: "nothing to read: no run logs found"
-                    default: notice.message
-                    }
-                sink.diagnostics("kltop: \(TerminalText.inert(notice.path)): \(message)")
+                sink.diagnostics("kltop: \(TerminalText.inert(notice.path)): \(problem)")
             } else if request.follow {
                 sink.diagnostics("kltop: \(TerminalText.inert(notice.description))")
             }

@@ -59,12 +59,9 @@ public enum Exporter {
             case .notice(_, let notice):
                 if request.follow {
                     sink.diagnostics("kltop: \(TerminalText.inert(notice.description))")
-                } else if notice.isProblem || notice.kind == .waitingForFile
-                    || notice.kind == .nothingToFollowYet
-                {
+                } else if let problem = notice.problemWhenReadingToTheEnd {
                     failed = true
-                    let message = notice.kind == .waitingForFile ? "no such file" : notice.message
-                    sink.diagnostics("kltop: \(TerminalText.inert(notice.path)): \(message)")
+                    sink.diagnostics("kltop: \(TerminalText.inert(notice.path)): \(problem)")
                 }
             case .runEnded, .recordedAlerts:
                 break

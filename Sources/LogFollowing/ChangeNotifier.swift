@@ -39,7 +39,7 @@ final class ChangeNotifier {
         watchByDirectory[directory] = watch
     }
 
-    /// The paths that changed since the last call (directory + "/" + name; the directory itself for events
+    /// The paths that changed since the last call (``RunLogFiles/join(_:_:)``; the directory itself for events
     /// without a name). Nil when the event queue overflowed: everything must be checked.
     func drain() -> Set<String>? {
         guard descriptor >= 0 else { return [] }
@@ -62,7 +62,8 @@ final class ChangeNotifier {
                         }
                         let path =
                             nameBytes.isEmpty
-                            ? directory : directory + "/" + String(decoding: nameBytes, as: UTF8.self)
+                            ? directory
+                            : RunLogFiles.join(directory, String(decoding: nameBytes, as: UTF8.self))
                         changed.insert(path)
                         forgetStaleWatches(event, path: path)
                     }

@@ -13,11 +13,19 @@ struct FileIdentity: Equatable {
     var inode: UInt64
     var size: Int
     var kind: Kind
+    var modification: Time
+
+    /// A modification time, to the nanosecond where the filesystem keeps it.
+    struct Time: Equatable {
+        var seconds = 0
+        var nanoseconds = 0
+    }
 
     init(_ info: stat) {
         device = UInt64(info.st_dev)
         inode = UInt64(info.st_ino)
         size = Int(info.st_size)
+        modification = Time(seconds: Int(info.st_mtim.tv_sec), nanoseconds: Int(info.st_mtim.tv_nsec))
         switch info.st_mode & S_IFMT {
         case S_IFREG: kind = .regular
         case S_IFIFO: kind = .fifo

@@ -62,6 +62,8 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
         /// A device or other special file: not something kltop reads.
         case notAFile
         case cannotOpen
+        /// Reading failed (an I/O error): what was read so far is kept, and reading is tried again.
+        case cannotRead
         /// A directory or glob with no run logs in it yet; following watches for new ones.
         case nothingToFollowYet
         /// The file is there again after a problem.
@@ -84,9 +86,20 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
     /// Problems the user has to act on (as opposed to news about a file being followed).
     public var isProblem: Bool {
         switch kind {
-        case .permissionDenied, .notAFile, .cannotOpen: true
+        case .permissionDenied, .notAFile, .cannotOpen, .cannotRead: true
         case .waitingForFile, .nothingToFollowYet, .following, .rotated, .replacedByContinuation, .truncated:
             false
+        }
+    }
+
+    /// Reading to the end rather than following, what this notice says went wrong with its path (a path
+    /// that is not there is missing, not awaited); nil for news that is no problem.
+    public var problemWhenReadingToTheEnd: String? {
+        switch kind {
+        case .waitingForFile: "no such file or directory"
+        case .nothingToFollowYet: "nothing to read: no run logs found"
+        case .permissionDenied, .notAFile, .cannotOpen, .cannotRead: message
+        case .following, .rotated, .replacedByContinuation, .truncated: nil
         }
     }
 

@@ -45,10 +45,21 @@ final class FollowedFile {
     private var tail = TailBytes(capacity: 4096)
     /// Size seen at the last check, so that unchanged files cost one fstat.
     private var lastSize = -1
+    /// The modification time last seen, and when it was first seen; and the one the content was last
+    /// checked at (see ``isSettledRewrite(_:now:)``).
+    private var lastModification = FileIdentity.Time()
+    private var lastModificationSeenAt = -Double.infinity
+    private var checkedModification = FileIdentity.Time()
+    /// True while a new, still empty file is at the path and the open one is read on (see
+    /// ``switchedToNewFile(_:_:)``): the follower then checks this file every round, because the writer's
+    /// appends to the renamed old file are reported under another name.
+    private(set) var awaitingNewFile = false
     private var lastActivity: Double
     /// The statistics last reported, so that a change without samples is reported too.
     private var reported = ReadStatistics()
     private var announcedProblem: String?
+    /// The errno of a failed read in this round, said once the round's samples are out.
+    private var readFailure: Int32?
     private var readBuffer: UnsafeMutableRawPointer
     private static let bufferSize = 1 << 20
     private static let sampleSize = 4096
@@ -79,12 +90,12 @@ final class FollowedFile {
         if group?.succession == .supersedes && !later.isEmpty { moveToLatestMember() }
         if descriptor < 0 && !openPath(emit: emit) { return false }
         if let current = FileIdentity.of(descriptor: descriptor), current.kind == .regular {
-            if current.size < offset
-                || (current.size != lastSize && !stillHoldsWhatWasRead(size: current.size))
-            {
+            let check = current.size != lastSize || isSettledRewrite(current, now: now)
+            if current.size < offset || (check && !stillHoldsWhatWasRead(size: current.size)) {
                 restartFromTheBeginning(
                     &samples, emit, reason: current.size < offset ? "truncated" : "rewritten")
             }
+            if check { checkedModification = current.modification }
             lastSize = current.size
         }
         var (read, hitEnd) = readAvailable(&samples, budget: options.bytesPerRound)
@@ -95,6 +106,10 @@ final class FollowedFile {
             let (more, end) = readAvailable(&samples, budget: options.bytesPerRound)
             read += more
             hitEnd = end
+        }
+        if let code = readFailure {
+            readFailure = nil
+            announce(Notice(.cannotRead, path: path, "cannot be read: \(Errno(code).message)"), emit)
         }
         if read > 0 { lastActivity = now }
         let moreWaiting = !hitEnd
@@ -199,8 +214,10 @@ final class FollowedFile {
         switch opened.kind {
         case .regular, .fifo: break
         case .directory:
+            // Only a path named on its own can be a directory here (scans and globs list files), one that
+            // did not exist when kltop started: its spec now follows it as a directory.
             close(fd)
-            announce(Notice(.notAFile, path: path, "is a directory"), emit)
+            announce(Notice(.following, path: path, "is a directory: following the run logs in it"), emit)
             return false
         case .device, .other:
             close(fd)
@@ -236,8 +253,12 @@ final class FollowedFile {
         while total < budget {
             let count = read(descriptor, readBuffer, min(Self.bufferSize, budget - total))
             if count < 0 {
-                if errno == EINTR { continue }
-                return (total, true)  // EAGAIN on an empty FIFO, or an error: try again next round
+                let code = errno
+                if code == EINTR { continue }
+                // EAGAIN is an empty FIFO; anything else (EIO from a failing disk or a lost network mount)
+                // is said, not taken for the end of the file. Either way: try again next round.
+                if code != EAGAIN && code != EWOULDBLOCK { readFailure = code }
+                return (total, true)
             }
             if count == 0 { return (total, true) }
             consume(UnsafeRawBufferPointer(start: readBuffer, count: count), &samples)
@@ -280,6 +301,13 @@ final class FollowedFile {
         guard case .success(let named) = FileIdentity.of(path: path), !named.isSameFile(as: identity) else {
             return false  // same file, or the path is gone for now: keep reading the open one
         }
+        // An empty new file may have been made by logrotate (`create`) while the writer still appends to the
+        // old one until it is told to reopen: the old one is read on until the new one has something in it.
+        guard named.size > 0 else {
+            awaitingNewFile = true
+            return false
+        }
+        awaitingNewFile = false
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0, let opened = FileIdentity.of(descriptor: fd), opened.kind == .regular else {
             if fd >= 0 { close(fd) }
@@ -309,6 +337,19 @@ final class FollowedFile {
                     run: run, Notice(.rotated, path: path, "rotated or re-created; following the new file")))
         }
         return true
+    }
+
+    /// A file modified at the same size since its content was last checked, and still for a second: it may
+    /// have been truncated and written again to the same length between two looks. Only a settled file is
+    /// looked into: a rewrite in place (stable-baselines3's) keeps the size while half done, and half the
+    /// new content followed by the rest of the old is no content to read.
+    private func isSettledRewrite(_ current: FileIdentity, now: Double) -> Bool {
+        if current.modification != lastModification {
+            lastModification = current.modification
+            lastModificationSeenAt = now
+        }
+        return current.size == lastSize && current.modification != checkedModification
+            && now - lastModificationSeenAt >= 1
     }
 
     /// Whether the open file still starts with the bytes read from it (a rewrite in place that grew past

@@ -27,7 +27,9 @@ public final class LogFollower {
     /// Files that had more to read when their round's budget ran out.
     private var busy: Set<ObjectIdentifier> = []
     private var lastFullCheck = -Double.infinity
-    private var announcedEmpty: Set<Int> = []
+    /// What was last said about each spec that names no run log yet, so that each thing is said once.
+    private var announcedEmpty: [Int: Notice] = [:]
+    private var announcedUnlistable: Set<String> = []
     /// For each directory or glob spec, the directories its last scan walked, as they were, and when.
     private var lastScans: [Int: (stamps: DirectoryStamps, time: Double, wallTime: Double)] = [:]
     static let rescanInterval = 10.0
@@ -76,6 +78,7 @@ public final class LogFollower {
             let touched = Set(changed.compactMap { fileByPath[$0].map(ObjectIdentifier.init) })
             toCheck = files.filter {
                 touched.contains(ObjectIdentifier($0)) || busy.contains(ObjectIdentifier($0))
+                    || $0.awaitingNewFile
             }
         }
         for file in toCheck {
@@ -137,26 +140,35 @@ public final class LogFollower {
             for path in RunGroup.inRankOrder(found) {
                 adopt(path, grouping: spec != .file(path), now: now, emit: emit)
             }
-            if current.isEmpty, !announcedEmpty.contains(index) {
-                announcedEmpty.insert(index)
-                switch spec {
-                case .directory(let path):
-                    emit(
-                        .notice(
-                            run: nil,
-                            Notice(
-                                .nothingToFollowYet, path: path,
-                                "no run logs in it yet; watching for new ones")))
-                case .glob(let pattern):
-                    emit(
-                        .notice(
-                            run: nil,
-                            Notice(
-                                .nothingToFollowYet, path: pattern,
-                                "no files match yet; watching for new ones")))
-                case .file, .standardInput: break
-                }
+            for directory in scan.unlistable where !announcedUnlistable.contains(directory) {
+                announcedUnlistable.insert(directory)
+                emit(
+                    .notice(
+                        run: nil,
+                        Notice(
+                            .permissionDenied, path: directory,
+                            "permission denied: its run logs cannot be listed (kltop only needs to read them)"
+                        )))
             }
+            if current.isEmpty, scan.unlistable.isEmpty, let notice = Self.nothingYet(spec),
+                announcedEmpty[index] != notice
+            {
+                announcedEmpty[index] = notice
+                emit(.notice(run: nil, notice))
+            }
+        }
+    }
+
+    /// What to say about a directory or glob that names no run log yet.
+    private static func nothingYet(_ spec: PathSpec) -> Notice? {
+        switch spec {
+        case .directory(let path) where !PathSpec.exists(path):
+            Notice(.waitingForFile, path: path, "no such directory yet; waiting for it to appear")
+        case .directory(let path), .file(let path):
+            Notice(.nothingToFollowYet, path: path, "no run logs in it yet; watching for new ones")
+        case .glob(let pattern):
+            Notice(.nothingToFollowYet, path: pattern, "no files match yet; watching for new ones")
+        case .standardInput: nil
         }
     }
 
@@ -176,7 +188,8 @@ public final class LogFollower {
         }
         // A run of several files is shown as its folder: its first file may be long gone (rotated checkpoints).
         let run = addRun(
-            named: RunNaming.name(forPath: path), path: path, source: member?.group.folder ?? path, emit: emit
+            named: RunNaming.name(forPath: RunLogFiles.absolute(path)), path: path,
+            source: member?.group.folder ?? path, emit: emit
         )
         let file = FollowedFile(path: path, run: run, options: options, now: now, member: member)
         files.append(file)
@@ -185,7 +198,8 @@ public final class LogFollower {
     }
 
     private func addRun(path: String, emit: (FollowEvent) -> Void) -> Int {
-        addRun(named: RunNaming.name(forPath: path), path: path, source: path, emit: emit)
+        addRun(
+            named: RunNaming.name(forPath: RunLogFiles.absolute(path)), path: path, source: path, emit: emit)
     }
 
     /// A new run, its name made unique among the runs so far (prefixed with a folder of `path`, then counted),
@@ -197,7 +211,7 @@ public final class LogFollower {
         runCount += 1
         var name = proposed
         if runNames.contains(name) {
-            let folder = RunNaming.disambiguatingFolder(forPath: path)
+            let folder = RunNaming.disambiguatingFolder(forPath: RunLogFiles.absolute(path))
             if let folder, !runNames.contains(folder + "/" + name) { name = folder + "/" + name }
             var counter = 2
             let base = name

@@ -12,16 +12,29 @@ enum PathSpec: Equatable {
     /// A shell pattern kltop expands itself (when quoted on the command line), again as files appear.
     case glob(String)
 
+    /// What `argument` names. Paths are normalized (``RunLogFiles/normalized(_:)``) so that the paths
+    /// inotify reports are spelled as the ones being followed. A path that does not exist yet is a file,
+    /// unless it ends in `/` (`runs/`) or its last component has no extension (`runs`, `outputs/ppo`):
+    /// those are waited for as directories. Either way, whatever is at the path once it appears is followed
+    /// as what it is (``scan()``).
     init(argument: String) {
+        let path = RunLogFiles.normalized(argument)
         if argument == "-" {
             self = .standardInput
         } else if argument.contains(where: { "*?[".contains($0) }) && !Self.exists(argument) {
-            self = .glob(argument)
-        } else if Self.isDirectory(argument) {
-            self = .directory(argument)
+            self = .glob(path)
+        } else if Self.isDirectory(path) {
+            self = .directory(path)
+        } else if !Self.exists(path) && (argument.hasSuffix("/") || !Self.hasExtension(path)) {
+            self = .directory(path)
         } else {
-            self = .file(argument)
+            self = .file(path)
         }
+    }
+
+    private static func hasExtension(_ path: String) -> Bool {
+        let name = path.split(separator: "/").last ?? ""
+        return name.dropFirst().contains(".")
     }
 
     static func exists(_ path: String) -> Bool {
@@ -39,6 +52,8 @@ enum PathSpec: Equatable {
     struct Scan {
         var files: [String]
         var directories: [String]
+        /// Directories that could not be listed (permission denied), to be reported rather than taken as empty.
+        var unlistable: [String] = []
     }
 
     func scan() -> Scan {
@@ -46,11 +61,14 @@ enum PathSpec: Equatable {
         case .standardInput:
             return Scan(files: [], directories: [])
         case .file(let path):
+            // Named as a file but made as a directory (`kltop runs.v2` before the trainer made the folder):
+            // followed as the directory it is.
+            if Self.isDirectory(path) { return RunLogFiles.scan(path) }
             return Scan(files: [path], directories: [RunLogFiles.parent(of: path)])
         case .directory(let path):
             return RunLogFiles.scan(path)
         case .glob(let pattern):
-            let files = RunLogFiles.expand(pattern)
+            let files = RunLogFiles.expand(pattern).map(RunLogFiles.normalized)
             let directories = Set(
                 files.map { RunLogFiles.parent(of: $0) } + [RunLogFiles.parent(of: pattern)])
             return Scan(files: files, directories: directories.sorted())
@@ -112,25 +130,30 @@ enum RunLogFiles {
     /// Run logs under `directory` (to a few levels down, hidden folders skipped), sorted by path, and the
     /// directories walked, in one walk.
     static func scan(_ directory: String) -> PathSpec.Scan {
-        var files: [String] = []
-        var directories = [directory]
+        var scan = PathSpec.Scan(files: [], directories: [directory])
         var budget = maximumEntries
-        walk(directory, depth: 0, budget: &budget) { path, name, isDirectory in
+        walk(directory, depth: 0, budget: &budget, unlistable: &scan.unlistable) { path, name, isDirectory in
             if isDirectory {
-                directories.append(path)
+                scan.directories.append(path)
             } else if isRunLog(name) {
-                files.append(path)
+                scan.files.append(path)
             }
         }
-        return PathSpec.Scan(files: files.sorted(), directories: directories)
+        scan.files.sort()
+        return scan
     }
 
     static func find(in directory: String) -> [String] { scan(directory).files }
 
     private static func walk(
-        _ directory: String, depth: Int, budget: inout Int, _ visit: (String, String, Bool) -> Void
+        _ directory: String, depth: Int, budget: inout Int, unlistable: inout [String],
+        _ visit: (String, String, Bool) -> Void
     ) {
-        guard depth <= maximumDepth, let handle = opendir(directory) else { return }
+        guard depth <= maximumDepth else { return }
+        guard let handle = opendir(directory) else {
+            if errno == EACCES || errno == EPERM { unlistable.append(directory) }
+            return
+        }
         defer { closedir(handle) }
         var children: [String] = []
         while budget > 0, let entry = readdir(handle) {
@@ -139,7 +162,7 @@ enum RunLogFiles {
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             if name == "." || name == ".." || name.hasPrefix(".") { continue }
-            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            let path = join(directory, name)
             // The entry's type saves a stat per file; filesystems that do not fill it in (and symbolic links,
             // which may lead to a directory) are asked.
             let type = entry.pointee.d_type
@@ -149,7 +172,9 @@ enum RunLogFiles {
             visit(path, name, isDirectory)
             if isDirectory { children.append(path) }
         }
-        for child in children.sorted() { walk(child, depth: depth + 1, budget: &budget, visit) }
+        for child in children.sorted() {
+            walk(child, depth: depth + 1, budget: &budget, unlistable: &unlistable, visit)
+        }
     }
 
     static func expand(_ pattern: String) -> [String] {
@@ -165,6 +190,33 @@ enum RunLogFiles {
             }
         }
         return paths.sorted()
+    }
+
+    /// `path` spelled one way only: no `.` components, no repeated or trailing slashes (`./a//b/` → `a/b`).
+    /// `..` is kept: resolving it lexically would be wrong across symbolic links.
+    static func normalized(_ path: String) -> String {
+        let isAbsolute = path.hasPrefix("/")
+        let components = path.split(separator: "/").filter { $0 != "." }
+        let joined = components.joined(separator: "/")
+        if isAbsolute { return "/" + joined }
+        return joined.isEmpty ? "." : joined
+    }
+
+    /// The path of `name` in `directory`, spelled as ``normalized(_:)`` spells it, so that
+    /// `join(parent(of: p), last component of p) == p` for a normalized `p`.
+    static func join(_ directory: String, _ name: String) -> String {
+        switch directory {
+        case ".": name
+        case "/": "/" + name
+        default: directory + "/" + name
+        }
+    }
+
+    /// `path` from the root, for naming a run after its folder when it was given as `progress.csv`.
+    static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/"), path != "-", let directory = getcwd(nil, 0) else { return path }
+        defer { free(directory) }
+        return normalized(join(String(cString: directory), path))
     }
 
     static func parent(of path: String) -> String {

@@ -97,7 +97,7 @@ enum DashboardSession {
         case .notice(let run?, let notice):
             switch notice.kind {
             case .waitingForFile: return [.runStatusChanged(RunID(run), .waitingForFile)]
-            case .permissionDenied, .notAFile, .cannotOpen:
+            case .permissionDenied, .notAFile, .cannotOpen, .cannotRead:
                 return [.runStatusChanged(RunID(run), .unreadable(notice.message))]
             case .following, .rotated, .replacedByContinuation, .truncated, .nothingToFollowYet:
                 return [.runStatusChanged(RunID(run), .following)]

@@ -6,7 +6,10 @@ import Testing
 /// deleting and re-creating, truncating and splitting its writes at random byte boundaries;
 /// `kltop export --follow` must report every step exactly once and in order.
 ///
-/// Two things are lost by their nature, and the writer avoids them; everything else is tested exactly:
+/// Two things are lost by their nature, and the writer avoids them; everything else is tested exactly
+/// (rotation by rename, also with logrotate's `create` while the writer still appends to the renamed file;
+/// atomic replacement; delete and re-create; truncation; writes cut at random bytes; logs named as a folder
+/// or one by one relative to the current directory):
 /// - copytruncate: what the writer appended between kltop's last read and the truncation exists only in the
 ///   copy. Truncation is only done once kltop has shown everything written so far.
 /// - a file that is rotated away or deleted before kltop has looked at it at all is never seen. Before a
@@ -21,13 +24,21 @@ import Testing
         try torture(extraArguments: ["--poll", "0.1"], seed: 2)
     }
 
-    func torture(extraArguments: [String], seed: UInt64) throws {
+    /// The logs named one by one, relative to the current directory, as people type them
+    /// (`kltop export --follow alpha.jsonl ...`): inotify reports them under the same names.
+    @Test func everyStepExactlyOnceInOrderWithRelativePaths() throws {
+        try torture(extraArguments: [], seed: 3, namedRelatively: true)
+    }
+
+    func torture(extraArguments: [String], seed: UInt64, namedRelatively: Bool = false) throws {
         let directory = try TemporaryDirectory.make("kltop-torture")
         let names = ["alpha", "bravo", "charlie", "delta", "echo"]
         // "echo" does not exist when kltop starts: it is waited for, and found in the directory.
         var writer = TortureWriter(directory: directory, names: Array(names.dropLast()), seed: seed)
         writer.writeLines(40)
-        let kltop = try LiveProcess(kltop: ["export", "--follow"] + extraArguments + [directory.path])
+        let paths = namedRelatively ? names.map { $0 + ".jsonl" } : [directory.path]
+        let kltop = try LiveProcess(
+            kltop: ["export", "--follow"] + extraArguments + paths, in: namedRelatively ? directory : nil)
         defer { kltop.interrupt() }
         writer.hasBeenShown = { name, step in
             kltop.waitUntil(timeout: 20) { lines in Self.steps(in: lines, run: name).contains(step) }
@@ -35,7 +46,7 @@ import Testing
         writer.add(name: names.last!)
         for round in 0..<30 {
             writer.writeLines(60)
-            switch round % 5 {
+            switch round % 6 {
             case 0: writer.rotate(writer.randomName())
             case 1: writer.replaceAtomically(writer.randomName())
             case 2: writer.deleteAndRecreate(writer.randomName())
@@ -47,6 +58,7 @@ import Testing
                     },
                     "kltop did not catch up with \(name) before its truncation")
                 writer.truncate(name)
+            case 4: writer.rotateWhileStillWriting(writer.randomName())
             default: break
             }
         }
@@ -160,6 +172,19 @@ struct TortureWriter {
         letSettle(name)
         close(descriptors[name]!)
         rename(path(name), path(name) + ".1")
+        descriptors[name] = open(path(name), O_WRONLY | O_CREAT | O_APPEND, 0o644)
+    }
+
+    /// logrotate's `create` without copytruncate: the log is renamed and an empty file made at its path by
+    /// logrotate; the writer goes on appending to the renamed file until it is told to reopen (its HUP).
+    mutating func rotateWhileStillWriting(_ name: String) {
+        letSettle(name)
+        rename(path(name), path(name) + ".1")
+        close(open(path(name), O_WRONLY | O_CREAT | O_APPEND, 0o644))
+        usleep(50_000)  // kltop sees the new, empty file while the writer is still on the old one
+        for _ in 0..<3 { writeLine(to: name) }
+        firstStepOfIncarnation[name] = nil  // those went to the old file; the new one starts with the next
+        close(descriptors[name]!)
         descriptors[name] = open(path(name), O_WRONLY | O_CREAT | O_APPEND, 0o644)
     }
 

@@ -25,6 +25,22 @@ import Testing
         #expect(following.poll(after: 0.01) == Array(10..<20))
     }
 
+    /// A folder named with a trailing slash (`runs/`, as shell completion writes it): inotify's reports for
+    /// the files in it are spelled as the files being followed, so a write wakes the follower at once.
+    @Test func aFolderNamedWithATrailingSlashIsWokenByInotify() throws {
+        let root = try TemporaryDirectory.make("kltop-wakeup")
+        let log = root.appendingPathComponent("a.jsonl")
+        try write("{\"step\": 0, \"kl\": 0.1}\n", to: log)
+        let following = Following([root.path + "/"], pollInterval: Self.never)
+        guard following.follower.usesInotify else { return }
+        #expect(following.poll() == [0])
+        let handle = try FileHandle(forWritingTo: log)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("{\"step\": 1, \"kl\": 0.1}\n".utf8))
+        try handle.close()
+        #expect(following.poll(after: 0.01) == [1])
+    }
+
     /// A folder deleted and made again at the same path (a run started again in the same output folder) is
     /// watched again, though kltop still holds the deleted log in it open (which keeps the old folder's
     /// inode, and the old watch on it, alive).

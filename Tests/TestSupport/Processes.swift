@@ -19,14 +19,20 @@ public enum Kltop {
     }
 
     /// Runs `kltop arguments...` in `directory` (a fresh temporary one by default, so that no rlwatch.yaml
-    /// lying around changes the settings) and waits for it.
+    /// lying around changes the settings) and waits for it. `launcher` runs kltop through another program
+    /// (`["/usr/bin/setpriv", "--reuid=65534", ...]`).
     public static func run(
         _ arguments: [String], in directory: URL? = nil, input: Data? = nil,
-        environment: [String: String]? = nil
+        environment: [String: String]? = nil, launcher: [String] = []
     ) throws -> Result {
         let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
+        if let program = launcher.first {
+            process.executableURL = URL(fileURLWithPath: program)
+            process.arguments = launcher.dropFirst() + [executable.path] + arguments
+        } else {
+            process.executableURL = executable
+            process.arguments = arguments
+        }
         process.currentDirectoryURL = try directory ?? TemporaryDirectory.make()
         if let environment { process.environment = environment }
         let output = Pipe()

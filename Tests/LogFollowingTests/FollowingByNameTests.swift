@@ -1,0 +1,128 @@
+import Foundation
+import TestSupport
+import Testing
+
+@testable import LogFollowing
+
+/// Following by name in the cases a real machine produces and the torture test does not: how a path is
+/// spelled, a log folder made after kltop started, logrotate's `create` mode, a rewrite that keeps the
+/// size, a read that fails.
+@Suite(.serialized) struct FollowingByNameTests {
+    @Test func pathsAreSpelledTheWayInotifyReportsThem() {
+        #expect(RunLogFiles.normalized("run.jsonl") == "run.jsonl")
+        #expect(RunLogFiles.normalized("./run.jsonl") == "run.jsonl")
+        #expect(RunLogFiles.normalized("runs//a/./b.jsonl") == "runs/a/b.jsonl")
+        #expect(RunLogFiles.normalized("runs/") == "runs")
+        #expect(RunLogFiles.normalized("./") == ".")
+        #expect(RunLogFiles.normalized("//tmp///x/") == "/tmp/x")
+        #expect(RunLogFiles.normalized("/") == "/")
+        #expect(RunLogFiles.normalized("../logs/a.csv") == "../logs/a.csv")
+        // What inotify reports for a watched directory and a name is the followed path again.
+        for path in ["run.jsonl", "runs/a/b.jsonl", "/tmp/x", "/x", "../logs/a.csv"] {
+            let name = String(path.split(separator: "/").last!)
+            #expect(RunLogFiles.join(RunLogFiles.parent(of: path), name) == path)
+        }
+    }
+
+    @Test func aPathThatDoesNotExistYetIsAFileOrAFolderByItsLook() {
+        let missing = "/nonexistent-\(UUID().uuidString)"
+        #expect(PathSpec(argument: missing + "/run.jsonl") == .file(missing + "/run.jsonl"))
+        #expect(PathSpec(argument: missing + "/runs/") == .directory(missing + "/runs"))
+        #expect(PathSpec(argument: missing + "/runs") == .directory(missing + "/runs"))
+        #expect(PathSpec(argument: "./" + "nonexistent-\(UUID().uuidString).csv").isFile)
+    }
+
+    /// `kltop check --follow outputs/` started before the trainer made the folder.
+    @Test func aFolderMadeAfterKltopStartedIsFollowed() throws {
+        let root = try TemporaryDirectory.make("kltop-byname")
+        let folder = root.appendingPathComponent("runs")
+        let following = Following([folder.path])
+        #expect(following.poll().isEmpty)
+        #expect(following.notices.map(\.kind) == [.waitingForFile])
+        try write("{\"step\": 1, \"kl\": 0.1}\n", to: folder.appendingPathComponent("ppo/log.jsonl"))
+        #expect(following.poll() == [1])
+        #expect(following.runs == ["ppo"])
+    }
+
+    /// A name that looks like a file's (`qwen2.5-grpo`) but is made as a folder is followed as one.
+    @Test func aFileNameThatBecomesAFolderIsFollowedAsAFolder() throws {
+        let root = try TemporaryDirectory.make("kltop-byname")
+        let folder = root.appendingPathComponent("qwen2.5-grpo")
+        let following = Following([folder.path])
+        following.poll()
+        try write("{\"step\": 7, \"kl\": 0.1}\n", to: folder.appendingPathComponent("metrics.jsonl"))
+        #expect(following.poll() == [7])
+        #expect(following.runs.last == "qwen2.5-grpo")
+        #expect(!following.notices.contains { $0.isProblem })
+    }
+
+    /// logrotate's `create`: the log is renamed, an empty file made at its path, and the writer goes on
+    /// appending to the renamed file until it is told to reopen. Those lines are read, then the new file's.
+    @Test func afterLogrotateCreatesAnEmptyFileTheOldOneIsReadOn() throws {
+        let root = try TemporaryDirectory.make("kltop-byname")
+        let path = root.appendingPathComponent("app.jsonl").path
+        let writer = try Appender(path)
+        writer.append(steps: 0..<3)
+        let following = Following([path])
+        #expect(following.poll() == [0, 1, 2])
+        #expect(rename(path, path + ".1") == 0)
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        #expect(following.poll().isEmpty)  // kltop has seen the new file
+        writer.append(steps: 3..<6)  // still the renamed file
+        #expect(following.poll() == [3, 4, 5])
+        let reopened = try Appender(path)
+        reopened.append(steps: 6..<8)
+        #expect(following.poll() == [6, 7])
+        #expect(following.steps("app") == Array(0..<8))
+    }
+
+    /// Truncated and written again to exactly the old length between two looks: the modification time
+    /// tells, and the new content is read once the file has settled.
+    @Test func aRewriteToTheSameSizeIsNoticed() throws {
+        let root = try TemporaryDirectory.make("kltop-byname")
+        let path = root.appendingPathComponent("same.jsonl")
+        try write("{\"step\": 1, \"kl\": 0.1}\n{\"step\": 2, \"kl\": 0.2}\n", to: path)
+        let following = Following([path.path])
+        #expect(following.poll() == [1, 2])
+        usleep(20_000)  // a later modification time, even where it is kept to the hundredth of a second
+        try write("{\"step\": 3, \"kl\": 0.3}\n{\"step\": 4, \"kl\": 0.4}\n", to: path)
+        // Looked into once the file has been still for a second (a rewrite in place may be half done).
+        #expect(following.poll(after: 0.5) == [])
+        #expect(following.poll(after: 1) == [3, 4])
+    }
+
+    /// A read that fails (here: EIO, as from a failing disk or a lost mount) is said, not taken for the end.
+    @Test func aFailedReadIsSaid() throws {
+        let path = "/proc/self/mem"  // a regular file whose read at offset 0 fails with EIO
+        guard FileManager.default.isReadableFile(atPath: path) else { return }
+        let following = Following([path])
+        following.poll()
+        let failures = following.notices.filter { $0.kind == .cannotRead }
+        #expect(failures.count == 1)
+        #expect(failures.first?.message.hasPrefix("cannot be read: ") == true)
+    }
+}
+
+extension PathSpec {
+    fileprivate var isFile: Bool {
+        if case .file = self { return true }
+        return false
+    }
+}
+
+/// A writer holding its log open for appending, as a training process does.
+private final class Appender {
+    private let descriptor: Int32
+
+    init(_ path: String) throws {
+        descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        guard descriptor >= 0 else { throw CocoaError(.fileWriteUnknown) }
+    }
+
+    deinit { close(descriptor) }
+
+    func append(steps: Range<Int>) {
+        let text = steps.map { "{\"step\": \($0), \"kl\": 0.01}\n" }.joined()
+        _ = text.withCString { write(descriptor, $0, strlen($0)) }
+    }
+}
