@@ -36,6 +36,10 @@ public struct DetectorSettings: Sendable, Equatable {
         self.enabled = enabled
     }
 
+    /// The largest rolling window kltop accepts: ten million samples (80 MB of window, filled as samples
+    /// come). rlwatch accepts any; a larger one is a typo, and would take memory kltop does not have.
+    public static let largestWindow = 10_000_000
+
     /// The z-score above which a step is critical: computed as rlwatch does (`threshold * 1.5`).
     public var criticalMultiplier: Double { sigmaMultiplier * 1.5 }
 
@@ -48,6 +52,9 @@ public struct DetectorSettings: Sendable, Equatable {
             return "sigma multiplier must be a finite number ≥ 0 (got \(sigmaMultiplier))"
         }
         if rollingWindow < 1 { return "rolling window must be at least 1 (got \(rollingWindow))" }
+        if rollingWindow > Self.largestWindow {
+            return "rolling window must be at most \(Self.largestWindow) (got \(rollingWindow))"
+        }
         if warmupSteps < 0 { return "warmup steps must be ≥ 0 (got \(warmupSteps))" }
         if !clipRegion.isFinite { return "clip region must be a finite number (got \(clipRegion))" }
         return nil

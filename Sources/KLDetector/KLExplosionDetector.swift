@@ -3,9 +3,11 @@
 /// Feed it samples in order with ``check(step:value:)``. It keeps the last `rollingWindow - 1` samples:
 /// the rolling baseline of the next step, whose population mean and standard deviation the z-score uses.
 /// A fast running estimate (``SlidingMoments``) decides every step whose z-score is clearly below the
-/// warning threshold; a step that could fire, or lands within the estimate's error bound of a threshold, is
-/// recomputed exactly as numpy does (O(window)). Steps that fire are rare by nature, so the cost stays O(1)
-/// amortized while every decision and every alert figure is numpy's.
+/// warning threshold, or clearly above it (and clearly on one side of the critical one): an exploding run
+/// fires on every step, and must not cost O(window) a step. Only a step that lands within the estimate's
+/// error bound of a threshold is recomputed exactly as numpy does (O(window)); such steps are rare, so the
+/// cost stays O(1) amortized while every decision is numpy's. An alert's figures (mean, std, z) are
+/// numpy's exact doubles too when asked for, for the few alerts a person is shown: ``exactFigures(for:)``.
 ///
 /// rlwatch edges kept on purpose: warmup counts samples, not step numbers; nothing is decided until the
 /// window holds 10 samples; the frozen baseline locks the first time the window is full, over the whole
@@ -64,10 +66,14 @@ public struct KLExplosionDetector: Sendable {
     /// The quiet-step test's margins (see ``isCertainlyBelowWarning(_:_:)``), fixed by the settings.
     @usableFromInline let allowance: Double
     @usableFromInline let quietScale: Double
+    /// For the last step, when its figures were estimated though it may fire: `seen` at that step and the
+    /// sample its push dropped from the window, so that ``exactFigures(for:)`` can rebuild its baseline.
+    private var estimatedStep: (seen: Int, dropped: Double?)?
 
     public init(settings: DetectorSettings = DetectorSettings()) {
         self.settings = settings
-        window = SampleWindow(capacity: max(settings.rollingWindow - 1, 1))
+        window = SampleWindow(
+            capacity: max(min(settings.rollingWindow, DetectorSettings.largestWindow) - 1, 1))
         let sigma = settings.sigmaMultiplier
         warningThreshold = sigma
         criticalThreshold = settings.criticalMultiplier
@@ -90,7 +96,8 @@ public struct KLExplosionDetector: Sendable {
                     let oldest = window.replaceOldestDeferred(with: x)
                     moments.replace(oldest, with: x)
                     return StepVerdict(
-                        step: step, value: x, status: .normal, mean: estimate.mean, variance: estimate.variance,
+                        step: step, value: x, status: .normal, mean: estimate.mean,
+                        variance: estimate.variance,
                         isExact: false, usesFrozenBaseline: false)
                 }
             }
@@ -131,8 +138,38 @@ public struct KLExplosionDetector: Sendable {
             }
         }
         let verdict = rollingVerdict(step: step, x: x)
-        push(x)
+        let dropped = push(x)
+        estimatedStep = verdict.isExact || verdict.status == .normal ? nil : (seen, dropped)
         return verdict
+    }
+
+    /// numpy's exact mean, variance and z-score for `verdict`, the verdict the last ``check(step:value:)``
+    /// returned, in O(window). The decision is already exact; for a step that fires, the figures may be the
+    /// running estimate (within 1e-9 relative): this gives the doubles rlwatch reports, for the alerts a person
+    /// is shown. Any other verdict is returned as it is.
+    public func exactFigures(for verdict: StepVerdict) -> StepVerdict {
+        guard !verdict.isExact, let estimatedStep, estimatedStep.seen == seen else { return verdict }
+        // The step's baseline was the window before its value went in: the sample that push dropped (if the
+        // window was full), then every sample but the newest.
+        let dropped = estimatedStep.dropped
+        let count = window.count - 1 + (dropped == nil ? 0 : 1)
+        let (mean, variance) = withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * window.count + 2)
+        {
+            buffer in
+            let base = buffer.baseAddress!
+            let start = dropped == nil ? base : base + 1
+            window.copyChronologically(into: start)
+            if let dropped { base[0] = dropped }
+            let values = UnsafeBufferPointer(start: base, count: count)
+            let mean = NumpyStatistics.mean(values)
+            return (mean, NumpyStatistics.variance(values, mean: mean, scratch: base + window.count + 1))
+        }
+        var exact = verdict
+        exact.mean = mean
+        exact.variance = variance
+        exact.isExact = true
+        assert(exact.status == status(exact.z), "an estimated decision must be numpy's")
+        return exact
     }
 
     private mutating func chooseLane() {
@@ -148,8 +185,9 @@ public struct KLExplosionDetector: Sendable {
         }
     }
 
-    /// Adds x to the window, dropping the oldest sample when it is full.
-    private mutating func push(_ x: Double) {
+    /// Adds x to the window, dropping the oldest sample when it is full; returns the sample dropped.
+    @discardableResult
+    private mutating func push(_ x: Double) -> Double? {
         if window.isFull {
             let oldest = window.replaceOldestCounting(with: x)
             switch (SampleWindow.isOrdinary(oldest), SampleWindow.isOrdinary(x)) {
@@ -158,9 +196,11 @@ public struct KLExplosionDetector: Sendable {
             case (false, true): moments.add(x)
             case (false, false): break
             }
+            return oldest
         } else {
             window.append(x)
             if SampleWindow.isOrdinary(x) { moments.add(x) }
+            return nil
         }
     }
 
@@ -186,9 +226,9 @@ public struct KLExplosionDetector: Sendable {
                 rebuildMoments()
                 estimate = moments.estimate(reciprocal: reciprocal)
             }
-            if !estimate.isLoose && isCertainlyBelowWarning(x, estimate) {
+            if !estimate.isLoose, let status = certainStatus(x, estimate) {
                 return StepVerdict(
-                    step: step, value: x, status: .normal, mean: estimate.mean, variance: estimate.variance,
+                    step: step, value: x, status: status, mean: estimate.mean, variance: estimate.variance,
                     isExact: false, usesFrozenBaseline: false)
             }
         }
@@ -230,6 +270,32 @@ public struct KLExplosionDetector: Sendable {
         let raisedDeviation = (x - estimate.mean) + allowance * (abs(x) + abs(estimate.mean))
         let above = raisedDeviation > 0 ? raisedDeviation : 0
         return above * above < quietScale * estimate.floorVariance
+    }
+
+    /// numpy's status for x, when a tight estimate settles it with room to spare; nil when numpy's figures
+    /// must decide.
+    ///
+    /// Below the warning threshold, ``isCertainlyBelowWarning(_:_:)`` decides. Above it, the z-score from the
+    /// estimate is compared with each threshold with a margin of 1e-8, relative and absolute. Why that is
+    /// room to spare, with the bounds of ``isCertainlyBelowWarning(_:_:)`` (s the floored std):
+    /// - with `|m| ≤ 1e4·s` (checked), numpy's mean is within `65u·(|μ| + s) < 7.3e-12·s` of μ and the
+    ///   estimate's within `1.03e-12·s + u|m|`, so `x - μ_np` is within `1e-11·s` of `x - m`;
+    /// - numpy's variance is `v + (μ - μ_np)²` within `70u` relative, and `(μ - μ_np)² < 6e-23·s²`; the
+    ///   estimate's is within `2.2e-10·V`: the two floored stds agree to `1.2e-10` relative;
+    /// - so numpy's z is the estimate's within `3e-10` relative plus `1.1e-11`, thirty times inside the margin.
+    /// Without the bound on `|m|` (a mean huge against the spread), numpy's variance is dominated by its own
+    /// rounding, and only numpy's figures can tell.
+    @usableFromInline
+    func certainStatus(_ x: Double, _ estimate: SlidingMoments.Estimate) -> StepStatus? {
+        if isCertainlyBelowWarning(x, estimate) { return .normal }
+        let std = estimate.floorVariance.squareRoot()
+        guard abs(estimate.mean) <= 1e4 * std else { return nil }
+        let z = (x - estimate.mean) / std
+        let low = z * (1 - 1e-8) - 1e-8
+        let high = z * (1 + 1e-8) + 1e-8
+        guard low > warningThreshold || high < warningThreshold else { return nil }
+        guard low > criticalThreshold || high < criticalThreshold else { return nil }
+        return status(z)
     }
 
     /// rlwatch's `critical if z > σ·1.5, else warning if z > σ, else normal` (NaN is normal), as two

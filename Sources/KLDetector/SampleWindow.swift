@@ -1,7 +1,7 @@
 /// The last `capacity` samples in a ring, with counts of the values the running sums cannot hold.
 ///
 /// The detector keeps here exactly the rolling baseline of the next step: the last `rollingWindow - 1`
-/// samples. Storage is tail-allocated behind a class (``Storage``), copied on write by hand
+/// samples. Storage is tail-allocated behind a class (``Storage``), grown while the window fills, copied on write by hand
 /// (``makeUnique()``) so that the per-step reads and writes carry no bounds checks and the element address
 /// is a constant offset from the class reference, with no pointer to load. Doubles need no deinitialization.
 ///
@@ -52,8 +52,12 @@ struct SampleWindow: @unchecked Sendable {
         precondition(capacity >= 1, "a window holds at least one sample")
         self.capacity = capacity
         pendingLimit = max(min(16, capacity - 1), 1)
-        storage = Storage.make(capacity: capacity)
+        storage = Storage.make(capacity: min(capacity, Self.initialAllocation))
     }
+
+    /// Storage is allocated as the window fills, doubling, so that a large window on a short log costs what
+    /// the log holds, not what the window could.
+    static let initialAllocation = 1024
 
     var isFull: Bool { count == capacity }
     var nonFiniteCount: Int { nanCount &+ positiveInfinityCount &+ negativeInfinityCount }
@@ -106,7 +110,8 @@ struct SampleWindow: @unchecked Sendable {
                     return
                 }
                 Self.copy(samples, to: elements + (capacity &- wrapped), count: wrapped)
-                Self.copy(samples + wrapped, to: elements + (head &- parked &+ wrapped), count: parked &- wrapped)
+                Self.copy(
+                    samples + wrapped, to: elements + (head &- parked &+ wrapped), count: parked &- wrapped)
             }
         }
         pendingCount = 0
@@ -114,11 +119,14 @@ struct SampleWindow: @unchecked Sendable {
 
     /// A short copy, two doubles at a time (a loop of single doubles cost twice as much, a memcpy call more).
     @inline(__always)
-    private static func copy(_ source: UnsafePointer<Double>, to target: UnsafeMutablePointer<Double>, count: Int) {
+    private static func copy(
+        _ source: UnsafePointer<Double>, to target: UnsafeMutablePointer<Double>, count: Int
+    ) {
         var index = 0
         while index &+ 2 <= count {
             UnsafeMutableRawPointer(target + index).storeBytes(
-                of: UnsafeRawPointer(source + index).loadUnaligned(as: SIMD2<Double>.self), as: SIMD2<Double>.self)
+                of: UnsafeRawPointer(source + index).loadUnaligned(as: SIMD2<Double>.self),
+                as: SIMD2<Double>.self)
             index &+= 2
         }
         if index < count { target[index] = source[index] }
@@ -142,11 +150,23 @@ struct SampleWindow: @unchecked Sendable {
     mutating func append(_ x: Double) {
         assert(pendingCount == 0)
         makeUnique()
+        if count == storage.header { grow() }
         var tail = head &+ count
         if tail >= capacity { tail &-= capacity }
         storage.withUnsafeMutablePointerToElements { $0[tail] = x }
         count &+= 1
         tally(x, by: 1)
+    }
+
+    /// Doubles the storage (up to `capacity`) while the window fills. Until it is full nothing has left
+    /// it, so its samples lie at the start of the storage in order (`head` is 0).
+    private mutating func grow() {
+        assert(head == 0 && count < capacity)
+        let larger = Storage.make(capacity: min(capacity, 2 * storage.header))
+        larger.withUnsafeMutablePointerToElements { target in
+            storage.withUnsafeMutablePointerToElements { target.update(from: $0, count: count) }
+        }
+        storage = larger
     }
 
     /// ``replaceOldest(with:)`` for any values, keeping the unusual-value counts.

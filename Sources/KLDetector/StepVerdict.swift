@@ -32,9 +32,9 @@ public struct StepVerdict: Sendable, Equatable {
     public var mean: Double
     /// Baseline population variance (`np.var`), before rlwatch's floor; NaN while warming up.
     public var variance: Double
-    /// True when mean and variance are numpy's exact doubles, as on every step that fires. Otherwise they
-    /// are estimates within about 1e-10 relative, and the decision is still exact: it was taken with a
-    /// margin wider than the estimate's error bound.
+    /// True when mean and variance are numpy's exact doubles. Otherwise they are estimates within about
+    /// 1e-10 relative, and the decision is still exact: it was taken with a margin wider than the estimate's
+    /// error bound. ``KLExplosionDetector/exactFigures(for:)`` gives the exact ones for an alert.
     public var isExact: Bool
     /// True when the z-score was taken against the frozen baseline.
     public var usesFrozenBaseline: Bool

@@ -150,7 +150,9 @@ struct CheckSession {
     }
 
     private mutating func observe(_ sample: MetricSample, run index: Int) {
-        guard let observation = runs[index].monitor.observe(sample), let alert = observation.alert else {
+        guard let observation = runs[index].monitor.observe(sample, exactFiguresForEveryAlert: request.raw),
+            let alert = observation.alert
+        else {
             return
         }
         guard request.raw || observation.isDelivered else { return }

@@ -26,15 +26,26 @@ public struct RunMonitor: Sendable {
         public var isDelivered: Bool
     }
 
-    public mutating func observe(_ sample: MetricSample) -> Observation? {
-        guard let verdict = detector.check(step: sample.step, value: sample.value) else { return nil }
-        guard let alert = verdict.alert(clipRegion: detector.settings.clipRegion) else {
+    /// Runs one sample through the detector and the policy. A delivered alert carries numpy's exact
+    /// figures, as rlwatch reports them; so does every raised one with `exactFiguresForEveryAlert` (`--raw`).
+    /// Others may carry the detector's estimate (within 1e-9 relative): working them out costs O(window),
+    /// too much for every step of a run that keeps firing.
+    public mutating func observe(_ sample: MetricSample, exactFiguresForEveryAlert: Bool = false)
+        -> Observation?
+    {
+        guard var verdict = detector.check(step: sample.step, value: sample.value) else { return nil }
+        let clipRegion = detector.settings.clipRegion
+        guard var alert = verdict.alert(clipRegion: clipRegion) else {
             return Observation(verdict: verdict, alert: nil, isDelivered: false)
         }
         raisedCount += 1
         let delivered = policy.admit(alert)
         if delivered {
             if alert.severity == .critical { deliveredCriticals += 1 } else { deliveredWarnings += 1 }
+        }
+        if delivered || exactFiguresForEveryAlert, !verdict.isExact {
+            verdict = detector.exactFigures(for: verdict)
+            alert = verdict.alert(clipRegion: clipRegion) ?? alert
         }
         return Observation(verdict: verdict, alert: alert, isDelivered: delivered)
     }

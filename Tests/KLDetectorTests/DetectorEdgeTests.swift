@@ -1,5 +1,6 @@
-import KLDetector
 import Testing
+
+@testable import KLDetector
 
 /// rlwatch's edges, one by one, as small readable cases.
 @Suite struct DetectorEdgeTests {
@@ -47,12 +48,54 @@ import Testing
         let quiet = detector.check(step: 9, value: 10)!
         #expect(!quiet.isExact && quiet.status == .normal)
         #expect(abs(quiet.mean - mean) <= 1e-12 * mean && abs(quiet.std - std) <= 1e-12 * std)
-        // ...and on a step that fires they are numpy's exactly.
+        // ...and on a step that fires they are numpy's exactly, when asked for.
         var again = KLExplosionDetector(settings: DetectorSettings(rollingWindow: 11, warmupSteps: 0))
         _ = Self.feed(&again, values.dropLast().map { $0 })
-        let loud = again.check(step: 9, value: 100)!
+        let estimated = again.check(step: 9, value: 100)!
+        let loud = again.exactFigures(for: estimated)
         #expect(loud.isExact && loud.status == .critical)
         #expect(loud.mean == mean && loud.std == std && loud.z == (100 - mean) / std)
+    }
+
+    /// A run that explodes fires on every step: those steps are decided from the running estimate, not by
+    /// recomputing the window (O(window) a step), and asking for the exact figures works on any of them.
+    @Test func anExplosionFiringOnEveryStepIsDecidedInConstantTime() {
+        var detector = KLExplosionDetector(settings: DetectorSettings(rollingWindow: 1000, warmupSteps: 0))
+        var reference = ReferenceDetector(settings: DetectorSettings(rollingWindow: 1000, warmupSteps: 0))
+        var fired = 0
+        var recomputed = 0
+        var growth = 1.0
+        for index in 0..<4000 {
+            if index >= 1500 { growth *= 1.01 }
+            let value = (0.02 + 0.001 * Double(index % 7)) * growth
+            let verdict = detector.check(step: Int64(index), value: value)!
+            let expected = reference.check(step: Int64(index), value: value)!
+            #expect(verdict.status == expected.status, "step \(index)")
+            guard verdict.status >= .warning else { continue }
+            fired += 1
+            if verdict.isExact { recomputed += 1 }
+            if index % 97 == 0 {
+                let exact = detector.exactFigures(for: verdict)
+                #expect(exact.mean == expected.mean && exact.std == expected.std && exact.z == expected.z)
+            }
+        }
+        #expect(fired > 2000)
+        #expect(recomputed * 100 < fired, "\(recomputed) of \(fired) firing steps recomputed the window")
+    }
+
+    /// A huge window on a short log takes what the log holds, not what the window could; a window beyond
+    /// the largest is refused with a reason.
+    @Test func aHugeWindowCostsWhatTheLogHolds() {
+        let settings = DetectorSettings(rollingWindow: DetectorSettings.largestWindow, warmupSteps: 0)
+        #expect(settings.problem == nil)
+        var detector = KLExplosionDetector(settings: settings)
+        for index in 0..<3000 {
+            _ = detector.check(step: Int64(index), value: 0.02 + Double(index % 5) * 1e-3)
+        }
+        #expect(detector.window.storage.header <= 4096)
+        #expect(detector.window.count == 3000)
+        let tooLarge = DetectorSettings(rollingWindow: DetectorSettings.largestWindow + 1)
+        #expect(tooLarge.problem?.contains("at most") == true)
     }
 
     @Test func stdIsFlooredAndComparisonsAreStrict() {

@@ -1,3 +1,4 @@
+import Foundation
 import KLDetector
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 /// where they are estimates).
 @Suite struct DetectorPropertyTests {
     enum Shape: CaseIterable {
-        case noise, largeOffset, spikes, drift, nearConstant, nonFinite, missing, thresholdHugging
+        case noise, largeOffset, spikes, drift, nearConstant, nonFinite, missing, thresholdHugging, explosion
     }
 
     struct Case: CustomStringConvertible, Sendable {
@@ -21,7 +22,8 @@ import Testing
     static let cases: [Case] = {
         var cases: [Case] = []
         var seed: UInt64 = 1
-        for window in [8, 9, 10, 11, 100, 127, 128, 129, 130, 256, 1000] {
+        // 1025 and 2100 outgrow the window's first allocation (1024 samples) once and twice.
+        for window in [8, 9, 10, 11, 100, 127, 128, 129, 130, 256, 1000, 1025, 2100] {
             for mode in BaselineMode.allCases {
                 for shape in Shape.allCases {
                     let warmup = [0, 5, 20, 150][Int(seed % 4)]
@@ -70,6 +72,13 @@ import Testing
             } else {
                 #expect(Self.close(actual.mean, expected.mean, scale: expected.std), "step \(index) mean")
                 #expect(Self.close(actual.std, expected.std, scale: expected.std), "step \(index) std")
+                // An alert's figures, asked for, are numpy's exactly.
+                guard actual.status >= .warning else { continue }
+                let exact = fast.exactFigures(for: actual)
+                #expect(exact.isExact && exact.status == actual.status, "step \(index)")
+                #expect(
+                    Self.same(exact.mean, expected.mean) && Self.same(exact.std, expected.std)
+                        && Self.same(exact.z, expected.z), "step \(index): exact figures")
             }
         }
         #expect(fast.samplesSeen == reference.stepCount)
@@ -96,6 +105,10 @@ import Testing
             if roll < 0.025 { return -.infinity }
             return 0.03 + 0.004 * noise
         case .missing: return random.unit() < 0.2 ? nil : 0.03 + 0.004 * noise
+        case .explosion:
+            // Quiet, then growing 1% a step: it fires on nearly every step once it takes off.
+            let growth = index < 400 ? 1 : pow(1.01, Double(index - 400))
+            return (0.02 + 0.002 * noise) * growth
         case .thresholdHugging:
             let history = reference.history
             guard index % 3 == 0, history.count >= settings.rollingWindow, history.count >= 10 else {

@@ -1,5 +1,6 @@
-@testable import KLDetector
 import Testing
+
+@testable import KLDetector
 
 /// The running sums' error bounds are bounds: after rebuilds and long runs of fused slides, over spikes,
 /// offsets and cancellation, the tracked `sumError` and `sumOfSquaresError` cover the distance to the sums
