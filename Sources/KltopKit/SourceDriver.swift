@@ -10,6 +10,8 @@ public enum SourceDriver {
     public static func readToEnd(
         _ arguments: [String], options: FollowOptions, handle: (FollowEvent) -> Void
     ) {
+        var options = options
+        options.follows = false
         let follower = LogFollower(arguments: arguments, options: options)
         while true {
             let moreWaiting = follower.poll(now: monotonicSeconds(), emit: handle)

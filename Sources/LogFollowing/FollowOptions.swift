@@ -17,6 +17,9 @@ public struct FollowOptions: Sendable {
     /// `--input-format`: every file is read as this format; otherwise each file's is recognised from its
     /// first bytes.
     public var inputFormat: LogFormat?
+    /// False when the files are read to their end once (`check` and `export` without `--follow`): what is
+    /// there is read as it is, and no rewrite under way is waited out.
+    public var follows = true
 
     public init(
         metric: MetricSelection = .automatic, pollInterval: Double = 1.0, forcePolling: Bool = false,

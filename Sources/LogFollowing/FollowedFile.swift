@@ -17,7 +17,8 @@ import RunLogs
 ///   from the same offset, so no record is read twice;
 /// - truncation, copytruncate and whole-file rewrites: the size drops below what was read, or the bytes
 ///   already read are no longer what the file holds; reading starts again from byte 0 and the reader is told
-///   (``SampleReader/restart()``);
+///   (``SampleReader/restart()``); a rewrite in place is read only once it is over (see
+///   ``rewriteInPlaceSeenAtSize``);
 /// - a partial last line: held by the reader until its newline arrives, or taken after a quiet period if
 ///   it is complete on its own;
 /// - a run written to several files one after another (a ``RunGroup``: a TensorBoard run's event files,
@@ -46,10 +47,26 @@ final class FollowedFile {
     /// Size seen at the last check, so that unchanged files cost one fstat.
     private var lastSize = -1
     /// The modification time last seen, and when it was first seen; and the one the content was last
-    /// checked at (see ``isSettledRewrite(_:now:)``).
+    /// checked at.
     private var lastModification = FileIdentity.Time()
     private var lastModificationSeenAt = -Double.infinity
     private var checkedModification = FileIdentity.Time()
+    /// The size at which the file was found rewritten in place, while its writer may still be at it.
+    ///
+    /// stable-baselines3 adds a key by writing the whole file again from byte 0 over the old content: until
+    /// its writes pass the old end, the file is the new content's start followed by the rest of the old,
+    /// with a row torn between them, which read as rows would be bad lines or, worse, a wrong KL value.
+    /// The size says when that is over: it grows past the old end only once everything before is new. So
+    /// nothing is read until the file is larger than it was when the rewrite was seen (or has been still
+    /// for a second); then it is read again from the start. A writer that adds keys quickly may have begun
+    /// the next rewrite by then (or be at one when kltop first opens the file): what was read from the start
+    /// is then taken back if it holds a bad record (the torn row and the old rows after it), and the rewrite
+    /// waited out again (``startOfCleanRead(now:isStill:)``).
+    private var rewriteInPlaceSeenAtSize: Int?
+    /// When reading this file from its start first had to be taken back (``startOfCleanRead(now:isStill:)``).
+    private var cleanReadAttemptedAt: Double?
+    /// A rewrite in place is being read again from the start: said once it has been read.
+    private var announceRewriteWhenRead = false
     /// True while a new, still empty file is at the path and the open one is read on (see
     /// ``switchedToNewFile(_:_:)``): the follower then checks this file every round, because the writer's
     /// appends to the renamed old file are reported under another name.
@@ -89,16 +106,48 @@ final class FollowedFile {
         defer { flush(&samples, emit) }
         if group?.succession == .supersedes && !later.isEmpty { moveToLatestMember() }
         if descriptor < 0 && !openPath(emit: emit) { return false }
+        var isStill = false
         if let current = FileIdentity.of(descriptor: descriptor), current.kind == .regular {
-            let check = current.size != lastSize || isSettledRewrite(current, now: now)
-            if current.size < offset || (check && !stillHoldsWhatWasRead(size: current.size)) {
-                restartFromTheBeginning(
-                    &samples, emit, reason: current.size < offset ? "truncated" : "rewritten")
+            defer { lastSize = current.size }
+            isStill = hasBeenStillForASecond(current, now: now)
+            if current.size < offset {
+                rewriteInPlaceSeenAtSize = nil
+                restartFromTheBeginning(emit, reason: "truncated")
+            } else if let size = rewriteInPlaceSeenAtSize {
+                guard current.size > size || isStill else { return false }
+                restartFromTheBeginning(emit, reason: nil)
+                announceRewriteWhenRead = true
+            } else if current.size != lastSize || (isStill && current.modification != checkedModification) {
+                // A rewrite may also keep the size (truncated and written again to the same length): then
+                // only the modification time tells, and the file is looked into once it is still.
+                checkedModification = current.modification
+                if !stillHoldsWhatWasRead(size: current.size) {
+                    if isStill {
+                        restartFromTheBeginning(emit, reason: "rewritten")
+                    } else {
+                        rewriteInPlaceSeenAtSize = current.size
+                        return false
+                    }
+                }
             }
-            if check { checkedModification = current.modification }
-            lastSize = current.size
         }
+        let start = startOfCleanRead(now: now, isStill: isStill)
         var (read, hitEnd) = readAvailable(&samples, budget: options.bytesPerRound)
+        if let start {
+            if hitEnd && (reader?.statistics.badLines ?? 0) > start.badLines {
+                samples.removeAll()
+                readingPosition = start
+                rewriteInPlaceSeenAtSize = FileIdentity.of(descriptor: descriptor)?.size ?? 0
+                return false
+            }
+            cleanReadAttemptedAt = nil
+        }
+        if announceRewriteWhenRead && offset > 0 {
+            announceRewriteWhenRead = false
+            emit(
+                .notice(
+                    run: run, Notice(.truncated, path: path, "rewritten; reading it again from the start")))
+        }
         // At the end of the open file another may take over: the run's next file, or a new file at the path.
         // It may already hold everything its writer will write for a while: no event is coming to bring us
         // back for it, so it is read now (and so is the one after it, if there is one).
@@ -261,10 +310,26 @@ final class FollowedFile {
                 return (total, true)
             }
             if count == 0 { return (total, true) }
+            if isBeingRewrittenInPlace() {
+                _ = lseek(descriptor, off_t(offset), SEEK_SET)  // as if these bytes had not been read
+                return (total, true)
+            }
             consume(UnsafeRawBufferPointer(start: readBuffer, count: count), &samples)
             total += count
         }
         return (total, false)
+    }
+
+    /// Checked after each read, before its bytes are used: has the start of the file changed since it was
+    /// read? A writer rewriting in place (see ``rewriteInPlaceSeenAtSize``) writes the start first, so if it
+    /// is unchanged, the bytes just read were read before the rewrite could reach them; if it changed, they
+    /// may be torn, and the rewrite is waited out.
+    private func isBeingRewrittenInPlace() -> Bool {
+        guard identity?.kind == .regular, !head.isEmpty, !Self.matches(head, in: descriptor, at: 0) else {
+            return false
+        }
+        rewriteInPlaceSeenAtSize = FileIdentity.of(descriptor: descriptor)?.size ?? offset
+        return true
     }
 
     private func consume(_ bytes: UnsafeRawBufferPointer, _ samples: inout [MetricSample]) {
@@ -339,17 +404,14 @@ final class FollowedFile {
         return true
     }
 
-    /// A file modified at the same size since its content was last checked, and still for a second: it may
-    /// have been truncated and written again to the same length between two looks. Only a settled file is
-    /// looked into: a rewrite in place (stable-baselines3's) keeps the size while half done, and half the
-    /// new content followed by the rest of the old is no content to read.
-    private func isSettledRewrite(_ current: FileIdentity, now: Double) -> Bool {
+    /// Whether the file's modification time has not changed for a second: its writer is not in the middle
+    /// of writing it.
+    private func hasBeenStillForASecond(_ current: FileIdentity, now: Double) -> Bool {
         if current.modification != lastModification {
             lastModification = current.modification
             lastModificationSeenAt = now
         }
-        return current.size == lastSize && current.modification != checkedModification
-            && now - lastModificationSeenAt >= 1
+        return now - lastModificationSeenAt >= 1
     }
 
     /// Whether the open file still starts with the bytes read from it (a rewrite in place that grew past
@@ -359,13 +421,43 @@ final class FollowedFile {
         return Self.holds(head: head, tail: tail, atOffset: offset, in: descriptor, size: size)
     }
 
-    private func restartFromTheBeginning(
-        _ samples: inout [MetricSample], _ emit: (FollowEvent) -> Void, reason: String
-    ) {
+    /// Reads the file again from byte 0, telling the reader; says why, when `reason` is given.
+    private func restartFromTheBeginning(_ emit: (FollowEvent) -> Void, reason: String?) {
         _ = lseek(descriptor, 0, SEEK_SET)
         reader?.restart()
         resetPosition()
+        guard let reason else { return }
         emit(.notice(run: run, Notice(.truncated, path: path, "\(reason); reading it again from the start")))
+    }
+
+    /// Before a file is read from its start while its writer may be rewriting it in place (see
+    /// ``rewriteInPlaceSeenAtSize``), where reading stands, to go back to: what is read must read clean
+    /// (a bad record is the torn row of a rewrite under way, or an old row after it), unless the file has
+    /// been still for a second (its bad records are its own), or this has been tried for 3 seconds (a
+    /// writer that never pauses, or a log that starts with a bad line). Files read whole in one round only
+    /// (up to 4 MiB), so that a large log is not read twice.
+    private func startOfCleanRead(now: Double, isStill: Bool) -> ReadingPosition? {
+        guard options.follows, offset == 0, identity?.kind == .regular, !isStill else { return nil }
+        let firstTry = cleanReadAttemptedAt ?? now
+        cleanReadAttemptedAt = firstTry
+        return now - firstTry < 3 ? readingPosition : nil
+    }
+
+    /// Everything that says how far the open file has been read: the reader's state with it.
+    struct ReadingPosition {
+        var reader: (any SampleReader)?
+        var offset: Int
+        var head: [UInt8]
+        var tail: TailBytes
+        var badLines: Int { reader?.statistics.badLines ?? 0 }
+    }
+
+    private var readingPosition: ReadingPosition {
+        get { ReadingPosition(reader: reader, offset: offset, head: head, tail: tail) }
+        set {
+            (reader, offset, head, tail) = (newValue.reader, newValue.offset, newValue.head, newValue.tail)
+            _ = lseek(descriptor, off_t(offset), SEEK_SET)
+        }
     }
 
     private func resetPosition() {
@@ -373,6 +465,7 @@ final class FollowedFile {
         head.removeAll(keepingCapacity: true)
         tail.removeAll()
         lastSize = -1
+        rewriteInPlaceSeenAtSize = nil
     }
 
     /// True when the file behind `fd` has `head` at its start and `tail` just before `offset`.

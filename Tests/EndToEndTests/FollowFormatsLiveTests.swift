@@ -73,9 +73,8 @@ import Testing
     /// reaches the disk in two writes, the first overwriting the start of the file without changing its
     /// size.
     ///
-    /// A rewrite in place (no truncation) of bytes kltop has not read yet is ambiguous by nature: kltop
-    /// could read a mix of old and new bytes. SB3 rewrites only when a key first appears, an iteration after
-    /// the last row; so does this writer, which lets kltop show the last row first.
+    /// SB3 rewrites only when a key first appears, an iteration after the last row; so does this writer,
+    /// which lets kltop show the last row first (the next test leaves kltop no such time).
     @Test(arguments: WakeUp.allCases)
     func stableBaselines3ProgressCSVRewrittenInPlaceWhenKeysAppear(_ wakeUp: WakeUp) throws {
         let root = try TemporaryDirectory.make("kltop-live-sb3")
@@ -154,6 +153,41 @@ import Testing
             rewriteWrites >= 2, "the rewrite reached the disk in one write: the file is too short to split")
         #expect(expected.count == 159, "rows 2...160 carry KL; two of them went into the evaluations' rows")
         Self.requireExactly(["ppo_cartpole": expected], from: kltop)
+    }
+
+    /// The same writer adding a key every 25 rows, as fast as it can, with kltop reading all along: a
+    /// rewrite in place may be under way whenever kltop looks, and the next may have begun before kltop has
+    /// read the last. kltop must wait each one out: every step once, with its own value, no bad lines.
+    @Test(arguments: WakeUp.allCases)
+    func stableBaselines3KeysAppearingWhileKltopReads(_ wakeUp: WakeUp) throws {
+        let root = try TemporaryDirectory.make("kltop-live-sb3-fast")
+        let path = root.appendingPathComponent("fast/progress.csv").path
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("fast"), withIntermediateDirectories: true)
+        let kltop = try LiveProcess(
+            kltop: ["check", "--follow", "--raw", "--format", "jsonl"] + wakeUp.arguments
+                + [root.path])
+        let exporter = try LiveProcess(kltop: ["export", "--follow"] + wakeUp.arguments + [root.path])
+        defer { kltop.interrupt() }
+        let writer = SB3ProgressWriter(path: path)
+        writer.file.afterEachWrite = { usleep(100) }
+        var expected: [Step] = []
+        var extraKeys: [String] = []
+        for row in 1...800 {
+            if row % 25 == 0 { extraKeys.append("eval/extra\(row / 25)") }
+            let kl = fixtureKL(row)
+            writer.write(
+                [
+                    ("time/iterations", "\(row)"), ("train/approx_kl", "\(kl)"),
+                    ("time/total_timesteps", "\(2048 * row)"),
+                ]
+                    + extraKeys.map { ($0, "1.5") })
+            expected.append(Step(step: Int64(2048 * row), value: kl))
+        }
+        writer.close()
+        Self.requireExactly(["fast": expected], from: exporter)
+        kltop.interrupt()
+        #expect(!kltop.standardError.contains("bad line"), "\(kltop.standardError)")
     }
 
     /// Lightning's CSVLogger over three epochs of 70 steps: `train/loss_epoch` first appears at the end of
