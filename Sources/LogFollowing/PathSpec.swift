@@ -115,16 +115,19 @@ struct DirectoryStamps: Equatable {
 
 /// Recognising run logs among the files of a directory.
 enum RunLogFiles {
-    /// Names that are run logs whatever their content.
+    /// Names of files in a directory that are taken for run logs, whatever their content: `.out` is where
+    /// Slurm puts a job's console output.
     static func isRunLog(_ name: String) -> Bool {
         if name.hasPrefix(".") { return false }
         if name.hasPrefix("events.out.tfevents.") { return true }
         if name == "trainer_state.json" || name == "metrics.db" { return true }
         let lower = name.lowercased()
-        return [".jsonl", ".ndjson", ".csv", ".log"].contains { lower.hasSuffix($0) }
+        return [".jsonl", ".ndjson", ".csv", ".log", ".out"].contains { lower.hasSuffix($0) }
     }
 
-    static let maximumDepth = 4
+    /// How deep a directory is walked: TensorBoard walks a logdir to any depth, and real ones nest runs a
+    /// handful of folders down (`runs/ppo/seed1/version_0/...`); the entry budget bounds the walk's cost.
+    static let maximumDepth = 12
     static let maximumEntries = 20_000
 
     /// Run logs under `directory` (to a few levels down, hidden folders skipped), sorted by path, and the

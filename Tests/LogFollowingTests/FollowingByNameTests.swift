@@ -44,6 +44,20 @@ import Testing
         #expect(following.runs == ["ppo"])
     }
 
+    /// TensorBoard walks a logdir to any depth: a run seven folders down is a run too; and a Slurm job's
+    /// console output (`slurm-123.out`) is a log.
+    @Test func deepRunsAndSlurmOutputAreFound() throws {
+        let root = try TemporaryDirectory.make("kltop-byname")
+        let deep = root.appendingPathComponent("a/b/c/d/e/f/g")
+        try write(eventFile(steps: 0..<3), to: deep.appendingPathComponent("events.out.tfevents.1.h"))
+        try write(
+            "{'loss': 0.5, 'kl': 0.01, 'epoch': 0.1}\n", to: root.appendingPathComponent("slurm-123.out"))
+        let following = Following([root.path])
+        following.poll()
+        #expect(following.steps("g") == [0, 1, 2])
+        #expect(following.steps("slurm-123") == [1])
+    }
+
     /// A name that looks like a file's (`qwen2.5-grpo`) but is made as a folder is followed as one.
     @Test func aFileNameThatBecomesAFolderIsFollowedAsAFolder() throws {
         let root = try TemporaryDirectory.make("kltop-byname")

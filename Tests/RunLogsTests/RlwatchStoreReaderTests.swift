@@ -102,6 +102,38 @@ import Testing
         }
     }
 
+    /// The store cut short at every page and within pages, and with bytes flipped anywhere: reading it gives
+    /// samples or a clear error, never a crash (SQLite checks its own pages).
+    @Test func aCorruptOrTruncatedStoreIsAnErrorNotACrash() throws {
+        let original = try Data(
+            contentsOf: URL(fileURLWithPath: Fixtures.path("formats/rlwatch/rlwatch_logs/metrics.db")))
+        let directory = try TemporaryDirectory.make("kltop-rlwatch-corrupt")
+        var random = SeededGenerator(seed: 11)
+        var copies: [Data] = stride(from: 0, to: original.count, by: 1024).map { original.prefix($0) }
+        copies += (0..<3).map { _ in original.prefix(Int(random.next() % UInt64(original.count))) }
+        for _ in 0..<60 {
+            var copy = original
+            for _ in 0..<(1 + Int(random.next() % 4)) {
+                let index = Int(random.next() % UInt64(copy.count))
+                copy[index] ^= UInt8(truncatingIfNeeded: 1 + random.next() % 255)
+            }
+            copies.append(copy)
+        }
+        var failures = 0
+        for (number, bytes) in copies.enumerated() {
+            let path = directory.appendingPathComponent("metrics-\(number).db").path
+            try bytes.write(to: URL(fileURLWithPath: path))
+            do {
+                let reader = try RlwatchStoreReader(path: path)
+                for update in try reader.poll() { #expect(update.samples.count <= 200) }
+            } catch {
+                failures += 1
+                #expect(!error.description.isEmpty)
+            }
+        }
+        #expect(failures > 0, "a store cut to a few bytes cannot be read")
+    }
+
     @Test func whatIsNotAStoreGetsAClearError() throws {
         let directory = try TemporaryDirectory.make("kltop-rlwatch")
         let text = directory.appendingPathComponent("notes.db").path

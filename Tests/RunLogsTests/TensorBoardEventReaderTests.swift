@@ -291,6 +291,32 @@ import Testing
         #expect(fixed.map(\.step) == [1, 2])
     }
 
+    /// A step's scalars are one event each, in the writer's order (veRL logs `actor/ppo_kl` before
+    /// `actor/kl_loss`): the best alias of the whole first step is chosen, as in a JSON Lines record.
+    @Test func theBestAliasOfTheFirstStepIsChosenWhateverTheOrderOfItsEvents() {
+        typealias E = TFRecordEncoding
+        var events: [UInt8] = []
+        for step in 1...3 {
+            events += E.record(E.event(step: Int64(step), tag: "actor/ppo_kl", value: E.simpleValue(0.5)))
+            events += E.record(E.event(step: Int64(step), tag: "actor/entropy", value: E.simpleValue(1.0)))
+            events += E.record(
+                E.event(step: Int64(step), tag: "actor/kl_loss", value: E.simpleValue(Float(step) / 8)))
+        }
+        for chunking in [Chunking.whole, .fixed(1), .fixed(7)] {
+            let (samples, reader) = read(TensorBoardEventReader(), events, chunking)
+            #expect(reader.metricKey == "actor/kl_loss")
+            #expect(samples.map(\.step) == [1, 2, 3])
+            #expect(samples.map(\.value) == [0.125, 0.25, 0.375])
+            #expect(reader.statistics.records == 9 && reader.statistics.samples == 3)
+        }
+        // One step only, the writer then quiet: the step is held, then taken once the writer is quiet.
+        let first = Array(events.prefix(events.count / 3))
+        var (samples, reader) = read(TensorBoardEventReader(), first, finish: false)
+        #expect(samples.isEmpty && reader.heldByteCount > 0)
+        reader.takeHeldRecordIfComplete { samples.append($0) }
+        #expect(samples.map(\.value) == [0.125] && reader.metricKey == "actor/kl_loss")
+    }
+
     @Test func crc32cMatchesTheCheckValueAndTheTestImplementation() {
         let check = Array("123456789".utf8)
         #expect(check.withUnsafeBytes { CRC32C.checksum($0.baseAddress!, count: $0.count) } == 0xE306_9283)

@@ -39,7 +39,10 @@ public enum LogFormat: String, Sendable, CaseIterable {
         case .console: ConsoleReader(metric: metric)
         case .trainerState: TrainerStateReader(metric: metric)
         case .rlwatchStore:
-            NotAByteStreamReader(reason: "an rlwatch store is a database: read it with RlwatchStoreReader")
+            NotAByteStreamReader(
+                reason:
+                    "an rlwatch store is an SQLite database, read from its file: name its path (metrics.db), not a pipe"
+            )
         }
     }
 }

@@ -22,7 +22,17 @@ struct TensorBoardEventDecoder: Sendable {
         var value: Double?
     }
 
-    mutating func decode(_ event: UnsafeRawBufferPointer) -> RecordOutcome {
+    /// An event as read: its outcome under the KL tag, and while no tag is chosen yet, the rank of the tag
+    /// it was read under (nil when it holds none) and its step.
+    struct Decoded {
+        var outcome: RecordOutcome
+        var candidateRank: Int?
+        var step: Int64
+    }
+
+    /// Decodes an event. While no tag is chosen, nothing is chosen here: see
+    /// ``TensorBoardEventReader``, which chooses the best tag of the first step.
+    func decode(_ event: UnsafeRawBufferPointer) -> Decoded {
         var fields = ProtobufFields(event)
         var step: Int64 = 0
         var best: Candidate?
@@ -31,16 +41,21 @@ struct TensorBoardEventDecoder: Sendable {
             case (2, .varint(let value)):
                 step = Int64(bitPattern: value)
             case (5, .lengthDelimited(let summary)):
-                guard scanSummary(summary, &best) else { return .bad("malformed Summary in an Event") }
+                guard scanSummary(summary, &best) else {
+                    return Decoded(
+                        outcome: .bad("malformed Summary in an Event"), candidateRank: nil, step: step)
+                }
             default:
                 continue
             }
         }
-        if fields.isMalformed { return .bad("not an Event protobuf") }
-        guard let best else { return .noMetric }
-        matcher.choose(rank: best.rank)
-        guard let value = best.value else { return .missingValue }
-        return .sample(MetricSample(step: step, value: value))
+        if fields.isMalformed {
+            return Decoded(outcome: .bad("not an Event protobuf"), candidateRank: nil, step: step)
+        }
+        guard let best else { return Decoded(outcome: .noMetric, candidateRank: nil, step: step) }
+        let outcome: RecordOutcome =
+            best.value.map { .sample(MetricSample(step: step, value: $0)) } ?? .missingValue
+        return Decoded(outcome: outcome, candidateRank: best.rank, step: step)
     }
 
     /// Looks through a Summary's values for a better-ranked KL tag; false if the Summary is malformed.

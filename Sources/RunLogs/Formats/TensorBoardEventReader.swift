@@ -13,6 +13,10 @@
 /// A record only partly written when the bytes run out is held until the rest arrives; ``finish(emit:)``
 /// counts a record still incomplete as truncated. A run's several event files are read one after another
 /// with `finish` between them, which starts the next file's framing afresh; the chosen tag carries on.
+///
+/// The KL tag is the best alias among the tags of the first step that has any (``firstStep``), as in a JSON
+/// Lines record: a writer logs a step's scalars one event each, in its own order (veRL puts `actor/ppo_kl`
+/// before `actor/kl_loss`), so the first alias seen is not the one to keep.
 public struct TensorBoardEventReader: SampleReader {
     /// Records longer than this are skipped without being held in memory: a scalar event is under 200
     /// bytes; only images or graphs come near it.
@@ -30,6 +34,14 @@ public struct TensorBoardEventReader: SampleReader {
     private var offset = 0
     /// Records begun in the current file, for messages.
     private var recordNumber = 0
+    /// While no tag is chosen: the best KL candidate of the first step with one, held until an event of
+    /// another step (or the end of the stream, or a quiet writer) shows that step is over.
+    private var firstStep: (step: Int64, rank: Int, outcome: RecordOutcome, line: BadLineLocation)?
+
+    private struct BadLineLocation {
+        var number: Int
+        var offset: Int
+    }
 
     private enum Mode: Equatable {
         /// At a record boundary, or inside a record whose header verified.
@@ -47,8 +59,13 @@ public struct TensorBoardEventReader: SampleReader {
 
     public var metricKey: String? { decoder.matcher.chosenKey }
 
-    /// Bytes held back: a record not yet complete.
-    public var heldByteCount: Int { held.count }
+    /// Bytes held back: a record not yet complete, or the first step's candidate (counted as one byte, so
+    /// that a writer gone quiet after one step gets it taken: ``takeHeldRecordIfComplete(emit:)``).
+    public var heldByteCount: Int { held.count + (firstStep == nil ? 0 : 1) }
+
+    public mutating func takeHeldRecordIfComplete(emit: (MetricSample) -> Void) {
+        settleFirstStep(emit)
+    }
 
     public mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (MetricSample) -> Void) {
         statistics.bytes += chunk.count
@@ -73,6 +90,7 @@ public struct TensorBoardEventReader: SampleReader {
     /// The end of one event file: a record still incomplete is counted as truncated. The next bytes are the
     /// start of another file.
     public mutating func finish(emit: (MetricSample) -> Void) {
+        settleFirstStep(emit)
         if mode == .framed && !held.isEmpty {
             let reason =
                 held.count < Self.headerBytes
@@ -150,19 +168,59 @@ public struct TensorBoardEventReader: SampleReader {
                 if CRC32C.masked(data.baseAddress!, count: data.count) != stored {
                     countBad("data CRC mismatch: record skipped", at: i)
                 } else {
-                    let outcome = decoder.decode(data)
-                    let here = offset + i
-                    let number = recordNumber
-                    if let sample = statistics.count(
-                        outcome, badLine: { BadLine(lineNumber: number, reason: $0, byteOffset: here) })
-                    {
-                        emit(sample)
-                    }
+                    admit(data, at: BadLineLocation(number: recordNumber, offset: offset + i), emit)
                 }
                 i += total
             }
         }
         return i
+    }
+
+    /// Counts one event's outcome and emits its sample, choosing the KL tag first if it is still to be
+    /// chosen (see ``firstStep``).
+    private mutating func admit(
+        _ data: UnsafeRawBufferPointer, at location: BadLineLocation, _ emit: (MetricSample) -> Void
+    ) {
+        var decoded = decoder.decode(data)
+        if decoder.matcher.isChoosing, let rank = decoded.candidateRank {
+            if let held = firstStep, held.step == decoded.step {
+                // Same step: keep the better candidate; the other is a record without the KL tag.
+                if rank < held.rank {
+                    firstStep = (decoded.step, rank, decoded.outcome, location)
+                    count(.noMetric, at: held.line, emit)
+                } else {
+                    count(.noMetric, at: location, emit)
+                }
+                return
+            }
+            if firstStep == nil {
+                firstStep = (decoded.step, rank, decoded.outcome, location)
+                return
+            }
+            // Another step: the first is over, its best tag chosen; this event is read again under it.
+            settleFirstStep(emit)
+            decoded = decoder.decode(data)
+        }
+        count(decoded.outcome, at: location, emit)
+    }
+
+    /// Chooses the first step's best tag and counts its held record.
+    private mutating func settleFirstStep(_ emit: (MetricSample) -> Void) {
+        guard let held = firstStep else { return }
+        firstStep = nil
+        decoder.matcher.choose(rank: held.rank)
+        count(held.outcome, at: held.line, emit)
+    }
+
+    private mutating func count(
+        _ outcome: RecordOutcome, at location: BadLineLocation, _ emit: (MetricSample) -> Void
+    ) {
+        if let sample = statistics.count(
+            outcome,
+            badLine: { BadLine(lineNumber: location.number, reason: $0, byteOffset: location.offset) })
+        {
+            emit(sample)
+        }
     }
 
     private mutating func countBad(_ reason: String, at index: Int) {
