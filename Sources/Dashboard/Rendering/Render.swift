@@ -34,7 +34,7 @@ struct Renderer {
         }
         let banners = state.banners
         if !banners.isEmpty {
-            let most = full.height >= 24 ? 3 : full.height >= 8 ? 2 : 1
+            let most = Self.bannerRows(screenHeight: full.height)
             let rows = min(banners.count, most, body.height > 1 ? body.height - 1 : body.height)
             drawBanners(banners, in: body.top(rows))
             body = body.droppingTop(rows)

@@ -23,7 +23,8 @@ extension DashboardState {
         case .samplesAppended(let id, let metricKey, let samples, let statistics):
             guard let index = index(of: id) else { return [] }
             let wasEmpty = runs[index].history.isEmpty
-            let delivered = runs[index].append(samples, metricKey: metricKey, statistics: statistics)
+            let delivered = runs[index].append(
+                samples, metricKey: metricKey, statistics: statistics, sequence: &alertSequence)
             // The first samples show at once; after that the header waits for a tick.
             if wasEmpty && !isPaused { refreshFigures(of: index) }
             // One bell per batch, however many alerts it delivered: for the worst of them.
@@ -177,6 +178,21 @@ extension DashboardState {
             let count = visibleCount(of: runs[index])
             let captured = runs[index].rerun(settings: settings, policy: policy, captureIndex: count - 1)
             refreshFigures(of: index, verdict: .some(captured))
+        }
+        renumberAlerts()
+    }
+
+    /// After a re-run every alert is new at once: number them in step order (then run order), the best
+    /// guess at the order they happened in, so that later deliveries are newer than all of them.
+    private mutating func renumberAlerts() {
+        var all: [(step: Int64, run: Int, alert: Int)] = []
+        for run in runs.indices {
+            for (alert, value) in runs[run].alerts.enumerated() { all.append((value.step, run, alert)) }
+        }
+        all.sort { a, b in a.step != b.step ? a.step < b.step : runs[a.run].id < runs[b.run].id }
+        for entry in all {
+            runs[entry.run].renumber(entry.alert, as: alertSequence)
+            alertSequence += 1
         }
     }
 }
