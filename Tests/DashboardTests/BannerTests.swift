@@ -1,3 +1,4 @@
+import Foundation
 import KLDetector
 import RunLogs
 import Testing
@@ -7,13 +8,13 @@ import Testing
 /// Which alerts the banners show, in which order, and the note that says what they leave out.
 @Suite struct BannerTests {
     /// Runs 0…4 each with one spike (a critical), spikes in run order: run 4's is the newest.
-    static func fiveSpikedRuns(width: Int = 120, height: Int = 40) -> DashboardState {
+    static func fiveSpikedRuns(_ count: Int = 5, width: Int = 120, height: Int = 40) -> DashboardState {
         var state = DashboardState()
-        for run in 0..<5 {
+        for run in 0..<count {
             state.send(.runAdded(RunID(run), name: "run-\(run)", source: "/logs/run-\(run).jsonl"))
         }
         // Delivered live, one run after the other, as a follower would: run 4's critical comes last.
-        for run in 0..<5 {
+        for run in 0..<count {
             state.send(
                 .samplesAppended(
                     RunID(run), metricKey: "kl",
@@ -73,5 +74,40 @@ import Testing
             #expect(note.unicodeScalars.count <= max(7, width / 2), "\(width): \(note)")
         }
         #expect(Renderer.bannerNote(hiddenRuns: 0, width: 80) == "[a: acknowledge]")
+    }
+
+    /// rlwatch's recommended action was cut at 120 and 80 columns and shown nowhere else.
+    @Test(arguments: [(120, 40), (100, 30), (80, 24)])
+    func theTopBannersActionIsShownWhole(width: Int, height: Int) {
+        for runs in [1, 2, 5] {
+            let state = Self.fiveSpikedRuns(runs, width: width, height: height)
+            let lines = render(state, width: width, height: height).textLines()
+            // The banner rows' words, without the note at the end of the top line.
+            var top = lines[1]
+            if let note = top.range(of: " [", options: .backwards) { top = String(top[..<note.lowerBound]) }
+            let bannerText = ([top] + lines.dropFirst(2).prefix(3)).joined(separator: " ")
+                .split(separator: " ").joined(separator: " ")
+            #expect(
+                bannerText.contains(Severity.critical.recommendation),
+                "\(width)×\(height):\n\(lines.prefix(5))")
+            #expect(lines[1].hasPrefix("CRITICAL run-\(runs - 1) step \(190 + 10 * runs)"))
+            if runs > 1 {
+                #expect(
+                    lines.contains { $0.hasPrefix("CRITICAL run-\(runs - 2)") }, "the next run keeps a line")
+            }
+        }
+    }
+
+    @Test func whenTheActionCannotBeShownWholeEachRunKeepsItsLine() {
+        let state = Self.fiveSpikedRuns(width: 40, height: 12)
+        let lines = render(state, width: 40, height: 12).textLines()
+        #expect(lines[1].hasPrefix("CRITICAL run-4") && lines[2].hasPrefix("CRITICAL run-3"))
+        // Alone, the run gets both rows, the action cut with an ellipsis.
+        var alone = DashboardState.with([("solo", Series.healthy(count: 300, spikeAt: 250))])
+        alone.send(.resized(width: 40, height: 12))
+        let soloLines = render(alone, width: 40, height: 12).textLines()
+        #expect(soloLines[1].hasPrefix("CRITICAL solo step 250"))
+        #expect(soloLines[2].hasPrefix("  ") && soloLines[2].contains("…"), "\(soloLines[2])")
+        #expect(soloLines[3].contains("● solo"))
     }
 }

@@ -72,4 +72,17 @@ import Testing
         let after = randomGrid()
         #expect(before.applying(after.diff(from: before)) == after)
     }
+
+    @Test func wrapBreaksAtSpacesAndSplitsWordsLongerThanALine() {
+        #expect(Fit.wrap("one two three four", firstWidth: 7, width: 9) == ["one two", "three", "four"])
+        #expect(Fit.wrap("abcdefghij", firstWidth: 4, width: 4) == ["abcd", "efgh", "ij"])
+        #expect(Fit.wrap("", firstWidth: 4, width: 4) == [""])
+        #expect(Fit.wrap("a  b", firstWidth: 0, width: 3) == ["a", "b"])
+        let action = "Immediately reduce learning rate or increase KL penalty."
+        for width in 1...60 {
+            let lines = Fit.wrap(action, firstWidth: width, width: width)
+            #expect(lines.allSatisfy { $0.unicodeScalars.count <= width })
+            #expect(lines.joined().filter { $0 != " " } == action.filter { $0 != " " })
+        }
+    }
 }

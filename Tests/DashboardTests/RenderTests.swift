@@ -1,3 +1,4 @@
+import Foundation
 import KLDetector
 import RunLogs
 import Testing
@@ -214,5 +215,12 @@ import Testing
             history.contains {
                 $0.contains("CRITICAL") && $0.contains("grpo-explosion") && $0.contains("450")
             })
+        // Each alert's recommended action, wrapped, below it: the banners may have had to cut it.
+        let narrow = render(state, width: 60, height: 24).textLines()
+        let critical = narrow.firstIndex { $0.contains("CRITICAL") && $0.contains("450") } ?? 0
+        let action = narrow[(critical + 1)...].prefix { !$0.contains("WARNING") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        #expect(action.contains(Severity.critical.recommendation), "\(narrow)")
+        #expect(narrow.allSatisfy { $0.unicodeScalars.count == 60 })
     }
 }

@@ -64,6 +64,38 @@ enum Fit {
         return String(result)
     }
 
+    /// `text` broken into lines at spaces: the first at most `firstWidth` columns, the others at most
+    /// `width`. A word longer than a line is broken where the line ends. Never returns no lines.
+    static func wrap(_ text: String, firstWidth: Int, width: Int) -> [String] {
+        var lines: [String] = []
+        var line = String.UnicodeScalarView()
+        var lineColumns = 0
+        func limit() -> Int { max(1, lines.isEmpty ? firstWidth : width) }
+        func finishLine() {
+            lines.append(String(line))
+            line = String.UnicodeScalarView()
+            lineColumns = 0
+        }
+        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
+            var scalars = Substring(word).unicodeScalars[...]
+            if lineColumns > 0 && lineColumns + 1 + scalars.count > limit() { finishLine() }
+            if lineColumns > 0 {
+                line.append(" ")
+                lineColumns += 1
+            }
+            while lineColumns + scalars.count > limit() {
+                let room = limit() - lineColumns
+                line.append(contentsOf: scalars.prefix(room))
+                scalars = scalars.dropFirst(room)
+                finishLine()
+            }
+            line.append(contentsOf: scalars)
+            lineColumns += scalars.count
+        }
+        if lineColumns > 0 || lines.isEmpty { finishLine() }
+        return lines
+    }
+
     /// `text` padded with spaces on the left to `columns`.
     static func padLeft(_ text: String, to columns: Int) -> String {
         let missing = columns - text.unicodeScalars.count

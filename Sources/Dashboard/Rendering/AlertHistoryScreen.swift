@@ -1,7 +1,8 @@
 import KltopKit
 
 extension Renderer {
-    /// Every delivered alert, newest first: step, severity, run, KL, z, and whether it was acknowledged.
+    /// Every delivered alert, newest first: step, severity, run, KL, z, whether it was acknowledged, and
+    /// rlwatch's recommended action below it (wrapped: the banners may have had to cut it).
     mutating func drawAlertHistory(_ rect: Rect) {
         guard !rect.isEmpty else { return }
         let history = state.alertHistory
@@ -12,6 +13,8 @@ extension Renderer {
             ]
         ]
         if history.isEmpty { lines.append([Span("no alerts delivered", .dim)]) }
+        // The action lines start under the severity, and leave the column the screen keeps free on the left.
+        let actionWidth = max(20, rect.width - 1 - 12)
         let names = Dictionary(state.runs.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         for record in history {
             let alert = record.alert
@@ -28,6 +31,10 @@ extension Renderer {
                 Span("μ ", .label), Span(Figures.short(alert.rollingMean) + "  "),
                 Span("σ ", .label), Span(Figures.short(alert.rollingStd)),
             ])
+            let indent = String(repeating: " ", count: 12)
+            for line in Fit.wrap(alert.recommendation, firstWidth: actionWidth, width: actionWidth) {
+                lines.append([Span(indent + line, .dim)])
+            }
         }
         let recorded = state.runs.flatMap { run in run.recordedAlerts.map { (run.name, $0) } }
             .sorted { $0.1.step > $1.1.step }
