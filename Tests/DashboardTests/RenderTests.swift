@@ -101,6 +101,36 @@ import Testing
         }
     }
 
+    /// Names with wide glyphs: the table missed some (a row shifted), and CJK names were drawn as `????`.
+    @Test func wideGlyphsInNamesAreDrawnAndRowsKeepTheirWidth() {
+        let names = ["a🟰🟰🟰b.jsonl", "训练-运行", "䷀䷁-hexagrams"]
+        for glyphs in [GlyphSet.braille, .ascii] {
+            var state = DashboardState.with(
+                names.map { ($0, Series.healthy(count: 300, spikeAt: 250)) },
+                options: ViewOptions(glyphs: glyphs))
+            for screen in ["", "o", "h"] {
+                state.press(screen)
+                for (width, height) in [(120, 40), (80, 24), (40, 12), (20, 6), (7, 3)] {
+                    let grid = render(state, width: width, height: height)
+                    #expect(grid.isWellFormed, "\(glyphs) \(screen) \(width)×\(height)")
+                    #expect(
+                        grid.lineColumns().allSatisfy { $0 == width },
+                        "\(glyphs) \(screen) \(width)×\(height)")
+                    if glyphs == .braille && screen.isEmpty && width == 120 {
+                        let text = grid.textLines().joined(separator: "\n")
+                        for name in names {
+                            #expect(text.contains("● " + name + "  actor/kl_loss  step 299"))
+                        }
+                    }
+                    if glyphs == .ascii && screen.isEmpty && width == 120 {
+                        #expect(grid.textLines().contains { $0.contains("* ????-????  actor/kl_loss") })
+                    }
+                }
+                state.press(screen)
+            }
+        }
+    }
+
     @Test func sixteenRunsFitAsAPanelAndAList() {
         let runs = (0..<16).map { ("run-\($0)", Series.healthy(count: 200, seed: UInt64($0))) }
         var state = DashboardState.with(runs)

@@ -150,6 +150,23 @@ import Testing
         try tmux.press("q")
     }
 
+    /// A name with glyphs the old width table got wrong shifted the rest of its header row; CJK names were
+    /// `????`. In a real terminal the fields after the name must sit where the grid put them.
+    @Test func wideGlyphsInFileNamesAreShownWithoutShiftingTheRow() throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        for name in ["a🟰🟰🟰b.jsonl", "训练.jsonl"] {
+            let log = tmux.directory.appendingPathComponent(name)
+            FileManager.default.createFile(atPath: log.path, contents: Data(Self.calmLines(0..<30).utf8))
+        }
+        try tmux.run("\(Self.kltop) *.jsonl")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 29") }, "\(tmux.screen())")
+        let screen = tmux.screen()
+        for name in ["a🟰🟰🟰b", "训练"] {
+            #expect(screen.contains { $0.hasPrefix("● \(name)  kl  step 29  KL ") }, "\(name): \(screen)")
+        }
+        try tmux.press("q")
+    }
+
     @Test func anIdleScreenWritesNothingAndANewStepLittle() throws {
         let tmux = try TmuxSession(width: 120, height: 40)
         let log = tmux.directory.appendingPathComponent("quiet.jsonl")
