@@ -56,6 +56,35 @@ import Testing
         }
     }
 
+    /// With `--no-color` the band and the critical line were `.` and `-`, the same characters as low and
+    /// middle data points; σ and μ read `s` and `u`.
+    @Test func asciiBandAndCriticalLineCanBeToldFromTheDataWithoutColours() {
+        let grid = render(Self.demo(glyphs: .ascii), width: 120, height: 40)
+        let pointRoles: Set<ColorRole> = [.pointNormal, .pointWarning, .pointCritical, .dim]
+        // The plot rows: those with the y axis (`|`, `+` at a label) in column 9.
+        let plotArea = (0..<grid.height).filter { [Unicode.Scalar("|"), "+"].contains(grid[9, $0].glyph) }
+            .flatMap { y in (10..<114).map { grid[$0, y] } }
+        let points = Set(plotArea.filter { pointRoles.contains($0.role) }.map(\.glyph))
+        let band = Set(plotArea.filter { $0.role == .band }.map(\.glyph))
+        let critical = Set(plotArea.filter { $0.role == .criticalLine }.map(\.glyph))
+        #expect(band == [":"] && critical == ["~"], "\(band) \(critical)")
+        #expect(points.isDisjoint(with: band.union(critical)), "\(points)")
+        let lines = grid.textLines()
+        #expect(lines[0].contains("sigma 3 "))
+        #expect(lines.contains { $0.contains(" mean 0.0") && $0.contains(" sd 0.00") })
+        #expect(lines.contains { $0.hasSuffix(" +3sd") })
+    }
+
+    /// The band label was clipped to 4 columns: `+4.5` with its σ cut off.
+    @Test func bandLabelsAreNeverClipped() {
+        for glyphs in [GlyphSet.braille, .ascii] {
+            var state = Self.demo(glyphs: glyphs)
+            state.press("+++")
+            let text = render(state, width: 120, height: 40).textLines().joined(separator: "\n")
+            #expect(text.contains(glyphs == .ascii ? "+4.5sd" : "+4.5σ"), "\(glyphs)")
+        }
+    }
+
     @Test func blockGlyphsUseEighthBlocksAndNoBraille() {
         let grid = render(Self.demo(glyphs: .blocks), width: 80, height: 24)
         #expect(!grid.cells.contains { (0x2800...0x28FF).contains($0.glyph.value) })

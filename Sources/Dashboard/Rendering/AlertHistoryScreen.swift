@@ -28,8 +28,8 @@ extension Renderer {
                     .bold),
                 Span("KL ", .label), Span(Figures.short(alert.klDivergence) + "  "),
                 Span("z ", .label), Span(Figures.short(alert.zScore, digits: 3) + "  "),
-                Span("μ ", .label), Span(Figures.short(alert.rollingMean) + "  "),
-                Span("σ ", .label), Span(Figures.short(alert.rollingStd)),
+                Span(glyphs.meanLabel + " ", .label), Span(Figures.short(alert.rollingMean) + "  "),
+                Span(glyphs.deviationLabel + " ", .label), Span(Figures.short(alert.rollingStd)),
             ])
             let indent = String(repeating: " ", count: 12)
             for line in Fit.wrap(alert.recommendation, firstWidth: actionWidth, width: actionWidth) {

@@ -62,11 +62,14 @@ extension Renderer {
         let hasAxis = area.height >= 3
         let plotRows = hasAxis ? area.droppingBottom(1) : area
         let labelWidth = area.width >= 30 ? 10 : 0
-        let bandLabelWidth = area.width >= 60 && plotRows.height >= 3 ? 5 : 0
+        let k = state.settings.sigmaMultiplier
+        // As wide as the longest label ("crit", "+3σ", "+4.5σ", "+3sd"), and a space before it.
+        let bandLabel = "+\(Figures.short(k, digits: 2))\(glyphs.deviationLabel)"
+        let bandLabelWidth =
+            area.width >= 60 && plotRows.height >= 3 ? 1 + max(4, Span(bandLabel).columns) : 0
         let plot = plotRows.droppingLeft(labelWidth).droppingRight(bandLabelWidth)
         guard !plot.isEmpty else { return }
         let options = state.options
-        let k = state.settings.sigmaMultiplier
         let dotColumns = plot.width * glyphs.dotsAcross
         let dotRows = plot.height * glyphs.dotsDown
         let longest = series.map(\.count).max() ?? 0
@@ -151,7 +154,9 @@ extension Renderer {
 
         if labelWidth > 0 { drawYLabels(yScale, plot: plot, labelWidth: labelWidth) }
         if bandLabelWidth > 0 {
-            drawBandLabels(bandColumns, frozen: frozen, yScale: yScale, plot: plot, k: k)
+            drawBandLabels(
+                bandColumns, frozen: frozen, yScale: yScale, plot: plot, k: k, bandLabel: bandLabel,
+                width: bandLabelWidth - 1)
         }
         if hasAxis {
             drawXAxis(
@@ -221,9 +226,9 @@ extension Renderer {
     /// "+3σ", "crit" and "frz" at the right of the band's last column.
     private mutating func drawBandLabels(
         _ bands: [(mean: Double, std: Double)?], frozen: FrozenBaseline?, yScale: YScale, plot: Rect,
-        k: Double
+        k: Double, bandLabel: String, width: Int
     ) {
-        let clip = Rect(x: plot.maxX + 1, y: plot.y, width: 4, height: plot.height)
+        let clip = Rect(x: plot.maxX + 1, y: plot.y, width: width, height: plot.height)
         var used: Set<Int> = []
         func label(_ text: String, at value: Double, _ role: ColorRole) {
             guard yScale.contains(value), let row = yScale.cellRow(value, rows: plot.height),
@@ -237,7 +242,7 @@ extension Renderer {
         if let frozen { label("frz", at: frozen.mean, .frozenMarker) }
         guard let last = bands.last(where: { $0 != nil }), let band = last else { return }
         label("crit", at: band.mean + 1.5 * k * band.std, .criticalLine)
-        label("+\(Figures.short(k, digits: 2))σ", at: band.mean + k * band.std, .band)
+        label(bandLabel, at: band.mean + k * band.std, .band)
     }
 
     /// The x axis: the first step shown on the left, the scale on the right, and the frozen baseline's lock

@@ -39,8 +39,8 @@ extension Renderer {
         if let verdict = figures.verdict, verdict.status != .warmingUp {
             labelled("z", Figures.short(verdict.z, digits: 3), 70, StatusStyle.role(status))
             if !compact {
-                labelled("μ", Figures.short(verdict.mean), 50)
-                labelled("σ", Figures.short(verdict.std), 45)
+                labelled(glyphs.meanLabel, Figures.short(verdict.mean), 50)
+                labelled(glyphs.deviationLabel, Figures.short(verdict.std), 45)
             }
         } else if figures.sampleCount > 0 && !compact {
             let text = state.settings.enabled ? "warming up" : "detector off"
