@@ -85,6 +85,33 @@ import Testing
         }
     }
 
+    /// The y labels of every plot on screen (the text left of each `┤`).
+    static func yLabels(_ grid: Grid) -> [Double] {
+        grid.textLines().compactMap { line -> Double? in
+            guard let tick = line.firstIndex(of: "┤") else { return nil }
+            return Double(line[..<tick].trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    /// The autoscale took in mean − kσ, so the axis went below zero (−0.1, −10…20 with x) for KL, which is
+    /// never negative in most logs.
+    @Test func theAxisStaysAtZeroWhenEveryValueInViewIsNonNegative() {
+        var state = Self.demo()
+        for keys in ["", "x", "-", "b", "s"] {
+            state.press(keys)
+            for (width, height) in [(120, 40), (80, 24), (40, 12)] {
+                let labels = Self.yLabels(render(state, width: width, height: height))
+                #expect(
+                    !labels.isEmpty && labels.allSatisfy { $0 >= 0 }, "\(keys) \(width)×\(height): \(labels)")
+            }
+        }
+        // Negative values in view: the axis goes below zero to show them.
+        let negative = Series.healthy(count: 300).map { MetricSample(step: $0.step, value: $0.value - 0.03) }
+        let below = Self.yLabels(
+            render(DashboardState.with([("negative", negative)]), width: 120, height: 40))
+        #expect(below.contains { $0 < 0 }, "\(below)")
+    }
+
     @Test func blockGlyphsUseEighthBlocksAndNoBraille() {
         let grid = render(Self.demo(glyphs: .blocks), width: 80, height: 24)
         #expect(!grid.cells.contains { (0x2800...0x28FF).contains($0.glyph.value) })

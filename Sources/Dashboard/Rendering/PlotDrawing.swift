@@ -90,17 +90,24 @@ extension Renderer {
         let bandColumns = cellBands(columns[columns.count - 1], cells: plot.width)
         let frozen = frozenBaseline(of: band)
 
-        // The vertical range holds the data, the band, and the frozen baseline.
+        // The vertical range holds the data, the band, and the frozen baseline. KL is nonnegative in most
+        // logs: when every value in view is, the band's lower edge is cut at 0 (drawn at the axis) rather
+        // than taking the axis below zero.
         var range = ValueRange(isLog: options.logScale)
+        var isNonNegative = true
         for summaries in columns {
-            for summary in summaries where summary.finiteCount > 0 {
+            for summary in summaries {
+                if summary.hasNegativeInfinity { isNonNegative = false }
+                guard summary.finiteCount > 0 else { continue }
                 range.include(summary.minimum)
                 range.include(summary.maximum)
+                if summary.minimum < 0 { isNonNegative = false }
             }
         }
         for cell in bandColumns {
             if let cell {
-                range.include(cell.mean - k * cell.std)
+                let lower = cell.mean - k * cell.std
+                range.include(isNonNegative ? max(0, lower) : lower)
                 range.include(cell.mean + k * cell.std)
             }
         }
@@ -209,8 +216,15 @@ extension Renderer {
         var labelled: [(row: Int, value: Double)] = [(0, yScale.value(atFraction: 1))]
         if rows >= 2 { labelled.append((rows - 1, yScale.value(atFraction: 0))) }
         if rows >= 5 {
+            // A round value near the middle (a multiple of the scale's tick), else the middle row's value.
             let middle = rows / 2
-            labelled.append((middle, yScale.value(atFraction: 1 - (Double(middle) + 0.5) / Double(rows))))
+            if let value = yScale.roundValue(near: 1 - (Double(middle) + 0.5) / Double(rows)),
+                let row = yScale.cellRow(value, rows: rows), row > 0, row < rows - 1
+            {
+                labelled.append((row, value))
+            } else {
+                labelled.append((middle, yScale.value(atFraction: 1 - (Double(middle) + 0.5) / Double(rows))))
+            }
         }
         let x = plot.x - labelWidth
         for row in 0..<rows { grid[plot.x - 1, plot.y + row] = Cell(glyphs.verticalAxis, role: .axis) }
