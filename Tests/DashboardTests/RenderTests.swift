@@ -187,6 +187,38 @@ import Testing
         }
     }
 
+    /// A log without a known KL key showed `● keyed  0/s` over an empty plot, with no word of why.
+    @Test func aRunWithoutKLValuesSaysWhyInItsPanelAndItsListLine() {
+        var statistics = ReadStatistics()
+        statistics.records = 120
+        var state = DashboardState.with([("healthy", Series.healthy(count: 300))])
+        state.send(
+            .runAdded(RunID(1), name: "keyed", source: "/logs/keyed.jsonl"),
+            .samplesAppended(RunID(1), metricKey: nil, samples: [], statistics: statistics),
+            .runAdded(RunID(2), name: "named", source: "/logs/named.jsonl"),
+            .samplesAppended(RunID(2), metricKey: "nope", samples: [], statistics: statistics))
+        #expect(state.runs[1].keyProblem == .noKnownKey(records: 120))
+        #expect(state.runs[2].keyProblem == .noValues(key: "nope", records: 120))
+        let panels = render(state, width: 120, height: 40).textLines()
+        #expect(
+            panels.contains {
+                $0.hasPrefix("● keyed  no KL key found in 120 records: name it with --metric KEY")
+            })
+        #expect(panels.contains { $0.hasPrefix("● named  nope  no \"nope\" values in 120 records") })
+        let text = panels.joined(separator: " ").split(separator: " ").joined(separator: " ")
+        #expect(text.contains("No KL key found in 120 records; looked for kl_divergence, kl, objective/kl"))
+        #expect(text.contains("Name the key with --metric KEY."))
+        #expect(text.contains("No number under \"nope\""))
+        // A line in the compact list says it too.
+        let list = render(state, width: 80, height: 10).textLines()
+        #expect(list.contains { $0.contains("● keyed  no KL key: --metric KEY") }, "\(list)")
+        // The first sample ends it.
+        state.send(
+            .samplesAppended(
+                RunID(1), metricKey: "kl", samples: Series.healthy(count: 10), statistics: statistics))
+        #expect(state.runs[1].keyProblem == nil)
+    }
+
     @Test func sixteenRunsFitAsAPanelAndAList() {
         let runs = (0..<16).map { ("run-\($0)", Series.healthy(count: 200, seed: UInt64($0))) }
         var state = DashboardState.with(runs)

@@ -18,6 +18,24 @@ extension Renderer {
         guard !rect.isEmpty else { return }
         let run = state.runs[index]
         drawRunHeader(run, in: rect.row(0), focused: focused && state.runs.count > 1)
+        if let problem = run.keyProblem {
+            // Nothing to plot: say why, where the plot would be.
+            let body = rect.droppingTop(1)
+            grid.fill(body)
+            let text = Self.keyProblemExplanation(problem)
+            let lines = Fit.wrap(text, firstWidth: body.width - 2, width: body.width - 2)
+            for (row, line) in lines.prefix(body.height).enumerated() {
+                let last = row == body.height - 1 && lines.count > body.height
+                grid.write(
+                    last
+                        ? Fit.truncate(
+                            line + " " + String(glyphs.ellipsis), to: body.width - 2,
+                            ellipsis: glyphs.ellipsis)
+                        : line,
+                    x: body.x + 2, y: body.y + row, role: .pointWarning, clip: body)
+            }
+            return
+        }
         let series = PlotSeries(run: run, count: state.visibleCount(of: run), role: nil, isOnTop: true)
         drawPlot([series], band: series, in: rect.droppingTop(1))
     }

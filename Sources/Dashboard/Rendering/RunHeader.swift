@@ -1,5 +1,6 @@
 import KLDetector
 import KltopKit
+import RunLogs
 
 extension Renderer {
     /// A run's header line: status mark, name, KL key, step, KL, z, mean, σ, baseline (and where it froze),
@@ -34,6 +35,11 @@ extension Renderer {
         default: break
         }
         if !compact, let key = run.metricKey { segments.append(HeaderSegment(key, priority: 30, role: .dim)) }
+        if let problem = run.keyProblem {
+            segments.append(
+                HeaderSegment(
+                    Self.keyProblemSummary(problem, compact: compact), priority: 95, role: .pointWarning))
+        }
         if let step = figures.step { labelled("step", String(step), 80) }
         if let value = figures.value { labelled("KL", Figures.short(value), 85, StatusStyle.role(status)) }
         if let verdict = figures.verdict, verdict.status != .warmingUp {
@@ -60,5 +66,29 @@ extension Renderer {
             segments.append(HeaderSegment("\(figures.badLines) bad", priority: 60, role: .pointWarning))
         }
         return segments
+    }
+
+    /// The header's word on a run without KL values (``RunState/keyProblem``), as `kltop check` says it.
+    static func keyProblemSummary(_ problem: KeyProblem, compact: Bool) -> String {
+        switch problem {
+        case .noKnownKey(let records):
+            compact
+                ? "no KL key: --metric KEY"
+                : "no KL key found in \(records) records: name it with --metric KEY"
+        case .noValues(let key, let records):
+            compact ? "no \"\(key)\" values" : "no \"\(key)\" values in \(records) records"
+        }
+    }
+
+    /// What a run's panel shows instead of an empty plot when no record had a KL value.
+    static func keyProblemExplanation(_ problem: KeyProblem) -> String {
+        switch problem {
+        case .noKnownKey(let records):
+            "No KL key found in \(records) record\(records == 1 ? "" : "s"); looked for "
+                + MetricKeys.klAliases.joined(separator: ", ") + ". Name the key with --metric KEY."
+        case .noValues(let key, let records):
+            "No number under \"\(key)\" (the key named with --metric) in \(records) record\(records == 1 ? "" : "s"). "
+                + "Name the key that holds KL with --metric KEY."
+        }
     }
 }

@@ -72,7 +72,8 @@ public struct RunState: Sendable {
     ) -> [Alert] {
         if let metricKey { self.metricKey = TerminalText.inert(metricKey) }
         self.statistics = statistics
-        if !samples.isEmpty { sourceStatus = .following }
+        // Records read mean the file is there and being read, with KL in them or not.
+        if !samples.isEmpty || statistics.records > 0 { sourceStatus = .following }
         var delivered: [Alert] = []
         for sample in samples {
             let verdict = detector.check(step: sample.step, value: sample.value)
@@ -131,6 +132,14 @@ public struct RunState: Sendable {
         acknowledged.contains(AlertKey(step: alert.step, severity: alert.severity))
     }
 
+    /// Why records arrive but nothing is plotted: the log has no KL key kltop knows, or not the one named.
+    /// Nil once there is a sample (or before any record).
+    public var keyProblem: KeyProblem? {
+        guard history.isEmpty, statistics.records > 0 else { return nil }
+        guard let metricKey else { return .noKnownKey(records: statistics.records) }
+        return .noValues(key: metricKey, records: statistics.records)
+    }
+
     /// Alerts not yet acknowledged, oldest first.
     public var pendingAlerts: [Alert] { alerts.filter { !isAcknowledged($0) } }
 
@@ -152,4 +161,12 @@ public struct RunState: Sendable {
         if let lock = frozenLockIndex, lock < count { figures.frozenBaseline = detector.frozenBaseline }
         self.figures = figures
     }
+}
+
+/// Records were read, but none held a KL value (``RunState/keyProblem``).
+public enum KeyProblem: Equatable, Sendable {
+    /// None of ``MetricKeys/klAliases`` is in the log: `--metric KEY` must name the key.
+    case noKnownKey(records: Int)
+    /// The key in use (named with `--metric`) holds no number in any record.
+    case noValues(key: String, records: Int)
 }
