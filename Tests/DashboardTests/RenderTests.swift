@@ -219,6 +219,48 @@ import Testing
         #expect(state.runs[1].keyProblem == nil)
     }
 
+    /// Run names of different lengths put the figures of each alert at a different column.
+    @Test func theAlertHistoryColumnsLineUp() {
+        var state = BannerTests.fiveSpikedRuns(3)
+        state.send(.runAdded(RunID(1), name: "a-much-longer-run-name", source: "x"))
+        state.press("h")
+        let lines = render(state, width: 100, height: 30).textLines().filter {
+            $0.contains("CRITICAL") || $0.contains("WARNING")
+        }
+        #expect(lines.count == 3)
+        for field in ["KL ", "  z ", "  μ ", "  σ "] {
+            let columns = Set(
+                lines.map { line in
+                    line.range(of: field).map { line.distance(from: line.startIndex, to: $0.lowerBound) }
+                        ?? -1
+                })
+            #expect(columns.count == 1, "\(field): \(lines)")
+        }
+    }
+
+    /// With each alert's action below it, the history is longer than its count of alerts: End must still
+    /// reach the last line, and one Up from there move the view by one line.
+    @Test func theAlertHistoryScrollsToItsLastLine() {
+        var state = DashboardState.with(
+            [
+                (
+                    "spiky",
+                    (0..<40).flatMap {
+                        Series.healthy(count: 200, seed: UInt64($0), spikeAt: 150, startStep: Int64($0) * 200)
+                    }
+                )
+            ])
+        state.send(.resized(width: 80, height: 24))
+        #expect(state.runs[0].alerts.count >= 30)
+        state.press("h")
+        state.send(.keyPressed(.end))
+        let end = render(state, width: 80, height: 24).textLines()
+        #expect(end[23].contains("reverting to a previous checkpoint."), "\(end)")
+        state.send(.keyPressed(.up))
+        let up = render(state, width: 80, height: 24).textLines()
+        #expect(Array(up[2...]) == Array(end[1..<23]))
+    }
+
     @Test func sixteenRunsFitAsAPanelAndAList() {
         let runs = (0..<16).map { ("run-\($0)", Series.healthy(count: 200, seed: UInt64($0))) }
         var state = DashboardState.with(runs)

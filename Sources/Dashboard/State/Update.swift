@@ -138,11 +138,13 @@ extension DashboardState {
         scroll = max(0, min(scroll, max(0, scrollLimit)))
     }
 
-    /// Lines on the current screen, an upper bound for scrolling.
+    /// How far the current screen scrolls: until its last line is at the bottom (or an upper bound).
     private var scrollLimit: Int {
         switch screen {
         case .help: HelpText.lines.count
-        case .alertHistory: alertHistory.count
+        case .alertHistory:
+            // As drawn below the status bar: an alert's action takes a line or more, as the width allows.
+            Renderer.alertHistoryLines(self, width: size.width).count - max(1, size.height - 1)
         case .runs: 0
         }
     }
