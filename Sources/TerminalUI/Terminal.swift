@@ -9,12 +9,17 @@ import Dashboard
 public enum TerminalError: Error, CustomStringConvertible, Sendable {
     case notATerminal
     case cannotStart(String)
+    /// The terminal type has no cursor addressing (`TERM=dumb`, an editor's shell buffer).
+    case cannotMoveTheCursor(terminalType: String)
 
     public var description: String {
         switch self {
         case .notATerminal:
             "the dashboard needs a terminal (stdout is not one); for pipes and scripts use kltop check or kltop export"
         case .cannotStart(let reason): "cannot start the terminal: \(reason)"
+        case .cannotMoveTheCursor(let type):
+            "the dashboard needs a terminal that can move the cursor, and TERM=\(type) cannot; set TERM to "
+                + "your terminal's type (xterm-256color, screen-256color, ...), or use kltop check or kltop export"
         }
     }
 }
@@ -92,8 +97,14 @@ public final class Terminal {
             let name = terminalType ?? getenv("TERM").map { String(cString: $0) } ?? ""
             throw .cannotStart("TERM=\(name) is not a terminal ncurses knows")
         }
-        self.screen = screen
         _ = set_term(screen)
+        guard cnc_has_cursor_addressing() != 0 else {
+            endwin()
+            delscreen(screen)
+            let name = terminalType ?? getenv("TERM").map { String(cString: $0) } ?? ""
+            throw .cannotMoveTheCursor(terminalType: name)
+        }
+        self.screen = screen
         window = cnc_stdscr()
         inputDescriptor = fileno(input)
         self.theme = theme

@@ -2,6 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The real binary in a real terminal (tmux): steps arriving, banners, tuning keys, resizing, and the
 /// terminal given back clean.
 @Suite(.serialized) struct DashboardEndToEndTests {
@@ -102,21 +106,62 @@ import Testing
         #expect(!tmux.screen().joined().contains("healthy"), "the dashboard is still on screen")
     }
 
-    @Test func sigtermAndSighupAlsoGiveTheTerminalBack() throws {
-        for signal in ["TERM", "HUP"] {
-            let tmux = try TmuxSession(width: 100, height: 30)
-            let before = tmux.directory.appendingPathComponent("before").path
-            let after = tmux.directory.appendingPathComponent("after").path
-            try tmux.run(
-                "stty -g > \(before); \(Self.kltop) demo & sleep 1.5; kill -\(signal) %1; wait; stty -g > \(after); echo D$((1+1))NE"
-            )
-            #expect(
-                tmux.waitForScreen(timeout: 10) { $0.joined().contains("D2NE") },
-                "\(signal): \(tmux.screen())")
-            #expect(
-                try String(contentsOfFile: before, encoding: .utf8)
-                    == String(contentsOfFile: after, encoding: .utf8))
-        }
+    /// kltop runs in the foreground (as from a shell), by way of `sh -c 'echo $$ > pid; exec kltop …'`, so
+    /// that the test can signal it by its pid. (A background `kltop &` would stop at its first terminal
+    /// change, SIGTTOU, and never draw: a test of that proves nothing.)
+    func runInTheForeground(_ tmux: TmuxSession, _ arguments: String) throws -> pid_t {
+        let pidFile = tmux.directory.appendingPathComponent("pid")
+        try tmux.run("stty -g > before; sh -c 'echo $$ > pid; exec \(Self.kltop) \(arguments)'")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("healthy") }, "\(tmux.screen())")
+        return pid_t(
+            try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            ?? 0
+    }
+
+    /// After the dashboard is gone: the shell's `$?` and whether `stty -g` reads as before kltop ran.
+    func exitStatusAndTerminal(_ tmux: TmuxSession) throws -> (String, Bool) {
+        try tmux.run("echo EXIT=$?; stty -g > after")
+        #expect(tmux.waitForScreen(timeout: 5) { $0.contains { $0.hasPrefix("EXIT=") } }, "\(tmux.screen())")
+        Thread.sleep(forTimeInterval: 0.3)
+        let line = tmux.screen().first { $0.hasPrefix("EXIT=") } ?? ""
+        let before = try String(contentsOf: tmux.directory.appendingPathComponent("before"), encoding: .utf8)
+        let after = try String(contentsOf: tmux.directory.appendingPathComponent("after"), encoding: .utf8)
+        return (line, before == after && !before.isEmpty)
+    }
+
+    /// The terminal is given back on SIGTERM and SIGHUP, and kltop then ends by the signal: the shell says
+    /// 143 or 129 (it said 0).
+    @Test(arguments: [(SIGTERM, "EXIT=143"), (SIGHUP, "EXIT=129")])
+    func sigtermAndSighupGiveTheTerminalBackAndEndBySignal(signal: Int32, status: String) throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        let pid = try runInTheForeground(tmux, "demo")
+        #expect(pid > 0 && kill(pid, signal) == 0)
+        let (line, restored) = try exitStatusAndTerminal(tmux)
+        #expect(line == status, "\(tmux.screen())")
+        #expect(restored, "stty -g differs after kltop")
+        #expect(!tmux.screen().joined().contains("healthy"), "the dashboard is still on screen")
+    }
+
+    /// Ctrl-C, as the user presses it: the terminal given back, and 130 for the shell.
+    @Test func ctrlCGivesTheTerminalBackAndEndsBySIGINT() throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        _ = try runInTheForeground(tmux, "demo")
+        try tmux.press("C-c")
+        let (line, restored) = try exitStatusAndTerminal(tmux)
+        #expect(line == "EXIT=130", "\(tmux.screen())")
+        #expect(restored, "stty -g differs after kltop")
+        #expect(!tmux.screen().joined().contains("healthy"), "the dashboard is still on screen")
+    }
+
+    /// A terminal that cannot move the cursor (TERM=dumb) gave a blank screen and status 0.
+    @Test func aTerminalWithoutCursorAddressingIsAClearError() throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        try tmux.run("TERM=dumb \(Self.kltop) demo; echo EXIT=$?")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.contains { $0.hasPrefix("EXIT=") } }, "\(tmux.screen())")
+        let screen = tmux.screen().joined()
+        #expect(screen.contains("EXIT=3"), "\(screen)")
+        #expect(
+            screen.contains("needs a terminal that can move the cursor, and TERM=dumb cannot"), "\(screen)")
     }
 
     @Test func standardInputIsARunAndKeysStillWork() throws {
