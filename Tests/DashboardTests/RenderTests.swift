@@ -261,6 +261,26 @@ import Testing
         #expect(Array(up[2...]) == Array(end[1..<23]))
     }
 
+    /// At 20×6 with one run and a banner, the 4 rows left were less than a panel's 5: one list line and
+    /// three blank rows. A panel shrinks to its header and two plot rows first.
+    @Test func aPanelShrinksBeforeTheRunBecomesALine() {
+        let one = DashboardState.with([("solo", Series.healthy(count: 300, spikeAt: 250))])
+        let lines = render(one, width: 20, height: 6).textLines()
+        #expect(lines[1].hasPrefix("CRITICAL"))
+        #expect(lines[2].hasPrefix("● solo"))
+        let braille = lines[3...].filter {
+            $0.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) }
+        }
+        #expect(!braille.isEmpty, "\(lines)")
+        // With other runs: the focused panel down to three rows, and a line saying what was left out.
+        let runs = DashboardState.with(
+            (0..<4).map { ("run-\($0)", Series.healthy(count: 300, seed: UInt64($0 + 1))) })
+        let stacked = render(runs, width: 40, height: 5).textLines()
+        #expect(stacked[1].hasPrefix("● run-0") && stacked[4].contains("+3 more runs"), "\(stacked)")
+        let tiny = render(runs, width: 40, height: 4).textLines()
+        #expect(tiny[1].hasPrefix("● run-0") && tiny[2].hasPrefix("● run-1"), "a list below 4 rows: \(tiny)")
+    }
+
     @Test func sixteenRunsFitAsAPanelAndAList() {
         let runs = (0..<16).map { ("run-\($0)", Series.healthy(count: 200, seed: UInt64($0))) }
         var state = DashboardState.with(runs)
