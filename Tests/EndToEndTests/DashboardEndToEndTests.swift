@@ -54,22 +54,79 @@ import Testing
         try tmux.press("q")
     }
 
-    @Test func tuningKeysChangeTheDetectorOnTheWholeHistory() throws {
+    /// A log whose window is exactly mean 0.02, σ 0.002 (values alternating 0.018 and 0.022), with one bump
+    /// at step 250 of z = 4.05: a warning at σ 3, a critical at σ 2.5, nothing at σ 4.5.
+    static func bumpLines() -> String {
+        (0..<300).map { step in
+            let value = step == 250 ? 0.0281 : (step % 2 == 0 ? 0.018 : 0.022)
+            return "{\"step\": \(step), \"kl\": \(value)}\n"
+        }.joined()
+    }
+
+    /// The panel's plot rows (between its header and its x axis).
+    static func plotRows(_ screen: [String]) -> [String] {
+        guard let header = screen.firstIndex(where: { $0.hasPrefix("● bump") }) else { return [] }
+        return Array(screen[(header + 1)...].prefix { !$0.contains("└") })
+    }
+
+    /// Rows of the plot where the band (`·`) shows and no data point does: the band is mean ± k·σ, the
+    /// points keep within ±σ, so the larger k, the more such rows.
+    static func bandOnlyRows(_ screen: [String]) -> Int {
+        plotRows(screen).filter { line in
+            line.contains("·") && !line.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) }
+        }.count
+    }
+
+    /// The keys change the detector on the whole history: what shows is the band drawn at another height,
+    /// the banners another severity or gone, the frozen baseline drawn; not only the status bar's figures.
+    @Test func tuningKeysChangeTheBandTheBannersAndTheBaseline() throws {
         let tmux = try TmuxSession(width: 100, height: 30)
-        try tmux.run("\(Self.kltop) demo --speed 5")
-        #expect(tmux.waitForScreen(timeout: 10) { $0.first?.contains("σ 3 ") == true }, "\(tmux.screen())")
+        let log = tmux.directory.appendingPathComponent("bump.jsonl")
+        FileManager.default.createFile(atPath: log.path, contents: Data(Self.bumpLines().utf8))
+        try tmux.run("\(Self.kltop) bump.jsonl")
+        #expect(
+            tmux.waitForScreen(timeout: 10) { $0.contains { $0.hasPrefix("WARNING bump step 250") } },
+            "\(tmux.screen())")
+        let atThree = tmux.screen()
+        #expect(!atThree.contains { $0.hasPrefix("CRITICAL") })
+        #expect(Self.bandOnlyRows(atThree) > 0, "no band drawn: \(atThree)")
+
+        try tmux.press("-")
+        #expect(
+            tmux.waitForScreen(timeout: 5) { $0.contains { $0.hasPrefix("CRITICAL bump step 250") } },
+            "\(tmux.screen())")
+        #expect(tmux.screen().first?.contains("σ 2.5") == true)
+        // Acknowledged, the banners go: the panel has the same rows at every σ from here on.
+        try tmux.press("a")
+        #expect(
+            tmux.waitForScreen(timeout: 5) { !$0.contains { $0.hasPrefix("CRITICAL") } }, "\(tmux.screen())")
+        Thread.sleep(forTimeInterval: 0.3)
+        let atTwoAndAHalf = tmux.screen()
+        #expect(atTwoAndAHalf.joined().contains("+2.5σ"))
+
+        try tmux.press("+", "+", "+", "+")
+        #expect(tmux.waitForScreen(timeout: 5) { $0.first?.contains("σ 4.5") == true }, "\(tmux.screen())")
+        Thread.sleep(forTimeInterval: 0.3)
+        let atFourAndAHalf = tmux.screen()
+        #expect(!atFourAndAHalf.contains { $0.hasPrefix("CRITICAL") || $0.hasPrefix("WARNING") })
+        #expect(atFourAndAHalf.joined().contains("+4.5σ"))
+        #expect(Self.plotRows(atFourAndAHalf).count == Self.plotRows(atTwoAndAHalf).count)
+        // A wider band around the same points: more rows of band alone.
+        #expect(
+            Self.bandOnlyRows(atFourAndAHalf) > Self.bandOnlyRows(atTwoAndAHalf),
+            "\(Self.plotRows(atTwoAndAHalf).joined(separator: "\n"))\n\(Self.plotRows(atFourAndAHalf).joined(separator: "\n"))"
+        )
+
+        // b: the frozen baseline, locked when the window of 100 first filled (step 99), drawn as a line
+        // with a mark on the x axis.
         try tmux.press("b")
-        #expect(tmux.waitForScreen(timeout: 5) { $0.first?.contains("frozen") == true })
-        try tmux.press("+")
         #expect(
-            tmux.waitForScreen(timeout: 5) { $0.first?.contains("σ 3.5") == true },
-            "\(tmux.screen().first ?? "")")
-        try tmux.press("-", "-")
-        #expect(
-            tmux.waitForScreen(timeout: 5) { $0.first?.contains("σ 2.5") == true },
-            "\(tmux.screen().first ?? "")")
+            tmux.waitForScreen(timeout: 5) { $0.joined().contains("frozen@99") }, "\(tmux.screen())")
+        let frozen = tmux.screen()
+        #expect(Self.plotRows(frozen).contains { $0.contains("═") }, "\(frozen)")
+        #expect(frozen.contains { $0.contains("└") && $0.contains("▲") }, "\(frozen)")
         try tmux.press("]")
-        #expect(tmux.waitForScreen(timeout: 5) { $0.first?.contains("window 100") == false })
+        #expect(tmux.waitForScreen(timeout: 5) { $0.first?.contains("window 150") == true })
         try tmux.press("q")
     }
 
