@@ -313,6 +313,25 @@ import Testing
         }
         #expect(roleOfName(before, "drift") == .run1)
         #expect(roleOfName(after, "grpo-explosion") == .run0)
+        // The focused run's name kept the selection colour, which hid its plot colour: now its own, reversed.
+        #expect(roleOfName(before, "grpo-explosion") == .run0)
+        #expect(roleOfName(after, "drift") == .run1)
+    }
+
+    /// The compact list was rotated to start after the focused run, so every Tab reordered all of it.
+    @Test func tabMovesThePanelAndKeepsTheListInOrder() {
+        var state = DashboardState.with(
+            (0..<6).map { ("run-\($0)", Series.healthy(count: 200, seed: UInt64($0))) })
+        func listOrder() -> [String] {
+            let lines = render(state, width: 80, height: 14).textLines()
+            let header = lines.firstIndex { $0.contains("step 199  KL") && $0.contains("μ ") } ?? 0
+            return lines[(header + 1)...].compactMap { line in
+                line.hasPrefix("● run-") ? String(line.dropFirst(2).prefix(5)) : nil
+            }
+        }
+        #expect(listOrder() == ["run-1", "run-2", "run-3", "run-4", "run-5"])
+        state.send(.keyPressed(.tab), .keyPressed(.tab))
+        #expect(listOrder() == ["run-0", "run-1", "run-3", "run-4", "run-5"])
     }
 
     @Test func logScaleAndSmoothingKeepTheGridWellFormed() {

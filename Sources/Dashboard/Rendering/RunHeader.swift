@@ -20,8 +20,14 @@ extension Renderer {
         let status = figures.verdict?.status ?? .warmingUp
         let mark = Span(String(glyphs.statusMark), figures.sampleCount > 0 ? StatusStyle.role(status) : .dim)
         let name = Fit.truncate(run.name, to: compact ? 16 : 28, ellipsis: glyphs.ellipsis)
-        let nameSpan =
-            focused ? Span(name, .selection, .bold) : Span(name, nameRole ?? .text, .bold)
+        // A run with its own colour (the overlay's legend) keeps it when focused, reversed: the selection
+        // colour would hide which series is whose.
+        let nameSpan: Span
+        if let nameRole {
+            nameSpan = Span(name, nameRole, focused ? [.bold, .reverse] : .bold)
+        } else {
+            nameSpan = Span(name, focused ? .selection : .text, .bold)
+        }
         var segments = [HeaderSegment(spans: [mark, Span(" "), nameSpan], priority: 100)]
         func labelled(_ label: String, _ value: String, _ priority: Int, _ role: ColorRole = .text) {
             segments.append(

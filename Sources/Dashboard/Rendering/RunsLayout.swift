@@ -39,7 +39,8 @@ extension Renderer {
             // line for the list (which says how many runs it leaves out).
             let listRows = min(runs.count - 1, max(1, body.height - panel))
             drawPanel(focus, in: body.droppingBottom(listRows), focused: true)
-            let others = (1..<runs.count).map { (focus + $0) % runs.count }
+            // In their own order, so that Tab moves the panel, not every line of the list.
+            let others = runs.indices.filter { $0 != focus }
             drawRunList(others, in: body.bottom(listRows), focus: nil)
         } else {
             // Keep the focused run in view: start the list so that it is on screen.
