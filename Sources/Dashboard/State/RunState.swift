@@ -92,7 +92,7 @@ public struct RunState: Sendable {
 
     /// Re-runs the detector and the alert policy over the whole history with new settings. Returns the
     /// verdict at index `captureIndex` (what a paused view shows), if asked. The new alerts have no delivery
-    /// order until ``renumber(_:)`` gives them one.
+    /// order until ``renumber(_:as:)`` gives them one.
     mutating func rerun(
         settings: DetectorSettings, policy policySettings: AlertPolicySettings, captureIndex: Int?
     )
