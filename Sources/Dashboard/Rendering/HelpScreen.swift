@@ -20,7 +20,7 @@ enum HelpText {
 
     /// What the plot's marks mean, in the glyphs they are drawn with.
     static func legend(_ glyphs: GlyphSet) -> [String] {
-        let sigma = glyphs == .ascii ? "sigma" : "σ"
+        let sigma = glyphs.deviationLabel
         let times = glyphs.times
         var lines = [
             "\(glyphs.bandFill) band: baseline mean \(glyphs.plusMinus) k\(times)\(sigma) at each step; "
