@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "KltopKitTests", dependencies: ["KltopKit", "TestSupport"]),
         .testTarget(
             name: "DashboardTests", dependencies: ["Dashboard", "TestSupport"], exclude: ["Snapshots"]),
+        .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Dashboard", "CNCurses"]),
         .testTarget(name: "EndToEndTests", dependencies: ["kltop", "TestSupport", "CSQLite"]),
     ],
     swiftLanguageModes: [.v6]

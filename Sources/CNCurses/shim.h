@@ -24,6 +24,16 @@ static inline int cnc_put(WINDOW *window, int y, int x, unsigned int glyph, attr
     return mvwadd_wch(window, y, x, &cell);
 }
 
+/* Columns the C library (and so ncurses) gives a character in the current locale: -1 when it cannot be shown. */
+static inline int cnc_wcwidth(unsigned int glyph) { return wcwidth((wchar_t)glyph); }
+
+/* Whether the terminal can put the cursor anywhere (terminfo's cup). TERM=dumb cannot: ncurses starts on it
+   all the same, and a full-screen program shows nothing. */
+static inline int cnc_has_cursor_addressing(void) {
+    const char *cup = tigetstr("cup");
+    return cup != NULL && cup != (const char *)-1;
+}
+
 /* Reads one key: returns KEY_CODE_YES for a function key, OK for a character, ERR when none is waiting. */
 static inline int cnc_get_key(WINDOW *window, unsigned int *key) {
     wint_t value = 0;

@@ -9,12 +9,17 @@ import Dashboard
 public enum TerminalError: Error, CustomStringConvertible, Sendable {
     case notATerminal
     case cannotStart(String)
+    /// The terminal type has no cursor addressing (`TERM=dumb`, an editor's shell buffer).
+    case cannotMoveTheCursor(terminalType: String)
 
     public var description: String {
         switch self {
         case .notATerminal:
             "the dashboard needs a terminal (stdout is not one); for pipes and scripts use kltop check or kltop export"
         case .cannotStart(let reason): "cannot start the terminal: \(reason)"
+        case .cannotMoveTheCursor(let type):
+            "the dashboard needs a terminal that can move the cursor, and TERM=\(type) cannot; set TERM to "
+                + "your terminal's type (xterm-256color, screen-256color, ...), or use kltop check or kltop export"
         }
     }
 }
@@ -43,6 +48,9 @@ public final class Terminal {
     private var pairs: [PairKey: Int32] = [:]
     private var nextPair: Int32 = 1
     private var painted: Grid?
+    /// Columns the C library gives a glyph (`wcwidth`, as ncurses measures it); tests stand in a C library
+    /// that disagrees with the grid.
+    var measure: (UInt32) -> Int32 = { cnc_wcwidth($0) }
     private var restored = false
 
     private struct PairKey: Hashable {
@@ -52,7 +60,7 @@ public final class Terminal {
 
     /// Takes over the terminal. Keys are read from the terminal itself (`/dev/tty`) when standard input is
     /// not one, so that `tail -F run.jsonl | kltop -` still has a keyboard.
-    public init(theme: Theme, colors requested: ColorDepth?) throws(TerminalError) {
+    public convenience init(theme: Theme, colors requested: ColorDepth?) throws(TerminalError) {
         guard isatty(STDOUT_FILENO) == 1 else { throw .notATerminal }
         // A parent may have left signals blocked (a supervisor, a test runner); ncurses learns of a resized
         // window only through SIGWINCH.
@@ -62,7 +70,6 @@ public final class Terminal {
         sigprocmask(SIG_UNBLOCK, &unblock, nil)
         setlocale(LC_ALL, "")
         // Numbers are parsed in the C locale whatever this says (see CNumbers).
-        isUTF8 = cnc_locale_is_utf8() != 0
         let inputFile: UnsafeMutablePointer<FILE>?
         if isatty(STDIN_FILENO) == 1 {
             inputFile = fdopen(dup(STDIN_FILENO), "r")
@@ -73,14 +80,33 @@ public final class Terminal {
             throw .cannotStart("no terminal to read keys from")
         }
         setenv("ESCDELAY", "25", 0)
-        guard let screen = newterm(nil, outputFile, inputFile) else {
-            let name = getenv("TERM").map { String(cString: $0) } ?? ""
+        try self.init(
+            theme: theme, colors: requested, terminalType: nil, output: outputFile, input: inputFile)
+        Self.installCrashRestore()
+    }
+
+    /// Starts ncurses on `output` and `input` as a terminal of `terminalType` (nil: `$TERM`), in the
+    /// current locale. Tests use it with `/dev/null` to paint grids and read the cells back.
+    init(
+        theme: Theme, colors requested: ColorDepth?, terminalType: String?,
+        output: UnsafeMutablePointer<FILE>,
+        input: UnsafeMutablePointer<FILE>
+    ) throws(TerminalError) {
+        isUTF8 = cnc_locale_is_utf8() != 0
+        guard let screen = newterm(terminalType, output, input) else {
+            let name = terminalType ?? getenv("TERM").map { String(cString: $0) } ?? ""
             throw .cannotStart("TERM=\(name) is not a terminal ncurses knows")
         }
-        self.screen = screen
         _ = set_term(screen)
+        guard cnc_has_cursor_addressing() != 0 else {
+            endwin()
+            delscreen(screen)
+            let name = terminalType ?? getenv("TERM").map { String(cString: $0) } ?? ""
+            throw .cannotMoveTheCursor(terminalType: name)
+        }
+        self.screen = screen
         window = cnc_stdscr()
-        inputDescriptor = fileno(inputFile)
+        inputDescriptor = fileno(input)
         self.theme = theme
         cbreak()
         noecho()
@@ -103,7 +129,6 @@ public final class Terminal {
         }
         colorDepth = depth
         Self.active = true
-        Self.installCrashRestore()
     }
 
     deinit { restore() }
@@ -144,6 +169,10 @@ public final class Terminal {
     }
 
     /// Paints `grid`: only the cells that changed since the last paint, then one `doupdate`.
+    ///
+    /// Every glyph is measured with `wcwidth` (what ncurses itself goes by) before it is drawn: one whose
+    /// width is not the one the grid gave it (a scalar the grid's table gets wrong, or this C library does
+    /// not know) is drawn as `?`, or `??` for a wide cell, so a row can never shift.
     public func paint(_ grid: Grid) {
         let runs: [ChangedRun]
         if let painted, painted.width == grid.width, painted.height == grid.height {
@@ -152,18 +181,58 @@ public final class Terminal {
             runs = Grid(width: 0, height: 0).diffAll(to: grid)
         }
         guard !runs.isEmpty else { return }
-        for run in runs {
-            for (offset, cell) in run.cells.enumerated() {
-                let style = theme.style(for: cell, depth: colorDepth)
-                _ = cnc_put(
-                    window, Int32(run.y), Int32(run.x + offset), cell.glyph.value,
-                    attributes(style.attributes), pair(for: style))
-            }
-        }
+        for run in runs { paint(run, of: grid) }
         painted = grid
         wnoutrefresh(window)
         doupdate()
     }
+
+    private func paint(_ run: ChangedRun, of grid: Grid) {
+        var x = run.x
+        var cells = run.cells
+        // A wide glyph is drawn from its left cell, and covers its right one: a run that starts or ends
+        // between the two takes in the other half.
+        if cells.first?.kind == .continuation && x > 0 {
+            x -= 1
+            cells.insert(grid[x, run.y], at: 0)
+        }
+        if cells.last?.kind == .wide && x + cells.count < grid.width {
+            cells.append(grid[x + cells.count, run.y])
+        }
+        var offset = 0
+        while offset < cells.count {
+            let cell = cells[offset]
+            let style = theme.style(for: cell, depth: colorDepth)
+            let pair = pair(for: style)
+            let attributes = attributes(style.attributes)
+            let column = Int32(x + offset)
+            if cell.kind == .wide && offset + 1 < cells.count && cells[offset + 1].kind == .continuation {
+                if measure(cell.glyph.value) == 2 {
+                    _ = cnc_put(window, Int32(run.y), column, cell.glyph.value, attributes, pair)
+                } else {
+                    for half: Int32 in 0...1 {
+                        _ = cnc_put(window, Int32(run.y), column + half, Self.replacement, attributes, pair)
+                    }
+                }
+                offset += 2
+                continue
+            }
+            // A lone half of a wide glyph (never made by Grid) is drawn as `?` too.
+            let fits = cell.kind == .single && measure(cell.glyph.value) == 1
+            _ = cnc_put(
+                window, Int32(run.y), column, fits ? cell.glyph.value : Self.replacement, attributes, pair)
+            offset += 1
+        }
+    }
+
+    /// What a glyph the terminal would draw at another width becomes.
+    static let replacement = Unicode.Scalar("?").value
+
+    /// The character ncurses holds at (x, y) of its screen (0 outside): for tests.
+    func glyph(x: Int, y: Int) -> UInt32 { cnc_glyph_at(window, Int32(y), Int32(x)) }
+
+    /// Sets ncurses' idea of the screen's size, as a resize would (for tests on `/dev/null`).
+    func resize(width: Int, height: Int) { resizeterm(Int32(height), Int32(width)) }
 
     /// Rings the terminal bell (or flashes, where the terminal prefers).
     public func bell() { _ = beep() }

@@ -107,6 +107,8 @@ struct DashboardCommand: ParsableCommand {
         DashboardSession.run(
             state: state, source: .logs(follower, pollInterval: options.pollInterval), terminal: terminal,
             bell: look.bell)
+        terminal.restore()
+        Interruption.endAsSignalled()
     }
 }
 
@@ -136,5 +138,7 @@ struct DemoCommand: ParsableCommand {
         defer { terminal.restore() }
         DashboardSession.run(
             state: state, source: .demo(DemoRuns(stepsPerSecond: speed)), terminal: terminal, bell: look.bell)
+        terminal.restore()
+        Interruption.endAsSignalled()
     }
 }

@@ -53,9 +53,10 @@ enum FileHandleOutput {
     }
 }
 
-/// SIGINT, SIGTERM and SIGHUP end a `--follow` cleanly: the flag is checked between rounds, and the signal
-/// interrupts the wait (no SA_RESTART) so that kltop stops at once.
+/// SIGINT, SIGTERM and SIGHUP end a `--follow` and the dashboard cleanly: the flag is checked between
+/// rounds, and the signal interrupts the wait (no SA_RESTART) so that kltop stops at once.
 enum Interruption {
+    /// The signal that asked kltop to stop, 0 before one did.
     nonisolated(unsafe) private static var flag: sig_atomic_t = 0
 
     static var wasRequested: Bool { flag != 0 }
@@ -65,7 +66,7 @@ enum Interruption {
         sigemptyset(&unblock)
         for signal in [SIGINT, SIGTERM, SIGHUP] {
             var action = sigaction()
-            action.__sigaction_handler.sa_handler = { _ in Interruption.flag = 1 }
+            action.__sigaction_handler.sa_handler = { signal in Interruption.flag = signal }
             sigemptyset(&action.sa_mask)
             action.sa_flags = 0
             sigaction(signal, &action, nil)
@@ -73,5 +74,23 @@ enum Interruption {
         }
         // A parent may have left them blocked (a test runner, a supervisor): kltop must still stop on them.
         sigprocmask(SIG_UNBLOCK, &unblock, nil)
+    }
+
+    /// After a signal stopped the dashboard and the terminal is restored: ends kltop by that same signal,
+    /// as if it had not been caught. The shell then reports 128 + its number (130 for Ctrl-C, 143 for
+    /// SIGTERM, 129 for SIGHUP), and a script running kltop stops on Ctrl-C as it does for any program (a
+    /// plain `exit(130)` would let the script go on: shells tell the two apart). Returns when no signal
+    /// was caught.
+    static func endAsSignalled() {
+        let signal = flag
+        guard signal != 0 else { return }
+        FileHandleOutput.flush()
+        Glibc.signal(signal, SIG_DFL)
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, signal)
+        sigprocmask(SIG_UNBLOCK, &unblock, nil)
+        raise(signal)
+        Glibc.exit(128 + signal)  // not reached: the default action of these three ends the process
     }
 }

@@ -10,7 +10,7 @@ import Testing
         #expect(Cell("\u{9B}").glyph == "?")  // C1 CSI
         #expect(Cell("\u{202E}").glyph == "?")  // right-to-left override
         #expect(Cell("\u{0301}").glyph == "?")  // combining acute: zero width
-        #expect(Cell("漢").glyph == "?")  // two columns wide
+        #expect(Cell("漢").glyph == "?")  // two columns wide: only Grid.write places those, as two cells
         #expect(Cell("⣿").glyph == "⣿")
         #expect(Cell("é").glyph == "é")
         #expect(Cell("σ").glyph == "σ")
@@ -70,6 +70,84 @@ import Testing
         }
         let before = randomGrid()
         let after = randomGrid()
+        #expect(before.applying(after.diff(from: before)) == after)
+    }
+
+    @Test func wrapBreaksAtSpacesAndSplitsWordsLongerThanALine() {
+        #expect(Fit.wrap("one two three four", firstWidth: 7, width: 9) == ["one two", "three", "four"])
+        #expect(Fit.wrap("abcdefghij", firstWidth: 4, width: 4) == ["abcd", "efgh", "ij"])
+        #expect(Fit.wrap("", firstWidth: 4, width: 4) == [""])
+        #expect(Fit.wrap("a  b", firstWidth: 0, width: 3) == ["a", "b"])
+        let action = "Immediately reduce learning rate or increase KL penalty."
+        for width in 2...60 {
+            let lines = Fit.wrap(action, firstWidth: width, width: width)
+            #expect(lines.allSatisfy { $0.unicodeScalars.count <= width })
+            #expect(lines.joined().filter { $0 != " " } == action.filter { $0 != " " })
+        }
+    }
+
+    @Test func wideScalarsTakeTwoCellsAndRowsKeepTheirWidth() {
+        var grid = Grid(width: 8, height: 1)
+        let clip = Rect(x: 0, y: 0, width: 8, height: 1)
+        #expect(grid.write("a漢字b", x: 0, y: 0, clip: clip) == 6)
+        #expect(grid.textLines() == ["a漢字b  "])
+        #expect(
+            grid.cells.map(\.kind) == [
+                .single, .wide, .continuation, .wide, .continuation, .single, .single, .single,
+            ])
+        #expect(grid.isWellFormed)
+        // Cut in half by the clip: `?`, never half a glyph.
+        var cut = Grid(width: 4, height: 1)
+        cut.write("ab漢", x: 0, y: 0, clip: Rect(x: 0, y: 0, width: 3, height: 1))
+        #expect(cut.textLines() == ["ab? "] && cut.isWellFormed)
+        // Writing over either half blanks the other.
+        grid[2, 0] = Cell("x")
+        #expect(grid.textLines() == ["a x字b  "] && grid.isWellFormed)
+        grid[3, 0] = Cell("y")
+        #expect(grid.textLines() == ["a xy b  "] && grid.isWellFormed)
+    }
+
+    @Test func theWidthTableIsGlibcsForTheScalarsTheReviewerFound() {
+        // Yijing hexagrams, heavy equals sign, Katakana minor extensions, Tangut components supplement.
+        for scalar: UInt32 in [0x4DC0, 0x4DFF, 0x1F7F0, 0x1AFF0, 0x1AFFE, 0x18D00, 0x18D08, 0x6F22, 0xAC00] {
+            #expect(CellWidth.isWide(scalar), "U+\(String(scalar, radix: 16))")
+        }
+        // Text-presentation emoji and symbols glibc counts as one column.
+        for scalar: UInt32 in [0x1F321, 0x1F336, 0x2600, 0x263A, 0x2800, 0x41] {
+            #expect(!CellWidth.isWide(scalar), "U+\(String(scalar, radix: 16))")
+        }
+        #expect(Fit.truncate("漢字漢字", to: 4) == "漢…")
+        #expect(Fit.truncate("a漢字", to: 3) == "a…")
+        #expect(Fit.padLeft("漢", to: 4) == "  漢")
+        #expect(CellWidth.columns("a🟰🟰🟰b.jsonl") == 14)
+    }
+
+    @Test func asciiReplacesAWideGlyphWithTwoQuestionMarks() {
+        var grid = Grid(width: 5, height: 1)
+        grid.write("漢a字", x: 0, y: 0, clip: Rect(x: 0, y: 0, width: 5, height: 1))
+        grid.transliterateToASCII()
+        #expect(grid.textLines() == ["??a??"])
+        #expect(grid.cells.allSatisfy { $0.kind == .single && $0.glyph.isASCII })
+    }
+
+    @Test(arguments: 0..<20) func applyingTheDiffReproducesGridsWithWideGlyphs(seed: UInt64) {
+        var random = SeededGenerator(seed: seed)
+        let width = Int.random(in: 2...30, using: &random)
+        let texts = ["漢", "字a", "🟰", "ab", "⣿", " ", "x漢y"]
+        func randomGrid() -> Grid {
+            var grid = Grid(width: width, height: 3)
+            let clip = Rect(x: 0, y: 0, width: width, height: 3)
+            for _ in 0..<Int.random(in: 0...20, using: &random) {
+                grid.write(
+                    texts.randomElement(using: &random) ?? "", x: Int.random(in: -1..<width, using: &random),
+                    y: Int.random(in: 0..<3, using: &random),
+                    role: ColorRole.allCases.randomElement(using: &random) ?? .text, clip: clip)
+            }
+            return grid
+        }
+        let before = randomGrid()
+        let after = randomGrid()
+        #expect(before.isWellFormed && after.isWellFormed)
         #expect(before.applying(after.diff(from: before)) == after)
     }
 }

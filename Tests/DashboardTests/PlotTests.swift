@@ -34,6 +34,16 @@ import Testing
         #expect(strip.visibleRange(count: 151) == 100..<151)
     }
 
+    @Test func theMiddleLabelIsARoundValue() {
+        let scale = YScale.fit(minimum: 0, maximum: 0.2, isLog: false)
+        #expect(scale.roundValue(near: 0.5) == 0.1)
+        #expect(YScale.fit(minimum: 0, maximum: 0.15, isLog: false).roundValue(near: 0.45) == 0.05)
+        let log = YScale.fit(minimum: 0.001, maximum: 1, isLog: true)
+        #expect(log.roundValue(near: 0.5).map { abs($0 - 0.01) < 1e-15 || abs($0 - 0.1) < 1e-15 } == true)
+        // Nothing round strictly inside: no value.
+        #expect(YScale(lower: 0, upper: 1, isLog: false, tick: 1).roundValue(near: 0.5) == nil)
+    }
+
     @Test func theVerticalScaleIsNiceAndHoldsItsValues() {
         let scale = YScale.fit(minimum: 0.013, maximum: 0.027, isLog: false)
         #expect(scale.lower <= 0.013 && scale.upper >= 0.027)

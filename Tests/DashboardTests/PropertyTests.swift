@@ -80,7 +80,8 @@ import Testing
             let height = Int.random(in: 0...50, using: &random)
             let grid = render(state, width: width, height: height)
             #expect(grid.width == width && grid.height == height && grid.cells.count == width * height)
-            #expect(!grid.cells.contains { !CellWidth.isSingleColumn($0.glyph) })
+            #expect(grid.isWellFormed)
+            #expect(grid.lineColumns().allSatisfy { $0 == width })
             if state.options.glyphs == .ascii { #expect(grid.cells.allSatisfy { $0.glyph.isASCII }) }
             if let previous, previous.width == width, previous.height == height {
                 #expect(previous.applying(grid.diff(from: previous)) == grid)

@@ -1,3 +1,4 @@
+import Foundation
 import KLDetector
 import RunLogs
 import Testing
@@ -55,6 +56,62 @@ import Testing
         }
     }
 
+    /// With `--no-color` the band and the critical line were `.` and `-`, the same characters as low and
+    /// middle data points; σ and μ read `s` and `u`.
+    @Test func asciiBandAndCriticalLineCanBeToldFromTheDataWithoutColours() {
+        let grid = render(Self.demo(glyphs: .ascii), width: 120, height: 40)
+        let pointRoles: Set<ColorRole> = [.pointNormal, .pointWarning, .pointCritical, .dim]
+        // The plot rows: those with the y axis (`|`, `+` at a label) in column 9.
+        let plotArea = (0..<grid.height).filter { [Unicode.Scalar("|"), "+"].contains(grid[9, $0].glyph) }
+            .flatMap { y in (10..<114).map { grid[$0, y] } }
+        let points = Set(plotArea.filter { pointRoles.contains($0.role) }.map(\.glyph))
+        let band = Set(plotArea.filter { $0.role == .band }.map(\.glyph))
+        let critical = Set(plotArea.filter { $0.role == .criticalLine }.map(\.glyph))
+        #expect(band == [":"] && critical == ["~"], "\(band) \(critical)")
+        #expect(points.isDisjoint(with: band.union(critical)), "\(points)")
+        let lines = grid.textLines()
+        #expect(lines[0].contains("sigma 3 "))
+        #expect(lines.contains { $0.contains(" mean 0.0") && $0.contains(" sd 0.00") })
+        #expect(lines.contains { $0.hasSuffix(" +3sd") })
+    }
+
+    /// The band label was clipped to 4 columns: `+4.5` with its σ cut off.
+    @Test func bandLabelsAreNeverClipped() {
+        for glyphs in [GlyphSet.braille, .ascii] {
+            var state = Self.demo(glyphs: glyphs)
+            state.press("+++")
+            let text = render(state, width: 120, height: 40).textLines().joined(separator: "\n")
+            #expect(text.contains(glyphs == .ascii ? "+4.5sd" : "+4.5σ"), "\(glyphs)")
+        }
+    }
+
+    /// The y labels of every plot on screen (the text left of each `┤`).
+    static func yLabels(_ grid: Grid) -> [Double] {
+        grid.textLines().compactMap { line -> Double? in
+            guard let tick = line.firstIndex(of: "┤") else { return nil }
+            return Double(line[..<tick].trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    /// The autoscale took in mean − kσ, so the axis went below zero (−0.1, −10…20 with x) for KL, which is
+    /// never negative in most logs.
+    @Test func theAxisStaysAtZeroWhenEveryValueInViewIsNonNegative() {
+        var state = Self.demo()
+        for keys in ["", "x", "-", "b", "s"] {
+            state.press(keys)
+            for (width, height) in [(120, 40), (80, 24), (40, 12)] {
+                let labels = Self.yLabels(render(state, width: width, height: height))
+                #expect(
+                    !labels.isEmpty && labels.allSatisfy { $0 >= 0 }, "\(keys) \(width)×\(height): \(labels)")
+            }
+        }
+        // Negative values in view: the axis goes below zero to show them.
+        let negative = Series.healthy(count: 300).map { MetricSample(step: $0.step, value: $0.value - 0.03) }
+        let below = Self.yLabels(
+            render(DashboardState.with([("negative", negative)]), width: 120, height: 40))
+        #expect(below.contains { $0 < 0 }, "\(below)")
+    }
+
     @Test func blockGlyphsUseEighthBlocksAndNoBraille() {
         let grid = render(Self.demo(glyphs: .blocks), width: 80, height: 24)
         #expect(!grid.cells.contains { (0x2800...0x28FF).contains($0.glyph.value) })
@@ -100,6 +157,130 @@ import Testing
         }
     }
 
+    /// Names with wide glyphs: the table missed some (a row shifted), and CJK names were drawn as `????`.
+    @Test func wideGlyphsInNamesAreDrawnAndRowsKeepTheirWidth() {
+        let names = ["a🟰🟰🟰b.jsonl", "训练-运行", "䷀䷁-hexagrams"]
+        for glyphs in [GlyphSet.braille, .ascii] {
+            var state = DashboardState.with(
+                names.map { ($0, Series.healthy(count: 300, spikeAt: 250)) },
+                options: ViewOptions(glyphs: glyphs))
+            for screen in ["", "o", "h"] {
+                state.press(screen)
+                for (width, height) in [(120, 40), (80, 24), (40, 12), (20, 6), (7, 3)] {
+                    let grid = render(state, width: width, height: height)
+                    #expect(grid.isWellFormed, "\(glyphs) \(screen) \(width)×\(height)")
+                    #expect(
+                        grid.lineColumns().allSatisfy { $0 == width },
+                        "\(glyphs) \(screen) \(width)×\(height)")
+                    if glyphs == .braille && screen.isEmpty && width == 120 {
+                        let text = grid.textLines().joined(separator: "\n")
+                        for name in names {
+                            #expect(text.contains("● " + name + "  actor/kl_loss  step 299"))
+                        }
+                    }
+                    if glyphs == .ascii && screen.isEmpty && width == 120 {
+                        #expect(grid.textLines().contains { $0.contains("* ????-????  actor/kl_loss") })
+                    }
+                }
+                state.press(screen)
+            }
+        }
+    }
+
+    /// A log without a known KL key showed `● keyed  0/s` over an empty plot, with no word of why.
+    @Test func aRunWithoutKLValuesSaysWhyInItsPanelAndItsListLine() {
+        var statistics = ReadStatistics()
+        statistics.records = 120
+        var state = DashboardState.with([("healthy", Series.healthy(count: 300))])
+        state.send(
+            .runAdded(RunID(1), name: "keyed", source: "/logs/keyed.jsonl"),
+            .samplesAppended(RunID(1), metricKey: nil, samples: [], statistics: statistics),
+            .runAdded(RunID(2), name: "named", source: "/logs/named.jsonl"),
+            .samplesAppended(RunID(2), metricKey: "nope", samples: [], statistics: statistics))
+        #expect(state.runs[1].keyProblem == .noKnownKey(records: 120))
+        #expect(state.runs[2].keyProblem == .noValues(key: "nope", records: 120))
+        let panels = render(state, width: 120, height: 40).textLines()
+        #expect(
+            panels.contains {
+                $0.hasPrefix("● keyed  no KL key found in 120 records: name it with --metric KEY")
+            })
+        #expect(panels.contains { $0.hasPrefix("● named  nope  no \"nope\" values in 120 records") })
+        let text = panels.joined(separator: " ").split(separator: " ").joined(separator: " ")
+        #expect(text.contains("No KL key found in 120 records; looked for kl_divergence, kl, objective/kl"))
+        #expect(text.contains("Name the key with --metric KEY."))
+        #expect(text.contains("No number under \"nope\""))
+        // A line in the compact list says it too.
+        let list = render(state, width: 80, height: 10).textLines()
+        #expect(list.contains { $0.contains("● keyed  no KL key: --metric KEY") }, "\(list)")
+        // The first sample ends it.
+        state.send(
+            .samplesAppended(
+                RunID(1), metricKey: "kl", samples: Series.healthy(count: 10), statistics: statistics))
+        #expect(state.runs[1].keyProblem == nil)
+    }
+
+    /// Run names of different lengths put the figures of each alert at a different column.
+    @Test func theAlertHistoryColumnsLineUp() {
+        var state = BannerTests.fiveSpikedRuns(3)
+        state.send(.runAdded(RunID(1), name: "a-much-longer-run-name", source: "x"))
+        state.press("h")
+        let lines = render(state, width: 100, height: 30).textLines().filter {
+            $0.contains("CRITICAL") || $0.contains("WARNING")
+        }
+        #expect(lines.count == 3)
+        for field in ["KL ", "  z ", "  μ ", "  σ "] {
+            let columns = Set(
+                lines.map { line in
+                    line.range(of: field).map { line.distance(from: line.startIndex, to: $0.lowerBound) }
+                        ?? -1
+                })
+            #expect(columns.count == 1, "\(field): \(lines)")
+        }
+    }
+
+    /// With each alert's action below it, the history is longer than its count of alerts: End must still
+    /// reach the last line, and one Up from there move the view by one line.
+    @Test func theAlertHistoryScrollsToItsLastLine() {
+        var state = DashboardState.with(
+            [
+                (
+                    "spiky",
+                    (0..<40).flatMap {
+                        Series.healthy(count: 200, seed: UInt64($0), spikeAt: 150, startStep: Int64($0) * 200)
+                    }
+                )
+            ])
+        state.send(.resized(width: 80, height: 24))
+        #expect(state.runs[0].alerts.count >= 30)
+        state.press("h")
+        state.send(.keyPressed(.end))
+        let end = render(state, width: 80, height: 24).textLines()
+        #expect(end[23].contains("reverting to a previous checkpoint."), "\(end)")
+        state.send(.keyPressed(.up))
+        let up = render(state, width: 80, height: 24).textLines()
+        #expect(Array(up[2...]) == Array(end[1..<23]))
+    }
+
+    /// At 20×6 with one run and a banner, the 4 rows left were less than a panel's 5: one list line and
+    /// three blank rows. A panel shrinks to its header and two plot rows first.
+    @Test func aPanelShrinksBeforeTheRunBecomesALine() {
+        let one = DashboardState.with([("solo", Series.healthy(count: 300, spikeAt: 250))])
+        let lines = render(one, width: 20, height: 6).textLines()
+        #expect(lines[1].hasPrefix("CRITICAL"))
+        #expect(lines[2].hasPrefix("● solo"))
+        let braille = lines[3...].filter {
+            $0.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) }
+        }
+        #expect(!braille.isEmpty, "\(lines)")
+        // With other runs: the focused panel down to three rows, and a line saying what was left out.
+        let runs = DashboardState.with(
+            (0..<4).map { ("run-\($0)", Series.healthy(count: 300, seed: UInt64($0 + 1))) })
+        let stacked = render(runs, width: 40, height: 5).textLines()
+        #expect(stacked[1].hasPrefix("● run-0") && stacked[4].contains("+3 more runs"), "\(stacked)")
+        let tiny = render(runs, width: 40, height: 4).textLines()
+        #expect(tiny[1].hasPrefix("● run-0") && tiny[2].hasPrefix("● run-1"), "a list below 4 rows: \(tiny)")
+    }
+
     @Test func sixteenRunsFitAsAPanelAndAList() {
         let runs = (0..<16).map { ("run-\($0)", Series.healthy(count: 200, seed: UInt64($0))) }
         var state = DashboardState.with(runs)
@@ -132,6 +313,25 @@ import Testing
         }
         #expect(roleOfName(before, "drift") == .run1)
         #expect(roleOfName(after, "grpo-explosion") == .run0)
+        // The focused run's name kept the selection colour, which hid its plot colour: now its own, reversed.
+        #expect(roleOfName(before, "grpo-explosion") == .run0)
+        #expect(roleOfName(after, "drift") == .run1)
+    }
+
+    /// The compact list was rotated to start after the focused run, so every Tab reordered all of it.
+    @Test func tabMovesThePanelAndKeepsTheListInOrder() {
+        var state = DashboardState.with(
+            (0..<6).map { ("run-\($0)", Series.healthy(count: 200, seed: UInt64($0))) })
+        func listOrder() -> [String] {
+            let lines = render(state, width: 80, height: 14).textLines()
+            let header = lines.firstIndex { $0.contains("step 199  KL") && $0.contains("μ ") } ?? 0
+            return lines[(header + 1)...].compactMap { line in
+                line.hasPrefix("● run-") ? String(line.dropFirst(2).prefix(5)) : nil
+            }
+        }
+        #expect(listOrder() == ["run-1", "run-2", "run-3", "run-4", "run-5"])
+        state.send(.keyPressed(.tab), .keyPressed(.tab))
+        #expect(listOrder() == ["run-0", "run-1", "run-3", "run-4", "run-5"])
     }
 
     @Test func logScaleAndSmoothingKeepTheGridWellFormed() {
@@ -214,5 +414,12 @@ import Testing
             history.contains {
                 $0.contains("CRITICAL") && $0.contains("grpo-explosion") && $0.contains("450")
             })
+        // Each alert's recommended action, wrapped, below it: the banners may have had to cut it.
+        let narrow = render(state, width: 60, height: 24).textLines()
+        let critical = narrow.firstIndex { $0.contains("CRITICAL") && $0.contains("450") } ?? 0
+        let action = narrow[(critical + 1)...].prefix { !$0.contains("WARNING") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        #expect(action.contains(Severity.critical.recommendation), "\(narrow)")
+        #expect(narrow.allSatisfy { $0.unicodeScalars.count == 60 })
     }
 }

@@ -62,4 +62,31 @@ extension DashboardState {
 
 extension Grid {
     var text: String { textLines().joined(separator: "\n") }
+
+    /// Whether every row can be written to a terminal as is and comes out exactly `width` columns wide: single
+    /// cells hold one-column glyphs, a wide glyph is always followed by its continuation, and a
+    /// continuation always follows one.
+    var isWellFormed: Bool {
+        for y in 0..<height {
+            for x in 0..<width {
+                let cell = self[x, y]
+                switch cell.kind {
+                case .single:
+                    if !CellWidth.isSingleColumn(cell.glyph) { return false }
+                case .wide:
+                    if !CellWidth.isWide(cell.glyph.value) || self[x + 1, y].kind != .continuation
+                        || x + 1 >= width
+                    {
+                        return false
+                    }
+                case .continuation:
+                    if x == 0 || self[x - 1, y].kind != .wide { return false }
+                }
+            }
+        }
+        return true
+    }
+
+    /// Columns each text line takes on a terminal.
+    func lineColumns() -> [Int] { textLines().map { CellWidth.columns($0) } }
 }

@@ -2,6 +2,10 @@ import Foundation
 import TestSupport
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The real binary in a real terminal (tmux): steps arriving, banners, tuning keys, resizing, and the
 /// terminal given back clean.
 @Suite(.serialized) struct DashboardEndToEndTests {
@@ -50,22 +54,79 @@ import Testing
         try tmux.press("q")
     }
 
-    @Test func tuningKeysChangeTheDetectorOnTheWholeHistory() throws {
+    /// A log whose window is exactly mean 0.02, σ 0.002 (values alternating 0.018 and 0.022), with one bump
+    /// at step 250 of z = 4.05: a warning at σ 3, a critical at σ 2.5, nothing at σ 4.5.
+    static func bumpLines() -> String {
+        (0..<300).map { step in
+            let value = step == 250 ? 0.0281 : (step % 2 == 0 ? 0.018 : 0.022)
+            return "{\"step\": \(step), \"kl\": \(value)}\n"
+        }.joined()
+    }
+
+    /// The panel's plot rows (between its header and its x axis).
+    static func plotRows(_ screen: [String]) -> [String] {
+        guard let header = screen.firstIndex(where: { $0.hasPrefix("● bump") }) else { return [] }
+        return Array(screen[(header + 1)...].prefix { !$0.contains("└") })
+    }
+
+    /// Rows of the plot where the band (`·`) shows and no data point does: the band is mean ± k·σ, the
+    /// points keep within ±σ, so the larger k, the more such rows.
+    static func bandOnlyRows(_ screen: [String]) -> Int {
+        plotRows(screen).filter { line in
+            line.contains("·") && !line.unicodeScalars.contains { (0x2801...0x28FF).contains($0.value) }
+        }.count
+    }
+
+    /// The keys change the detector on the whole history: what shows is the band drawn at another height,
+    /// the banners another severity or gone, the frozen baseline drawn; not only the status bar's figures.
+    @Test func tuningKeysChangeTheBandTheBannersAndTheBaseline() throws {
         let tmux = try TmuxSession(width: 100, height: 30)
-        try tmux.run("\(Self.kltop) demo --speed 5")
-        #expect(tmux.waitForScreen(timeout: 10) { $0.first?.contains("σ 3 ") == true }, "\(tmux.screen())")
+        let log = tmux.directory.appendingPathComponent("bump.jsonl")
+        FileManager.default.createFile(atPath: log.path, contents: Data(Self.bumpLines().utf8))
+        try tmux.run("\(Self.kltop) bump.jsonl")
+        #expect(
+            tmux.waitForScreen(timeout: 10) { $0.contains { $0.hasPrefix("WARNING bump step 250") } },
+            "\(tmux.screen())")
+        let atThree = tmux.screen()
+        #expect(!atThree.contains { $0.hasPrefix("CRITICAL") })
+        #expect(Self.bandOnlyRows(atThree) > 0, "no band drawn: \(atThree)")
+
+        try tmux.press("-")
+        #expect(
+            tmux.waitForScreen(timeout: 5) { $0.contains { $0.hasPrefix("CRITICAL bump step 250") } },
+            "\(tmux.screen())")
+        #expect(tmux.screen().first?.contains("σ 2.5") == true)
+        // Acknowledged, the banners go: the panel has the same rows at every σ from here on.
+        try tmux.press("a")
+        #expect(
+            tmux.waitForScreen(timeout: 5) { !$0.contains { $0.hasPrefix("CRITICAL") } }, "\(tmux.screen())")
+        Thread.sleep(forTimeInterval: 0.3)
+        let atTwoAndAHalf = tmux.screen()
+        #expect(atTwoAndAHalf.joined().contains("+2.5σ"))
+
+        try tmux.press("+", "+", "+", "+")
+        #expect(tmux.waitForScreen(timeout: 5) { $0.first?.contains("σ 4.5") == true }, "\(tmux.screen())")
+        Thread.sleep(forTimeInterval: 0.3)
+        let atFourAndAHalf = tmux.screen()
+        #expect(!atFourAndAHalf.contains { $0.hasPrefix("CRITICAL") || $0.hasPrefix("WARNING") })
+        #expect(atFourAndAHalf.joined().contains("+4.5σ"))
+        #expect(Self.plotRows(atFourAndAHalf).count == Self.plotRows(atTwoAndAHalf).count)
+        // A wider band around the same points: more rows of band alone.
+        #expect(
+            Self.bandOnlyRows(atFourAndAHalf) > Self.bandOnlyRows(atTwoAndAHalf),
+            "\(Self.plotRows(atTwoAndAHalf).joined(separator: "\n"))\n\(Self.plotRows(atFourAndAHalf).joined(separator: "\n"))"
+        )
+
+        // b: the frozen baseline, locked when the window of 100 first filled (step 99), drawn as a line
+        // with a mark on the x axis.
         try tmux.press("b")
-        #expect(tmux.waitForScreen(timeout: 5) { $0.first?.contains("frozen") == true })
-        try tmux.press("+")
         #expect(
-            tmux.waitForScreen(timeout: 5) { $0.first?.contains("σ 3.5") == true },
-            "\(tmux.screen().first ?? "")")
-        try tmux.press("-", "-")
-        #expect(
-            tmux.waitForScreen(timeout: 5) { $0.first?.contains("σ 2.5") == true },
-            "\(tmux.screen().first ?? "")")
+            tmux.waitForScreen(timeout: 5) { $0.joined().contains("frozen@99") }, "\(tmux.screen())")
+        let frozen = tmux.screen()
+        #expect(Self.plotRows(frozen).contains { $0.contains("═") }, "\(frozen)")
+        #expect(frozen.contains { $0.contains("└") && $0.contains("▲") }, "\(frozen)")
         try tmux.press("]")
-        #expect(tmux.waitForScreen(timeout: 5) { $0.first?.contains("window 100") == false })
+        #expect(tmux.waitForScreen(timeout: 5) { $0.first?.contains("window 150") == true })
         try tmux.press("q")
     }
 
@@ -102,21 +163,62 @@ import Testing
         #expect(!tmux.screen().joined().contains("healthy"), "the dashboard is still on screen")
     }
 
-    @Test func sigtermAndSighupAlsoGiveTheTerminalBack() throws {
-        for signal in ["TERM", "HUP"] {
-            let tmux = try TmuxSession(width: 100, height: 30)
-            let before = tmux.directory.appendingPathComponent("before").path
-            let after = tmux.directory.appendingPathComponent("after").path
-            try tmux.run(
-                "stty -g > \(before); \(Self.kltop) demo & sleep 1.5; kill -\(signal) %1; wait; stty -g > \(after); echo D$((1+1))NE"
-            )
-            #expect(
-                tmux.waitForScreen(timeout: 10) { $0.joined().contains("D2NE") },
-                "\(signal): \(tmux.screen())")
-            #expect(
-                try String(contentsOfFile: before, encoding: .utf8)
-                    == String(contentsOfFile: after, encoding: .utf8))
-        }
+    /// kltop runs in the foreground (as from a shell), by way of `sh -c 'echo $$ > pid; exec kltop …'`, so
+    /// that the test can signal it by its pid. (A background `kltop &` would stop at its first terminal
+    /// change, SIGTTOU, and never draw: a test of that proves nothing.)
+    func runInTheForeground(_ tmux: TmuxSession, _ arguments: String) throws -> pid_t {
+        let pidFile = tmux.directory.appendingPathComponent("pid")
+        try tmux.run("stty -g > before; sh -c 'echo $$ > pid; exec \(Self.kltop) \(arguments)'")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("healthy") }, "\(tmux.screen())")
+        return pid_t(
+            try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines))
+            ?? 0
+    }
+
+    /// After the dashboard is gone: the shell's `$?` and whether `stty -g` reads as before kltop ran.
+    func exitStatusAndTerminal(_ tmux: TmuxSession) throws -> (String, Bool) {
+        try tmux.run("echo EXIT=$?; stty -g > after")
+        #expect(tmux.waitForScreen(timeout: 5) { $0.contains { $0.hasPrefix("EXIT=") } }, "\(tmux.screen())")
+        Thread.sleep(forTimeInterval: 0.3)
+        let line = tmux.screen().first { $0.hasPrefix("EXIT=") } ?? ""
+        let before = try String(contentsOf: tmux.directory.appendingPathComponent("before"), encoding: .utf8)
+        let after = try String(contentsOf: tmux.directory.appendingPathComponent("after"), encoding: .utf8)
+        return (line, before == after && !before.isEmpty)
+    }
+
+    /// The terminal is given back on SIGTERM and SIGHUP, and kltop then ends by the signal: the shell says
+    /// 143 or 129 (it said 0).
+    @Test(arguments: [(SIGTERM, "EXIT=143"), (SIGHUP, "EXIT=129")])
+    func sigtermAndSighupGiveTheTerminalBackAndEndBySignal(signal: Int32, status: String) throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        let pid = try runInTheForeground(tmux, "demo")
+        #expect(pid > 0 && kill(pid, signal) == 0)
+        let (line, restored) = try exitStatusAndTerminal(tmux)
+        #expect(line == status, "\(tmux.screen())")
+        #expect(restored, "stty -g differs after kltop")
+        #expect(!tmux.screen().joined().contains("healthy"), "the dashboard is still on screen")
+    }
+
+    /// Ctrl-C, as the user presses it: the terminal given back, and 130 for the shell.
+    @Test func ctrlCGivesTheTerminalBackAndEndsBySIGINT() throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        _ = try runInTheForeground(tmux, "demo")
+        try tmux.press("C-c")
+        let (line, restored) = try exitStatusAndTerminal(tmux)
+        #expect(line == "EXIT=130", "\(tmux.screen())")
+        #expect(restored, "stty -g differs after kltop")
+        #expect(!tmux.screen().joined().contains("healthy"), "the dashboard is still on screen")
+    }
+
+    /// A terminal that cannot move the cursor (TERM=dumb) gave a blank screen and status 0.
+    @Test func aTerminalWithoutCursorAddressingIsAClearError() throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        try tmux.run("TERM=dumb \(Self.kltop) demo; echo EXIT=$?")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.contains { $0.hasPrefix("EXIT=") } }, "\(tmux.screen())")
+        let screen = tmux.screen().joined()
+        #expect(screen.contains("EXIT=3"), "\(screen)")
+        #expect(
+            screen.contains("needs a terminal that can move the cursor, and TERM=dumb cannot"), "\(screen)")
     }
 
     @Test func standardInputIsARunAndKeysStillWork() throws {
@@ -147,6 +249,23 @@ import Testing
             !bytes.contains(Data([0x1B]) + Data("]2;pwned".utf8)),
             "the title-setting sequence reached the terminal")
         #expect(!bytes.contains(Data([0x07])), "a bell from the file name reached the terminal")
+        try tmux.press("q")
+    }
+
+    /// A name with glyphs the old width table got wrong shifted the rest of its header row; CJK names were
+    /// `????`. In a real terminal the fields after the name must sit where the grid put them.
+    @Test func wideGlyphsInFileNamesAreShownWithoutShiftingTheRow() throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        for name in ["a🟰🟰🟰b.jsonl", "训练.jsonl"] {
+            let log = tmux.directory.appendingPathComponent(name)
+            FileManager.default.createFile(atPath: log.path, contents: Data(Self.calmLines(0..<30).utf8))
+        }
+        try tmux.run("\(Self.kltop) *.jsonl")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 29") }, "\(tmux.screen())")
+        let screen = tmux.screen()
+        for name in ["a🟰🟰🟰b", "训练"] {
+            #expect(screen.contains { $0.hasPrefix("● \(name)  kl  step 29  KL ") }, "\(name): \(screen)")
+        }
         try tmux.press("q")
     }
 

@@ -9,39 +9,75 @@ public struct CellAttributes: OptionSet, Hashable, Sendable {
     public static let dim = CellAttributes(rawValue: 1 << 3)
 }
 
-/// One terminal cell: a glyph one column wide, the semantic colour it is drawn in, and attributes.
+/// One terminal cell: a glyph, the semantic colour it is drawn in, and attributes.
 ///
-/// Cells never hold control characters or glyphs that take zero or two columns: ``init(_:role:attributes:)``
-/// replaces those, so that whatever reaches a `Cell` can be written to a terminal as is and every row is
-/// exactly as wide as the grid.
+/// Most cells hold a glyph one column wide. A glyph two columns wide (CJK, most emoji) takes two cells:
+/// the left one holds it (``Kind-swift.enum/wide``), the right one is its ``Kind-swift.enum/continuation``,
+/// which draws nothing of its own; ``Grid`` keeps the two together. Cells never hold control characters or
+/// zero-width glyphs: ``init(_:role:attributes:)`` replaces those (and wide glyphs, which only
+/// ``Grid/write(_:x:y:role:attributes:clip:)`` places, as a pair), so that whatever reaches a `Cell` can be
+/// written to a terminal as is and every row is exactly as wide as the grid.
 public struct Cell: Hashable, Sendable {
     public private(set) var glyph: Unicode.Scalar
     public var role: ColorRole
     public var attributes: CellAttributes
+    public private(set) var kind: Kind
 
+    /// How many columns a cell's glyph takes.
+    public enum Kind: UInt8, Hashable, Sendable {
+        /// One column.
+        case single
+        /// The left half of a glyph two columns wide; the next cell is its continuation.
+        case wide
+        /// The right half of the wide glyph in the previous cell: nothing is drawn here.
+        case continuation
+    }
+
+    /// A cell one column wide; anything else (controls, zero-width and wide scalars) becomes `?`.
     public init(_ glyph: Unicode.Scalar, role: ColorRole = .text, attributes: CellAttributes = []) {
         self.glyph = CellWidth.isSingleColumn(glyph) ? glyph : CellWidth.replacement
         self.role = role
         self.attributes = attributes
+        kind = .single
+    }
+
+    private init(glyph: Unicode.Scalar, role: ColorRole, attributes: CellAttributes, kind: Kind) {
+        self.glyph = glyph
+        self.role = role
+        self.attributes = attributes
+        self.kind = kind
+    }
+
+    /// The two cells of a wide scalar (``CellWidth/isWide(_:)``), or nil for any other scalar.
+    static func wide(_ glyph: Unicode.Scalar, role: ColorRole, attributes: CellAttributes) -> (Cell, Cell)? {
+        guard CellWidth.isWide(glyph.value) else { return nil }
+        return (
+            Cell(glyph: glyph, role: role, attributes: attributes, kind: .wide),
+            Cell(glyph: " ", role: role, attributes: attributes, kind: .continuation)
+        )
     }
 
     /// A space in the plain text role: what an empty screen is made of.
     public static let blank = Cell(" ")
 }
 
-/// Which scalars occupy exactly one terminal column.
+/// How many terminal columns scalars take.
 ///
 /// A pure approximation of `wcwidth` (which depends on the C locale): controls, combining marks and other
-/// zero-width scalars, and the East Asian wide and fullwidth blocks (CJK, Hangul, most emoji) are not one
-/// column. Log strings are shown with those replaced by `?` rather than risk a row that is one column
-/// too long and shifts everything after it.
-enum CellWidth {
+/// zero-width scalars are drawn as `?` (inert, one column); the scalars glibc counts as two columns
+/// (``wideRanges``, generated from glibc's own `wcwidth`) take two cells. Where the terminal's C library
+/// disagrees anyway (another glibc, a scalar newer than its tables), the painter draws `?` instead, so a
+/// row can never come out a column too long or too short.
+public enum CellWidth {
     static let replacement: Unicode.Scalar = "?"
 
-    static func isSingleColumn(_ scalar: Unicode.Scalar) -> Bool {
+    /// Whether a ``Cell`` can hold `scalar` as it is: one column, printable.
+    public static func isSingleColumn(_ scalar: Unicode.Scalar) -> Bool {
         let v = scalar.value
         if v < 0x7F { return v >= 0x20 }  // printable ASCII: the common case, decided first
         if v < 0xA0 { return false }  // DEL and the C1 controls
+        // Box drawing, block elements and braille: what the plot is made of, decided before the tables.
+        if (0x2500...0x259F).contains(v) || (0x2800...0x28FF).contains(v) { return true }
         // Bidirectional overrides are format characters: excluded with the zero-width categories below.
         switch scalar.properties.generalCategory {
         case .nonspacingMark, .enclosingMark, .spacingMark, .format, .control, .lineSeparator,
@@ -52,22 +88,34 @@ enum CellWidth {
         return !isWide(v)
     }
 
-    /// East Asian Wide (W) and Fullwidth (F) ranges, and the emoji presentation blocks.
-    static func isWide(_ v: UInt32) -> Bool {
-        switch v {
-        case 0x1100...0x115F, 0x231A...0x231B, 0x2329...0x232A, 0x23E9...0x23EC, 0x23F0, 0x23F3,
-            0x25FD...0x25FE, 0x2614...0x2615, 0x2648...0x2653, 0x267F, 0x2693, 0x26A1, 0x26AA...0x26AB,
-            0x26BD...0x26BE, 0x26C4...0x26C5, 0x26CE, 0x26D4, 0x26EA, 0x26F2...0x26F5, 0x26FA, 0x26FD,
-            0x2705, 0x270A...0x270B, 0x2728, 0x274C, 0x274E, 0x2753...0x2755, 0x2757, 0x2795...0x2797,
-            0x27B0, 0x27BF, 0x2B1B...0x2B1C, 0x2B50, 0x2B55, 0x2E80...0x303E, 0x3041...0x33FF,
-            0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF, 0xA960...0xA97F, 0xAC00...0xD7A3,
-            0xF900...0xFAFF, 0xFE10...0xFE19, 0xFE30...0xFE6F, 0xFF00...0xFF60, 0xFFE0...0xFFE6,
-            0x16FE0...0x16FE4, 0x17000...0x18CFF, 0x1B000...0x1B2FF, 0x1F004, 0x1F0CF, 0x1F18E,
-            0x1F191...0x1F19A, 0x1F200...0x1F2FF, 0x1F300...0x1F64F, 0x1F680...0x1F6FF, 0x1F7E0...0x1F7EB,
-            0x1F90C...0x1F9FF, 0x1FA70...0x1FAFF, 0x20000...0x3FFFD:
-            return true
-        default:
-            return false
+    /// Whether `v` is one of the scalars glibc's `wcwidth` counts as two columns.
+    public static func isWide(_ v: UInt32) -> Bool {
+        guard v >= 0x1100 else { return false }
+        var low = 0
+        var high = wideRanges.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let range = wideRanges[middle]
+            if v < range.lowerBound {
+                high = middle - 1
+            } else if v > range.upperBound {
+                low = middle + 1
+            } else {
+                return true
+            }
         }
+        return false
+    }
+
+    /// Columns `scalar` takes in a grid: 2 for a wide scalar, else 1 (itself or the `?` replacing it).
+    public static func columns(_ scalar: Unicode.Scalar) -> Int {
+        scalar.value < 0x1100 ? 1 : isWide(scalar.value) ? 2 : 1
+    }
+
+    /// Columns `text` takes in a grid.
+    public static func columns(_ text: String) -> Int {
+        var total = 0
+        for scalar in text.unicodeScalars { total += columns(scalar) }
+        return total
     }
 }

@@ -6,7 +6,7 @@ public struct Grid: Equatable, Sendable {
     public let width: Int
     public let height: Int
     /// Row-major, `width * height` cells.
-    public private(set) var cells: [Cell]
+    public internal(set) var cells: [Cell]
 
     /// A grid of blank cells; negative sizes are taken as zero.
     public init(width: Int, height: Int, filling cell: Cell = .blank) {
@@ -17,9 +17,34 @@ public struct Grid: Equatable, Sendable {
 
     /// The cell at column `x`, row `y`. Reading outside gives a blank; writing outside is ignored, so drawing
     /// code never has to clip by hand.
+    ///
+    /// Writing over half of a wide glyph blanks its other half (in the new cell's colours): a wide glyph
+    /// and its continuation are always side by side, so a row never changes width.
     public subscript(x: Int, y: Int) -> Cell {
         get { contains(x: x, y: y) ? cells[y * width + x] : .blank }
-        set { if contains(x: x, y: y) { cells[y * width + x] = newValue } }
+        set {
+            guard contains(x: x, y: y) else { return }
+            let index = y * width + x
+            switch cells[index].kind {
+            case .single: break
+            case .wide:
+                if x + 1 < width {
+                    cells[index + 1] = Cell(" ", role: newValue.role, attributes: newValue.attributes)
+                }
+            case .continuation:
+                if x > 0 {
+                    cells[index - 1] = Cell(" ", role: newValue.role, attributes: newValue.attributes)
+                }
+            }
+            cells[index] = newValue
+        }
+    }
+
+    /// Puts a wide glyph's two cells at (x, y) and (x + 1, y), when both are inside the grid.
+    mutating func placeWide(_ pair: (Cell, Cell), x: Int, y: Int) {
+        guard contains(x: x, y: y), contains(x: x + 1, y: y) else { return }
+        self[x, y] = pair.0
+        self[x + 1, y] = pair.1
     }
 
     public func contains(x: Int, y: Int) -> Bool { x >= 0 && y >= 0 && x < width && y < height }
@@ -30,11 +55,12 @@ public struct Grid: Equatable, Sendable {
         return cells[(y * width)..<((y + 1) * width)]
     }
 
-    /// Each row's glyphs as a string of exactly `width` characters: for snapshot tests and logs.
+    /// Each row's glyphs as a string exactly `width` columns wide (a wide glyph's continuation adds nothing):
+    /// for snapshot tests and logs.
     public func textLines() -> [String] {
         (0..<height).map { y in
             var line = String.UnicodeScalarView()
-            for cell in row(y) { line.append(cell.glyph) }
+            for cell in row(y) where cell.kind != .continuation { line.append(cell.glyph) }
             return String(line)
         }
     }

@@ -4,7 +4,9 @@ public enum GlyphSet: String, CaseIterable, Sendable {
     case braille
     /// Eighth blocks (▁▂▃▄▅▆▇█): one column per cell, 8 levels. For fonts without braille.
     case blocks
-    /// Pure ASCII: one column per cell, 3 levels (`.` `-` `'`). For `LC_ALL=C` and `--ascii`.
+    /// Pure ASCII: one column per cell, 3 levels (`.` `-` `'`, `|` for several). For `LC_ALL=C` and
+    /// `--ascii`; the band (`:`) and the critical line (`~`) use characters no point uses, so they can be
+    /// told from the data without colours.
     case ascii
 
     /// Dot columns per cell.
@@ -38,9 +40,9 @@ public enum GlyphSet: String, CaseIterable, Sendable {
     static let eighths: [Unicode.Scalar] = ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"]
 
     /// Filler for cells inside the mean ± k·σ band.
-    var bandFill: Unicode.Scalar { self == .ascii ? "." : "·" }
+    var bandFill: Unicode.Scalar { self == .ascii ? ":" : "·" }
     /// The critical line, mean + 1.5·k·σ.
-    var criticalLine: Unicode.Scalar { self == .ascii ? "-" : "╌" }
+    var criticalLine: Unicode.Scalar { self == .ascii ? "~" : "╌" }
     /// The frozen baseline's mean.
     var frozenLine: Unicode.Scalar { self == .ascii ? "=" : "═" }
     /// The mark on the x axis at the step where the frozen baseline locked.
@@ -53,4 +55,14 @@ public enum GlyphSet: String, CaseIterable, Sendable {
     var statusMark: Unicode.Scalar { self == .ascii ? "*" : "●" }
     var ellipsis: Unicode.Scalar { self == .ascii ? "~" : "…" }
     var separator: String { self == .ascii ? " - " : " — " }
+
+    // Words for the Greek letters in ASCII, where transliterating them would read badly (`σ 3` as `s 3`).
+
+    /// The sigma multiplier in the status bar (`σ 3`, or `sigma 3` as the `--sigma` option says).
+    var sigmaSetting: String { self == .ascii ? "sigma" : "σ" }
+    /// The baseline's mean and standard deviation in headers and the alert history.
+    var meanLabel: String { self == .ascii ? "mean" : "μ" }
+    var deviationLabel: String { self == .ascii ? "sd" : "σ" }
+    var plusMinus: String { self == .ascii ? "+/-" : "±" }
+    var times: String { self == .ascii ? "*" : "·" }
 }

@@ -9,6 +9,8 @@ struct YScale: Equatable {
     let lower: Double
     let upper: Double
     let isLog: Bool
+    /// The step of the 1-2-2.5-5 ladder the bounds are multiples of (in plotted units); 0 when none.
+    var tick = 0.0
 
     /// The scale for values between `minimum` and `maximum` (either may be infinite when there is no data).
     static func fit(minimum: Double, maximum: Double, isLog: Bool) -> YScale {
@@ -29,7 +31,7 @@ struct YScale: Equatable {
             niceLow = low
             niceHigh = high > low ? high : low + 1
         }
-        return YScale(lower: niceLow, upper: niceHigh, isLog: isLog)
+        return YScale(lower: niceLow, upper: niceHigh, isLog: isLog, tick: tick)
     }
 
     /// The smallest of 1, 2, 2.5, 5 × 10ⁿ at least `raw`.
@@ -61,6 +63,21 @@ struct YScale: Equatable {
         if isLog && value <= 0 { return false }
         let plotted = isLog ? log10(value) : value
         return plotted >= lower && plotted <= upper
+    }
+
+    /// The round value closest to the one at `fraction` of the height, strictly inside the range: a multiple
+    /// of the tick, and on a log scale a power of ten. Nil when there is none.
+    func roundValue(near fraction: Double) -> Double? {
+        let step = isLog ? max(1, tick.rounded(.up)) : tick
+        guard step > 0, step.isFinite else { return nil }
+        let target = lower + (upper - lower) * fraction
+        var candidate = (target / step).rounded() * step
+        if candidate <= lower { candidate += step }
+        if candidate >= upper { candidate -= step }
+        guard candidate > lower, candidate < upper else { return nil }
+        // Multiples of a decimal tick are not exact in binary: 3 × 0.025 is 0.07500000000000001.
+        let rounded = Double(String(format: "%.12g", candidate)) ?? candidate
+        return isLog ? pow(10, rounded) : rounded
     }
 
     /// The value at a fraction of the height, for labels.

@@ -18,11 +18,19 @@ enum HelpText {
         ("h", "alert history"),
     ]
 
-    static let legend: [String] = [
-        "band: baseline mean ± k·σ at each step; ╌ critical line at mean + 1.5·k·σ",
-        "═ frozen baseline mean, ▲ on the axis where it locked",
-        "points: normal, warning (z > k), critical (z > 1.5·k); dim while warming up",
-    ]
+    /// What the plot's marks mean, in the glyphs they are drawn with.
+    static func legend(_ glyphs: GlyphSet) -> [String] {
+        let sigma = glyphs.deviationLabel
+        let times = glyphs.times
+        var lines = [
+            "\(glyphs.bandFill) band: baseline mean \(glyphs.plusMinus) k\(times)\(sigma) at each step; "
+                + "\(glyphs.criticalLine) critical line at mean + 1.5\(times)k\(times)\(sigma)",
+            "\(glyphs.frozenLine) frozen baseline mean, \(glyphs.lockMark) on the axis where it locked",
+            "points: normal, warning (z > k), critical (z > 1.5\(times)k); dim while warming up",
+        ]
+        if glyphs == .ascii { lines.append("points in a cell: . low, - middle, ' high, | several") }
+        return lines
+    }
 }
 
 extension Renderer {
@@ -34,7 +42,7 @@ extension Renderer {
             lines.append([Span(Fit.padLeft(key, to: keyWidth - 2) + "  ", .label, .bold), Span(action)])
         }
         lines.append([])
-        for text in HelpText.legend { lines.append([Span(text, .dim)]) }
+        for text in HelpText.legend(glyphs) { lines.append([Span(text, .dim)]) }
         lines.append([])
         lines.append([Span("themes: " + Theme.builtInNames.joined(separator: ", "), .dim)])
         drawScrolled(lines, in: rect)

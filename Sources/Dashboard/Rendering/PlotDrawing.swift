@@ -18,6 +18,24 @@ extension Renderer {
         guard !rect.isEmpty else { return }
         let run = state.runs[index]
         drawRunHeader(run, in: rect.row(0), focused: focused && state.runs.count > 1)
+        if let problem = run.keyProblem {
+            // Nothing to plot: say why, where the plot would be.
+            let body = rect.droppingTop(1)
+            grid.fill(body)
+            let text = Self.keyProblemExplanation(problem)
+            let lines = Fit.wrap(text, firstWidth: body.width - 2, width: body.width - 2)
+            for (row, line) in lines.prefix(body.height).enumerated() {
+                let last = row == body.height - 1 && lines.count > body.height
+                grid.write(
+                    last
+                        ? Fit.truncate(
+                            line + " " + String(glyphs.ellipsis), to: body.width - 2,
+                            ellipsis: glyphs.ellipsis)
+                        : line,
+                    x: body.x + 2, y: body.y + row, role: .pointWarning, clip: body)
+            }
+            return
+        }
         let series = PlotSeries(run: run, count: state.visibleCount(of: run), role: nil, isOnTop: true)
         drawPlot([series], band: series, in: rect.droppingTop(1))
     }
@@ -62,11 +80,14 @@ extension Renderer {
         let hasAxis = area.height >= 3
         let plotRows = hasAxis ? area.droppingBottom(1) : area
         let labelWidth = area.width >= 30 ? 10 : 0
-        let bandLabelWidth = area.width >= 60 && plotRows.height >= 3 ? 5 : 0
+        let k = state.settings.sigmaMultiplier
+        // As wide as the longest label ("crit", "+3σ", "+4.5σ", "+3sd"), and a space before it.
+        let bandLabel = "+\(Figures.short(k, digits: 2))\(glyphs.deviationLabel)"
+        let bandLabelWidth =
+            area.width >= 60 && plotRows.height >= 3 ? 1 + max(4, Span(bandLabel).columns) : 0
         let plot = plotRows.droppingLeft(labelWidth).droppingRight(bandLabelWidth)
         guard !plot.isEmpty else { return }
         let options = state.options
-        let k = state.settings.sigmaMultiplier
         let dotColumns = plot.width * glyphs.dotsAcross
         let dotRows = plot.height * glyphs.dotsDown
         let longest = series.map(\.count).max() ?? 0
@@ -87,17 +108,24 @@ extension Renderer {
         let bandColumns = cellBands(columns[columns.count - 1], cells: plot.width)
         let frozen = frozenBaseline(of: band)
 
-        // The vertical range holds the data, the band, and the frozen baseline.
+        // The vertical range holds the data, the band, and the frozen baseline. KL is nonnegative in most
+        // logs: when every value in view is, the band's lower edge is cut at 0 (drawn at the axis) rather
+        // than taking the axis below zero.
         var range = ValueRange(isLog: options.logScale)
+        var isNonNegative = true
         for summaries in columns {
-            for summary in summaries where summary.finiteCount > 0 {
+            for summary in summaries {
+                if summary.hasNegativeInfinity { isNonNegative = false }
+                guard summary.finiteCount > 0 else { continue }
                 range.include(summary.minimum)
                 range.include(summary.maximum)
+                if summary.minimum < 0 { isNonNegative = false }
             }
         }
         for cell in bandColumns {
             if let cell {
-                range.include(cell.mean - k * cell.std)
+                let lower = cell.mean - k * cell.std
+                range.include(isNonNegative ? max(0, lower) : lower)
                 range.include(cell.mean + k * cell.std)
             }
         }
@@ -151,7 +179,9 @@ extension Renderer {
 
         if labelWidth > 0 { drawYLabels(yScale, plot: plot, labelWidth: labelWidth) }
         if bandLabelWidth > 0 {
-            drawBandLabels(bandColumns, frozen: frozen, yScale: yScale, plot: plot, k: k)
+            drawBandLabels(
+                bandColumns, frozen: frozen, yScale: yScale, plot: plot, k: k, bandLabel: bandLabel,
+                width: bandLabelWidth - 1)
         }
         if hasAxis {
             drawXAxis(
@@ -204,8 +234,15 @@ extension Renderer {
         var labelled: [(row: Int, value: Double)] = [(0, yScale.value(atFraction: 1))]
         if rows >= 2 { labelled.append((rows - 1, yScale.value(atFraction: 0))) }
         if rows >= 5 {
+            // A round value near the middle (a multiple of the scale's tick), else the middle row's value.
             let middle = rows / 2
-            labelled.append((middle, yScale.value(atFraction: 1 - (Double(middle) + 0.5) / Double(rows))))
+            if let value = yScale.roundValue(near: 1 - (Double(middle) + 0.5) / Double(rows)),
+                let row = yScale.cellRow(value, rows: rows), row > 0, row < rows - 1
+            {
+                labelled.append((row, value))
+            } else {
+                labelled.append((middle, yScale.value(atFraction: 1 - (Double(middle) + 0.5) / Double(rows))))
+            }
         }
         let x = plot.x - labelWidth
         for row in 0..<rows { grid[plot.x - 1, plot.y + row] = Cell(glyphs.verticalAxis, role: .axis) }
@@ -221,9 +258,9 @@ extension Renderer {
     /// "+3σ", "crit" and "frz" at the right of the band's last column.
     private mutating func drawBandLabels(
         _ bands: [(mean: Double, std: Double)?], frozen: FrozenBaseline?, yScale: YScale, plot: Rect,
-        k: Double
+        k: Double, bandLabel: String, width: Int
     ) {
-        let clip = Rect(x: plot.maxX + 1, y: plot.y, width: 4, height: plot.height)
+        let clip = Rect(x: plot.maxX + 1, y: plot.y, width: width, height: plot.height)
         var used: Set<Int> = []
         func label(_ text: String, at value: Double, _ role: ColorRole) {
             guard yScale.contains(value), let row = yScale.cellRow(value, rows: plot.height),
@@ -237,7 +274,7 @@ extension Renderer {
         if let frozen { label("frz", at: frozen.mean, .frozenMarker) }
         guard let last = bands.last(where: { $0 != nil }), let band = last else { return }
         label("crit", at: band.mean + 1.5 * k * band.std, .criticalLine)
-        label("+\(Figures.short(k, digits: 2))σ", at: band.mean + k * band.std, .band)
+        label(bandLabel, at: band.mean + k * band.std, .band)
     }
 
     /// The x axis: the first step shown on the left, the scale on the right, and the frozen baseline's lock

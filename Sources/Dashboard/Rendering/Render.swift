@@ -34,10 +34,10 @@ struct Renderer {
         }
         let banners = state.banners
         if !banners.isEmpty {
-            let most = full.height >= 24 ? 3 : full.height >= 8 ? 2 : 1
-            let rows = min(banners.count, most, body.height > 1 ? body.height - 1 : body.height)
-            drawBanners(banners, in: body.top(rows))
-            body = body.droppingTop(rows)
+            let rows = min(Self.bannerRows(screenHeight: full.height), body.height > 1 ? body.height - 1 : 1)
+            let lines = Self.bannerLines(banners, width: body.width, rows: rows, glyphs: glyphs)
+            drawBanners(lines, in: body.top(lines.count))
+            body = body.droppingTop(lines.count)
         }
         drawRuns(body)
     }

@@ -1,5 +1,6 @@
 import KLDetector
 import KltopKit
+import RunLogs
 
 extension Renderer {
     /// A run's header line: status mark, name, KL key, step, KL, z, mean, σ, baseline (and where it froze),
@@ -19,8 +20,14 @@ extension Renderer {
         let status = figures.verdict?.status ?? .warmingUp
         let mark = Span(String(glyphs.statusMark), figures.sampleCount > 0 ? StatusStyle.role(status) : .dim)
         let name = Fit.truncate(run.name, to: compact ? 16 : 28, ellipsis: glyphs.ellipsis)
-        let nameSpan =
-            focused ? Span(name, .selection, .bold) : Span(name, nameRole ?? .text, .bold)
+        // A run with its own colour (the overlay's legend) keeps it when focused, reversed: the selection
+        // colour would hide which series is whose.
+        let nameSpan: Span
+        if let nameRole {
+            nameSpan = Span(name, nameRole, focused ? [.bold, .reverse] : .bold)
+        } else {
+            nameSpan = Span(name, focused ? .selection : .text, .bold)
+        }
         var segments = [HeaderSegment(spans: [mark, Span(" "), nameSpan], priority: 100)]
         func labelled(_ label: String, _ value: String, _ priority: Int, _ role: ColorRole = .text) {
             segments.append(
@@ -34,13 +41,18 @@ extension Renderer {
         default: break
         }
         if !compact, let key = run.metricKey { segments.append(HeaderSegment(key, priority: 30, role: .dim)) }
+        if let problem = run.keyProblem {
+            segments.append(
+                HeaderSegment(
+                    Self.keyProblemSummary(problem, compact: compact), priority: 95, role: .pointWarning))
+        }
         if let step = figures.step { labelled("step", String(step), 80) }
         if let value = figures.value { labelled("KL", Figures.short(value), 85, StatusStyle.role(status)) }
         if let verdict = figures.verdict, verdict.status != .warmingUp {
             labelled("z", Figures.short(verdict.z, digits: 3), 70, StatusStyle.role(status))
             if !compact {
-                labelled("μ", Figures.short(verdict.mean), 50)
-                labelled("σ", Figures.short(verdict.std), 45)
+                labelled(glyphs.meanLabel, Figures.short(verdict.mean), 50)
+                labelled(glyphs.deviationLabel, Figures.short(verdict.std), 45)
             }
         } else if figures.sampleCount > 0 && !compact {
             let text = state.settings.enabled ? "warming up" : "detector off"
@@ -60,5 +72,29 @@ extension Renderer {
             segments.append(HeaderSegment("\(figures.badLines) bad", priority: 60, role: .pointWarning))
         }
         return segments
+    }
+
+    /// The header's word on a run without KL values (``RunState/keyProblem``), as `kltop check` says it.
+    static func keyProblemSummary(_ problem: KeyProblem, compact: Bool) -> String {
+        switch problem {
+        case .noKnownKey(let records):
+            compact
+                ? "no KL key: --metric KEY"
+                : "no KL key found in \(records) records: name it with --metric KEY"
+        case .noValues(let key, let records):
+            compact ? "no \"\(key)\" values" : "no \"\(key)\" values in \(records) records"
+        }
+    }
+
+    /// What a run's panel shows instead of an empty plot when no record had a KL value.
+    static func keyProblemExplanation(_ problem: KeyProblem) -> String {
+        switch problem {
+        case .noKnownKey(let records):
+            "No KL key found in \(records) record\(records == 1 ? "" : "s"); looked for "
+                + MetricKeys.klAliases.joined(separator: ", ") + ". Name the key with --metric KEY."
+        case .noValues(let key, let records):
+            "No number under \"\(key)\" (the key named with --metric) in \(records) record\(records == 1 ? "" : "s"). "
+                + "Name the key that holds KL with --metric KEY."
+        }
     }
 }

@@ -1,9 +1,13 @@
 extension Renderer {
-    /// Rows a run's panel needs: header, three plot rows, the x axis.
+    /// Rows a run's panel needs to be drawn beside others: header, three plot rows, the x axis.
     static let minimumPanelHeight = 5
+    /// The fewest rows the focused run's panel shrinks to before it becomes a line of the list: the header
+    /// and two plot rows (no axis).
+    static let smallestPanelHeight = 3
 
-    /// The runs: a panel each when they fit; else the focused run's panel and a line for each other run;
-    /// else a line per run. Overlay mode puts every run in one plot with a legend.
+    /// The runs: a panel each when they fit; else the focused run's panel (down to
+    /// ``smallestPanelHeight`` rows) and a line for each other run; else a line per run. Overlay mode puts
+    /// every run in one plot with a legend.
     mutating func drawRuns(_ body: Rect) {
         guard !body.isEmpty else { return }
         let runs = state.runs
@@ -30,10 +34,13 @@ extension Renderer {
                     focused: index == focus)
                 y += height
             }
-        } else if body.height >= panel + 1 {
-            let listRows = min(runs.count - 1, body.height - panel)
+        } else if body.height >= Self.smallestPanelHeight + (runs.count > 1 ? 1 : 0) {
+            // The panel keeps its comfortable height while other runs need lines, then shrinks, keeping one
+            // line for the list (which says how many runs it leaves out).
+            let listRows = min(runs.count - 1, max(1, body.height - panel))
             drawPanel(focus, in: body.droppingBottom(listRows), focused: true)
-            let others = (1..<runs.count).map { (focus + $0) % runs.count }
+            // In their own order, so that Tab moves the panel, not every line of the list.
+            let others = runs.indices.filter { $0 != focus }
             drawRunList(others, in: body.bottom(listRows), focus: nil)
         } else {
             // Keep the focused run in view: start the list so that it is on screen.

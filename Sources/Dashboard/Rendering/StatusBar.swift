@@ -8,7 +8,8 @@ extension Renderer {
         let options = state.options
         var segments: [HeaderSegment] = [
             HeaderSegment("kltop", priority: 50, attributes: .bold),
-            HeaderSegment("σ \(Figures.short(settings.sigmaMultiplier, digits: 3))", priority: 90),
+            HeaderSegment(
+                "\(glyphs.sigmaSetting) \(Figures.short(settings.sigmaMultiplier, digits: 3))", priority: 90),
             HeaderSegment("window \(settings.rollingWindow)", priority: 80),
             HeaderSegment("warmup \(settings.warmupSteps)", priority: 60),
             HeaderSegment(settings.baselineMode.rawValue, priority: 85),

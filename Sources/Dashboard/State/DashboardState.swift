@@ -20,6 +20,8 @@ public struct DashboardState: Sendable {
     /// The last tick's time, and when the header figures were last refreshed.
     public internal(set) var now: Double?
     var lastFigureRefresh: Double?
+    /// The delivery number the next alert gets (``RunState/deliveryOrder``).
+    var alertSequence = 0
     /// The last size the terminal reported; render takes its size as arguments, this is for paging.
     public internal(set) var size: (width: Int, height: Int) = (80, 24)
 
@@ -64,21 +66,44 @@ public struct DashboardState: Sendable {
         }
     }
 
-    /// The banners to show: per run with unacknowledged alerts, its worst pending alert (the latest of that
-    /// severity), criticals first; with how many are pending for that run.
-    public var banners: [(run: RunState, alert: Alert, pending: Int)] {
-        var result: [(run: RunState, alert: Alert, pending: Int)] = []
+    /// The banners to show, most urgent first: per run with unacknowledged alerts, its worst pending alert
+    /// (the latest of that severity); criticals before warnings, then the most recently delivered first, so
+    /// that a new critical is never below older ones (and never among the runs left out).
+    public var banners: [Banner] {
+        var result: [Banner] = []
         for run in runs {
-            let pending = run.pendingAlerts
-            guard
-                let worst = pending.max(by: { a, b in
-                    a.severity != b.severity ? a.severity < b.severity : a.step < b.step
-                })
-            else { continue }
-            result.append((run, worst, pending.count))
+            var worst: Int?
+            var pending = 0
+            for (index, alert) in run.alerts.enumerated() where !run.isAcknowledged(alert) {
+                pending += 1
+                if let current = worst {
+                    let best = run.alerts[current]
+                    if alert.severity > best.severity
+                        || (alert.severity == best.severity && alert.step >= best.step)
+                    {
+                        worst = index
+                    }
+                } else {
+                    worst = index
+                }
+            }
+            guard let worst else { continue }
+            result.append(
+                Banner(run: run, alert: run.alerts[worst], pending: pending, order: run.deliveryOrder[worst]))
         }
         return result.sorted { a, b in
-            a.alert.severity != b.alert.severity ? a.alert.severity > b.alert.severity : a.run.id < b.run.id
+            if a.alert.severity != b.alert.severity { return a.alert.severity > b.alert.severity }
+            if a.order != b.order { return a.order > b.order }
+            return a.run.id < b.run.id
         }
     }
+}
+
+/// A run's banner: its most urgent pending alert, and how many alerts it has pending.
+public struct Banner: Sendable {
+    public var run: RunState
+    public var alert: Alert
+    public var pending: Int
+    /// When ``alert`` was delivered (``RunState/deliveryOrder``): larger is newer.
+    public var order: Int
 }

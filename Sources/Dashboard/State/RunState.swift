@@ -19,6 +19,9 @@ public struct RunState: Sendable {
     private var policy: AlertPolicy
     /// Delivered alerts, oldest first.
     public private(set) var alerts: [Alert] = []
+    /// For each of ``alerts``, when the dashboard delivered it (``DashboardState/alertSequence``): what
+    /// "newest" means across runs, whose step numbers need not be comparable.
+    public private(set) var deliveryOrder: [Int] = []
     /// Alerts rlwatch itself recorded in its store, oldest first, their texts sanitised.
     public private(set) var recordedAlerts: [RlwatchStoredAlert] = []
     private var acknowledged: Set<AlertKey> = []
@@ -62,12 +65,15 @@ public struct RunState: Sendable {
         }
     }
 
-    /// Feeds new samples through the detector and the alert policy; returns the alerts delivered.
-    mutating func append(_ samples: [MetricSample], metricKey: String?, statistics: ReadStatistics) -> [Alert]
-    {
+    /// Feeds new samples through the detector and the alert policy; returns the alerts delivered, each
+    /// numbered from `sequence` on.
+    mutating func append(
+        _ samples: [MetricSample], metricKey: String?, statistics: ReadStatistics, sequence: inout Int
+    ) -> [Alert] {
         if let metricKey { self.metricKey = TerminalText.inert(metricKey) }
         self.statistics = statistics
-        if !samples.isEmpty { sourceStatus = .following }
+        // Records read mean the file is there and being read, with KL in them or not.
+        if !samples.isEmpty || statistics.records > 0 { sourceStatus = .following }
         var delivered: [Alert] = []
         for sample in samples {
             let verdict = detector.check(step: sample.step, value: sample.value)
@@ -76,6 +82,8 @@ public struct RunState: Sendable {
             lastVerdict = verdict
             if let alert = verdict?.alert(clipRegion: detector.settings.clipRegion), policy.admit(alert) {
                 alerts.append(alert)
+                deliveryOrder.append(sequence)
+                sequence += 1
                 delivered.append(alert)
             }
         }
@@ -83,7 +91,8 @@ public struct RunState: Sendable {
     }
 
     /// Re-runs the detector and the alert policy over the whole history with new settings. Returns the
-    /// verdict at index `captureIndex` (what a paused view shows), if asked.
+    /// verdict at index `captureIndex` (what a paused view shows), if asked. The new alerts have no delivery
+    /// order until ``renumber(_:as:)`` gives them one.
     mutating func rerun(
         settings: DetectorSettings, policy policySettings: AlertPolicySettings, captureIndex: Int?
     )
@@ -110,13 +119,25 @@ public struct RunState: Sendable {
         detector = newDetector
         policy = newPolicy
         alerts = newAlerts
+        deliveryOrder = Array(repeating: 0, count: newAlerts.count)
         lastVerdict = last
         frozenLockIndex = lockIndex
         return captured
     }
 
+    /// Sets the delivery order of alert `index` (after a re-run).
+    mutating func renumber(_ index: Int, as order: Int) { deliveryOrder[index] = order }
+
     func isAcknowledged(_ alert: Alert) -> Bool {
         acknowledged.contains(AlertKey(step: alert.step, severity: alert.severity))
+    }
+
+    /// Why records arrive but nothing is plotted: the log has no KL key kltop knows, or not the one named.
+    /// Nil once there is a sample (or before any record).
+    public var keyProblem: KeyProblem? {
+        guard history.isEmpty, statistics.records > 0 else { return nil }
+        guard let metricKey else { return .noKnownKey(records: statistics.records) }
+        return .noValues(key: metricKey, records: statistics.records)
     }
 
     /// Alerts not yet acknowledged, oldest first.
@@ -140,4 +161,12 @@ public struct RunState: Sendable {
         if let lock = frozenLockIndex, lock < count { figures.frozenBaseline = detector.frozenBaseline }
         self.figures = figures
     }
+}
+
+/// Records were read, but none held a KL value (``RunState/keyProblem``).
+public enum KeyProblem: Equatable, Sendable {
+    /// None of ``MetricKeys/klAliases`` is in the log: `--metric KEY` must name the key.
+    case noKnownKey(records: Int)
+    /// The key in use (named with `--metric`) holds no number in any record.
+    case noValues(key: String, records: Int)
 }

@@ -23,7 +23,8 @@ extension DashboardState {
         case .samplesAppended(let id, let metricKey, let samples, let statistics):
             guard let index = index(of: id) else { return [] }
             let wasEmpty = runs[index].history.isEmpty
-            let delivered = runs[index].append(samples, metricKey: metricKey, statistics: statistics)
+            let delivered = runs[index].append(
+                samples, metricKey: metricKey, statistics: statistics, sequence: &alertSequence)
             // The first samples show at once; after that the header waits for a tick.
             if wasEmpty && !isPaused { refreshFigures(of: index) }
             // One bell per batch, however many alerts it delivered: for the worst of them.
@@ -137,11 +138,13 @@ extension DashboardState {
         scroll = max(0, min(scroll, max(0, scrollLimit)))
     }
 
-    /// Lines on the current screen, an upper bound for scrolling.
+    /// How far the current screen scrolls: until its last line is at the bottom (or an upper bound).
     private var scrollLimit: Int {
         switch screen {
         case .help: HelpText.lines.count
-        case .alertHistory: alertHistory.count
+        case .alertHistory:
+            // As drawn below the status bar: an alert's action takes a line or more, as the width allows.
+            Renderer.alertHistoryLines(self, width: size.width).count - max(1, size.height - 1)
         case .runs: 0
         }
     }
@@ -177,6 +180,21 @@ extension DashboardState {
             let count = visibleCount(of: runs[index])
             let captured = runs[index].rerun(settings: settings, policy: policy, captureIndex: count - 1)
             refreshFigures(of: index, verdict: .some(captured))
+        }
+        renumberAlerts()
+    }
+
+    /// After a re-run every alert is new at once: number them in step order (then run order), the best
+    /// guess at the order they happened in, so that later deliveries are newer than all of them.
+    private mutating func renumberAlerts() {
+        var all: [(step: Int64, run: Int, alert: Int)] = []
+        for run in runs.indices {
+            for (alert, value) in runs[run].alerts.enumerated() { all.append((value.step, run, alert)) }
+        }
+        all.sort { a, b in a.step != b.step ? a.step < b.step : runs[a.run].id < runs[b.run].id }
+        for entry in all {
+            runs[entry.run].renumber(entry.alert, as: alertSequence)
+            alertSequence += 1
         }
     }
 }
