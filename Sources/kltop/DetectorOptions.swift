@@ -8,14 +8,19 @@ extension AlertOutputFormat: ExpressibleByArgument {}
 
 /// The detector and alert-policy flags shared by `check`, `export` and the dashboard. Each overrides the
 /// same setting from an rlwatch.yaml.
+///
+/// The numeric options parse `.unconditional`ly: ArgumentParser would otherwise take `-1` in `--sigma -1` for
+/// an option and say the value is missing; taken as a value, it gets the same message as `--sigma=-1`.
 struct DetectorOptions: ParsableArguments {
-    @Option(help: "Warn above this many standard deviations; critical above 1.5 times it. (default: 3.0)")
+    @Option(
+        parsing: .unconditional,
+        help: "Warn above this many standard deviations; critical above 1.5 times it. (default: 3.0)")
     var sigma: Double?
 
-    @Option(help: "Samples in the rolling window. (default: 100)")
+    @Option(parsing: .unconditional, help: "Samples in the rolling window. (default: 100)")
     var window: Int?
 
-    @Option(help: "Samples seen before any decision. (default: 20)")
+    @Option(parsing: .unconditional, help: "Samples seen before any decision. (default: 20)")
     var warmup: Int?
 
     @Option(
@@ -27,10 +32,14 @@ struct DetectorOptions: ParsableArguments {
     @Option(help: "The key that holds KL. (default: the first of kltop's known KL keys found in the log)")
     var metric: String?
 
-    @Option(help: "Suppress a repeat of the same severity within this many logged steps. (default: 100)")
+    @Option(
+        parsing: .unconditional,
+        help: "Suppress a repeat of the same severity within this many logged steps. (default: 100)")
     var cooldown: Int?
 
-    @Option(name: .customLong("max-alerts"), help: "Deliver at most this many alerts per run. (default: 50)")
+    @Option(
+        name: .customLong("max-alerts"), parsing: .unconditional,
+        help: "Deliver at most this many alerts per run. (default: 50)")
     var maxAlerts: Int?
 
     @Option(
@@ -45,6 +54,10 @@ struct DetectorOptions: ParsableArguments {
             sigma: sigma, window: window, warmup: warmup, baseline: baseline, metric: metric,
             cooldown: cooldown,
             maxAlerts: maxAlerts, configPath: config)
+    }
+
+    func validate() throws {
+        if let problem = overrides.flagProblem { throw ValidationError(problem.description) }
     }
 
     /// Resolves the settings, or reports the problem and exits with 3 ("could not check").

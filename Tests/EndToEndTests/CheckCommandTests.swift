@@ -34,6 +34,44 @@ import Testing
         #expect(noPaths.status == 3)
     }
 
+    /// ArgumentParser takes `-1` after an option for another option unless told not to: `--sigma -1` must
+    /// say what `--sigma=-1` says, not that the value is missing.
+    @Test func aNegativeNumberGetsTheSameMessageWithOrWithoutEquals() throws {
+        let cases = [
+            ("--sigma", "-1", "--sigma: must be a finite number ≥ 0 (got -1.0)"),
+            ("--window", "-5", "--window: must be at least 1 (got -5)"),
+            ("--warmup", "-1", "--warmup: must be ≥ 0 (got -1)"),
+            ("--cooldown", "-1", "--cooldown: must be ≥ 0 (got -1)"),
+            ("--max-alerts", "-1", "--max-alerts: must be ≥ 0 (got -1)"),
+            ("--poll", "-1", "--poll takes seconds between 0 and 3600"),
+        ]
+        for (flag, value, message) in cases {
+            for arguments in [[flag, value], ["\(flag)=\(value)"]] {
+                let result = try Kltop.run(["check"] + arguments + ["run.jsonl"])
+                #expect(result.status == 3, "\(arguments)")
+                #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+                #expect(!result.standardError.contains("Missing value"), "\(arguments)")
+            }
+        }
+    }
+
+    /// Every subcommand's help: no value listed without its description, every --input-format name said.
+    @Test func everyCommandsHelpReadsWell() throws {
+        for command in [[], ["watch"], ["demo"], ["check"], ["export"]] {
+            let help = try Kltop.run(command + ["--help"])
+            #expect(help.status == 0, "\(command)")
+            let emptyDescriptions = help.standardOutput.split(separator: "\n").filter {
+                $0.hasSuffix(" -") || $0.hasSuffix(" - ")
+            }
+            #expect(emptyDescriptions.isEmpty, "\(command): \(emptyDescriptions)")
+        }
+        let check = try Kltop.run(["check", "--help"]).standardOutput
+        for name in ["jsonl", "csv", "tensorboard", "console", "trainer-state", "rlwatch"] {
+            #expect(check.contains("        \(name) "), "--input-format lists \(name)")
+        }
+        #expect(check.contains("JSON Lines") && check.contains("trainer_state.json"))
+    }
+
     @Test func aBadConfigFileIsExitThreeWithFileAndLine() throws {
         let directory = try TemporaryDirectory.make("kltop-check-config")
         try "kl_explosion:\n  sigma_multiplier: lots\n".write(
