@@ -184,6 +184,15 @@ struct CheckSession {
                         + TerminalText.inert(examples.joined(separator: "; "))
                         + (statistics.badLines > examples.count ? "; …" : "") + ")")
             }
+            if let first = statistics.firstUnusableStep {
+                let count = statistics.unusableSteps
+                sink.diagnostics(
+                    "kltop: \(shownName): the step of \(count) record\(count == 1 ? "" : "s") is not a whole number ("
+                        + TerminalText.inert("\(first.location): \(first.reason)")
+                        + (count > 1 ? "; …" : "")
+                        + "); \(count == 1 ? "its ordinal was" : "their ordinals were") "
+                        + "used as the step")
+            }
             guard let metric = run.metricKey else {
                 sink.diagnostics(
                     "kltop: \(shownName): no KL key found in \(statistics.records) records; looked for "

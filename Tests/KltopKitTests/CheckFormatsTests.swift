@@ -81,6 +81,22 @@ import Testing
             recorded.contains { $0.contains("grpo_calm: rlwatch recorded at step 50: critical loss_nan") })
     }
 
+    @Test func stepsThatAreNoWholeNumberAreNotedOncePerRun() throws {
+        let directory = try TemporaryDirectory.make("kltop-check-steps")
+        let log = directory.appendingPathComponent("steps.jsonl")
+        let lines =
+            (0..<30).map { "{\"step\": \($0), \"kl\": 0.02}\n" } + [
+                "{\"step\": 30.5, \"kl\": 0.02}\n", "{\"step\": \"x\", \"kl\": 0.02}\n",
+            ]
+        try lines.joined().write(to: log, atomically: true, encoding: .utf8)
+        let outcome = Self.check([log.path])
+        #expect(
+            outcome.diagnostics.filter { $0.contains("whole number") } == [
+                "kltop: steps: the step of 2 records is not a whole number (line 31: 30.5; …); their ordinals "
+                    + "were used as the step"
+            ])
+    }
+
     @Test func inputFormatOverridesRecognition() {
         let forced = Self.check([Self.fixture("console/openrlhf_ray.log")], inputFormat: .csv)
         #expect(forced.alerts.isEmpty && forced.status == .unknown)
