@@ -97,6 +97,29 @@ import Testing
             ])
     }
 
+    /// The reviewer's cases, checked as `kltop check` checks them: one stray line near the top of a `.jsonl`
+    /// log (binary garbage, a crash's NULs, a text line) neither hides the spike nor goes unreported.
+    @Test func aStrayLineNearTheTopNeitherHidesTheSpikeNorGoesUnreported() throws {
+        let directory = try TemporaryDirectory.make("kltop-check-stray")
+        let records = (0..<60).map {
+            "{\"step\": \($0), \"kl\": \($0 == 50 ? 5.0 : 0.02 + Double($0 % 3) / 1000)}"
+        }
+        let strays = [
+            ("garbage", "\u{0}\u{FF}\u{80}\u{13}\u{0}{{"), ("nuls", String(repeating: "\u{0}", count: 300)),
+            ("text", "Traceback (most recent call last):"),
+        ]
+        for (name, stray) in strays {
+            let log = directory.appendingPathComponent("\(name).jsonl")
+            try (Array(records[0..<2]) + [stray] + Array(records[2...])).joined(separator: "\n").appending(
+                "\n"
+            )
+            .write(to: log, atomically: true, encoding: .utf8)
+            let outcome = Self.check([log.path])
+            #expect(outcome.alerts == ["\(name)@50 critical"], "\(outcome.diagnostics)")
+            #expect(outcome.diagnostics.contains { $0.contains("\(name): skipped 1 bad line (line 3: ") })
+        }
+    }
+
     @Test func inputFormatOverridesRecognition() {
         let forced = Self.check([Self.fixture("console/openrlhf_ray.log")], inputFormat: .csv)
         #expect(forced.alerts.isEmpty && forced.status == .unknown)
