@@ -59,11 +59,26 @@ public struct JSONLReader: SampleReader {
             statistics.countBadLine(BadLine(lineNumber: number, reason: "longer than \(maxLineBytes) bytes"))
         case .line(let bytes, let number):
             let outcome = scanner.scan(bytes)
+            if case .noMetric = outcome, recordsListed < Self.recordsToList {
+                listKeys(of: bytes)
+            }
             if case .bad = outcome, bytes.first == 0 {
                 readAfterNULs(bytes, lineNumber: number, emit)
             } else {
                 count(outcome, lineNumber: number, emit)
             }
+        }
+    }
+
+    /// Records without the KL key whose keys were listed in ``ReadStatistics/keysSeen``: the first few say
+    /// what the log holds; listing every record's would cost the scan its speed.
+    private var recordsListed = 0
+    private static let recordsToList = 8
+
+    private mutating func listKeys(of line: UnsafeBufferPointer<UInt8>) {
+        recordsListed += 1
+        for key in JSONLineScanner.keys(of: line) where !statistics.keysSeen.contains(key) {
+            statistics.keysSeen.append(key)
         }
     }
 

@@ -109,6 +109,52 @@ public struct JSONLineScanner: Sendable {
         return .sample(MetricSample(step: step, value: value))
     }
 
+    /// The keys of a well-formed record, veRL's nested ones as `data.KEY`: what a log holds, for the message
+    /// that says the KL key is not among them.
+    public static func keys(of line: UnsafeBufferPointer<UInt8>) -> [String] {
+        guard let p = line.baseAddress else { return [] }
+        var keys: [String] = []
+        var i = 0
+        skipSpace(p, line.count, &i)
+        guard i < line.count && p[i] == UInt8(ascii: "{") else { return [] }
+        collectKeys(p, line.count, &i, prefix: "", into: &keys)
+        return keys
+    }
+
+    /// Collects the keys of the object at `i` (its `{`), leaving `i` past its `}`.
+    private static func collectKeys(
+        _ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, prefix: String, into keys: inout [String]
+    ) {
+        i += 1
+        while true {
+            skipSpace(p, n, &i)
+            guard i < n, p[i] == quote, let end = stringEnd(p, n, from: i + 1) else {
+                if i < n && p[i] == UInt8(ascii: "}") { i += 1 }
+                return
+            }
+            let key = String(
+                decoding: UnsafeBufferPointer(start: p + i + 1, count: end - i - 1), as: UTF8.self)
+            i = end + 1
+            skipSpace(p, n, &i)
+            guard i < n && p[i] == UInt8(ascii: ":") else { return }
+            i += 1
+            skipSpace(p, n, &i)
+            guard i < n else { return }
+            if prefix.isEmpty && key == MetricKeys.nestedMetricsKey && p[i] == UInt8(ascii: "{") {
+                collectKeys(p, n, &i, prefix: key + ".", into: &keys)
+            } else {
+                keys.append(prefix + key)
+                if skipValue(p, n, &i) != nil { return }
+            }
+            skipSpace(p, n, &i)
+            guard i < n && p[i] == UInt8(ascii: ",") else {
+                if i < n && p[i] == UInt8(ascii: "}") { i += 1 }
+                return
+            }
+            i += 1
+        }
+    }
+
     /// Token ranges of the wanted values, found while walking the line.
     private struct Found {
         var valueRange: Range<Int>?

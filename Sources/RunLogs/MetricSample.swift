@@ -59,6 +59,9 @@ public struct ReadStatistics: Sendable, Equatable {
     public var unusableSteps = 0
     /// The first of them: where, and the step as written.
     public var firstUnusableStep: BadLine?
+    /// Keys of the first records that lacked the KL key (a CSV file's columns), where the reader can list
+    /// them cheaply: what to name with `--metric` when the log holds no KL sample.
+    public var keysSeen: [String] = []
 
     public init() {}
 

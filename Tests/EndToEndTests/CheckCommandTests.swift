@@ -119,6 +119,27 @@ import Testing
         #expect(try Kltop.run(["check", "--metric", "loss", log.path]).status == 0)
     }
 
+    /// Zero KL samples means the log was not checked: exit 3 with the reason, in both output formats; only
+    /// a log still being followed may simply not have logged KL yet.
+    @Test func aLogWithNoKLSampleIsExitThreeWithTheReason() throws {
+        let directory = try TemporaryDirectory.make("kltop-check-nosamples")
+        let log = directory.appendingPathComponent("a.jsonl")
+        try (0..<300).map { "{\"step\": \($0), \"kl\": 0.02, \"loss\": 0.4}\n" }.joined().write(
+            to: log, atomically: true, encoding: .utf8)
+        let reason =
+            "kltop: a: no KL samples: key \"kl_typo\" not found in 300 records (keys seen: step, kl, loss)"
+        let jsonl = try Kltop.run(["check", "--metric", "kl_typo", "--format", "jsonl", log.path])
+        #expect(jsonl.status == 3 && jsonl.standardOutput.isEmpty)
+        #expect(jsonl.standardError.contains(reason), "\(jsonl.standardError)")
+        let text = try Kltop.run(["check", "--metric", "kl_typo", log.path])
+        #expect(text.status == 3 && !text.standardOutput.contains("0 KL samples"))
+        #expect(text.standardError.contains(reason))
+        let piped = try Kltop.run(
+            ["check", "--follow", "--metric", "kl_typo", "-"], input: try Data(contentsOf: log))
+        #expect(piped.status == 3, "standard input closed: the log is complete, and was not checked")
+        #expect(piped.standardError.contains("stdin: no KL samples: key \"kl_typo\""))
+    }
+
     @Test func aFIFOIsReadAndStandardInputToo() throws {
         let directory = try TemporaryDirectory.make("kltop-fifo")
         let fifo = directory.appendingPathComponent("live.jsonl").path
