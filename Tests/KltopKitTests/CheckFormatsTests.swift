@@ -70,10 +70,7 @@ import Testing
     }
 
     @Test func rlwatchsStoreIsEveryRunInItWithRlwatchsOwnAlertsBeside() throws {
-        let directory = try TemporaryDirectory.make("kltop-check-store")
-        let path = directory.appendingPathComponent("metrics.db").path
-        try FileManager.default.copyItem(
-            atPath: Self.fixture("rlwatch/rlwatch_logs/metrics.db"), toPath: path)
+        let path = try Fixtures.copy("formats/rlwatch/rlwatch_logs/metrics.db")
         let outcome = Self.check([path])
         #expect(outcome.alerts == ["ppo_kl_spike@70 critical"])
         #expect(outcome.status == .critical)
@@ -138,10 +135,7 @@ import Testing
     }
 
     @Test func rlwatchsStoreWithoutTheKeyIsExitThreeToo() throws {
-        let directory = try TemporaryDirectory.make("kltop-check-store-key")
-        let path = directory.appendingPathComponent("metrics.db").path
-        try FileManager.default.copyItem(
-            atPath: Self.fixture("rlwatch/rlwatch_logs/metrics.db"), toPath: path)
+        let path = try Fixtures.copy("formats/rlwatch/rlwatch_logs/metrics.db")
         let outcome = Self.check([path], metric: .key("kl_typo"))
         #expect(outcome.status == .unknown && outcome.alerts.isEmpty)
         #expect(

@@ -9,6 +9,28 @@ public enum Fixtures {
 
     public static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
+    /// A copy of a fixture file in a fresh temporary folder, for every test that opens rlwatch's store:
+    /// SQLite creates `-shm`/`-wal` files beside a WAL database it opens, and a test must never write into
+    /// the repository.
+    public static func copy(_ relative: String) throws -> String {
+        let directory = try TemporaryDirectory.make("kltop-fixture")
+        let copy = directory.appendingPathComponent(URL(fileURLWithPath: relative).lastPathComponent).path
+        try FileManager.default.copyItem(atPath: path(relative), toPath: copy)
+        return copy
+    }
+
+    /// Files under Tests/Fixtures that SQLite leaves beside a database it opened in place.
+    public static func strayDatabaseCompanions() -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: root.path)
+        var found: [String] = []
+        while let file = enumerator?.nextObject() as? String {
+            if file.hasSuffix("-wal") || file.hasSuffix("-shm") || file.hasSuffix("-journal") {
+                found.append(file)
+            }
+        }
+        return found
+    }
+
     /// The shared conformance folder beside the repository (`../shared/conformance`): the source of truth
     /// that `Tests/Fixtures/conformance` copies.
     public static let sharedConformance: String = packageRoot.deletingLastPathComponent()
