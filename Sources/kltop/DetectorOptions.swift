@@ -14,32 +14,44 @@ extension AlertOutputFormat: ExpressibleByArgument {}
 struct DetectorOptions: ParsableArguments {
     @Option(
         parsing: .unconditional,
-        help: "Warn above this many standard deviations; critical above 1.5 times it. (default: 3.0)")
+        help: ArgumentHelp(
+            "Warn above this many standard deviations; critical above 1.5 times it. (default: 3.0)",
+            valueName: "x"))
     var sigma: Double?
-
-    @Option(parsing: .unconditional, help: "Samples in the rolling window. (default: 100)")
-    var window: Int?
-
-    @Option(parsing: .unconditional, help: "Samples seen before any decision. (default: 20)")
-    var warmup: Int?
-
-    @Option(
-        help:
-            "Baseline: rolling (follows the run) or frozen (locks when the window first fills). (default: rolling)"
-    )
-    var baseline: BaselineMode?
-
-    @Option(help: "The key that holds KL. (default: the first of kltop's known KL keys found in the log)")
-    var metric: String?
 
     @Option(
         parsing: .unconditional,
-        help: "Suppress a repeat of the same severity within this many logged steps. (default: 100)")
+        help: ArgumentHelp("Samples in the rolling window. (default: 100)", valueName: "n"))
+    var window: Int?
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Samples seen before any decision. (default: 20)", valueName: "n"))
+    var warmup: Int?
+
+    @Option(
+        help: ArgumentHelp(
+            "Baseline: rolling (follows the run) or frozen (locks when the window first fills). (default: rolling)",
+            valueName: "mode"))
+    var baseline: BaselineMode?
+
+    @Option(help: ArgumentHelp(Self.metricHelp, valueName: "key"))
+    var metric: String?
+
+    static let metricHelp =
+        "The key that holds KL (data.KEY for one inside veRL's data). (default: the first of kltop's known KL "
+        + "keys found in the log)"
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Suppress a repeat of the same severity within this many logged steps. (default: 100)",
+            valueName: "steps"))
     var cooldown: Int?
 
     @Option(
         name: .customLong("max-alerts"), parsing: .unconditional,
-        help: "Deliver at most this many alerts per run. (default: 50)")
+        help: ArgumentHelp("Deliver at most this many alerts per run. (default: 50)", valueName: "n"))
     var maxAlerts: Int?
 
     @Option(

@@ -53,6 +53,8 @@ import Testing
                 #expect(!result.standardError.contains("Missing value"), "\(arguments)")
             }
         }
+        let demo = try Kltop.run(["demo", "--speed", "-1"])
+        #expect(demo.status == 3 && demo.standardError.contains("--speed takes steps per second"))
     }
 
     /// Every subcommand's help: no value listed without its description, every --input-format name said.
@@ -70,6 +72,8 @@ import Testing
             #expect(check.contains("        \(name) "), "--input-format lists \(name)")
         }
         #expect(check.contains("JSON Lines") && check.contains("trainer_state.json"))
+        #expect(check.contains("--sigma <x>") && check.contains("--metric <key>"))
+        #expect(try Kltop.run(["demo", "--help"]).standardOutput.contains("USAGE: kltop demo [<options>]"))
     }
 
     @Test func aBadConfigFileIsExitThreeWithFileAndLine() throws {
