@@ -99,6 +99,8 @@ struct CheckSession {
         var printedWarning = false
         var printedCritical = false
         var couldNotCheck = false
+        /// Its source can deliver nothing more (standard input or a FIFO closed): the log is complete.
+        var ended = false
     }
 
     let request: CheckRequest
@@ -144,8 +146,8 @@ struct CheckSession {
                     "kltop: \(TerminalText.inert(runs[run].name)): rlwatch recorded at step \(alert.step): "
                         + TerminalText.inert("\(alert.severity) \(alert.detector): \(alert.message)"))
             }
-        case .runEnded:
-            break
+        case .runEnded(let run):
+            runs[run].ended = true
         }
     }
 
@@ -186,13 +188,26 @@ struct CheckSession {
                         + TerminalText.inert(examples.joined(separator: "; "))
                         + (statistics.badLines > examples.count ? "; …" : "") + ")")
             }
-            guard let metric = run.metricKey else {
+            if let first = statistics.firstUnusableStep {
+                let count = statistics.unusableSteps
                 sink.diagnostics(
-                    "kltop: \(shownName): no KL key found in \(statistics.records) records; looked for "
-                        + MetricKeys.klAliases.joined(separator: ", ") + ". Name the key with --metric KEY.")
-                statuses.append(.unknown)
+                    "kltop: \(shownName): the step of \(count) record\(count == 1 ? "" : "s") is not a whole number ("
+                        + TerminalText.inert("\(first.location): \(first.reason)")
+                        + (count > 1 ? "; …" : "")
+                        + "); \(count == 1 ? "its ordinal was" : "their ordinals were") "
+                        + "used as the step")
+            }
+            if let reason = Self.whyNoSamples(run) {
+                // Following, a run may simply not have logged KL yet; read to its end, it was not checked.
+                if request.follow && !run.ended {
+                    sink.diagnostics("kltop: \(shownName): so far \(reason)")
+                } else {
+                    sink.diagnostics("kltop: \(shownName): \(reason)")
+                    statuses.append(.unknown)
+                }
                 continue
             }
+            let metric = run.metricKey ?? ""
             if request.format == .text {
                 sink.output(Checker.summary(of: run.monitor, statistics: statistics, metric: metric))
             }
@@ -200,6 +215,37 @@ struct CheckSession {
         }
         if runs.isEmpty && statuses.isEmpty { return .unknown }
         return CheckStatus.combine(statuses)
+    }
+}
+
+extension CheckSession {
+    /// Why a run gave no KL sample to check, worded for the user; nil when it gave some.
+    static func whyNoSamples(_ run: Run) -> String? {
+        let statistics = run.statistics
+        guard run.metricKey == nil || statistics.samples == 0 else { return nil }
+        let records = "\(statistics.records) record\(statistics.records == 1 ? "" : "s")"
+        if statistics.records == 0 {
+            let bad = statistics.badLines
+            return "no KL samples: no records in it"
+                + (bad > 0 ? " (\(bad) bad line\(bad == 1 ? "" : "s"), listed above)" : "")
+        }
+        let keysSeen = Self.describe(keysSeen: statistics.keysSeen)
+        guard let metric = run.metricKey.map(TerminalText.inert) else {
+            return "no KL key found in \(records)\(keysSeen); looked for "
+                + MetricKeys.klAliases.joined(separator: ", ") + ". Name the key with --metric KEY."
+        }
+        if statistics.missingValues > 0 {
+            return "no KL samples: \"\(metric)\" held no number in any of its \(statistics.missingValues) "
+                + "records (null, or something that is not a number)"
+        }
+        return "no KL samples: key \"\(metric)\" not found in \(records)\(keysSeen)"
+    }
+
+    /// " (keys seen: a, b, …)", or where to look when the reader could not list them.
+    static func describe(keysSeen: [String]) -> String {
+        guard !keysSeen.isEmpty else { return " (look at a record of the log for the key that holds KL)" }
+        let shown = keysSeen.prefix(24).map { TerminalText.inert($0) }.joined(separator: ", ")
+        return " (keys seen: \(shown)\(keysSeen.count > 24 ? ", …" : ""))"
     }
 }
 

@@ -47,16 +47,23 @@ public struct RlwatchConfig: Sendable, Equatable {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
+        } catch YamlError.duplicatedKeysInMapping(let keys, let context) {
+            // PyYAML keeps the last of two equal keys without a word; a setting written twice is more likely
+            // an edit that missed the other than a choice, and YAML itself forbids it.
+            throw ConfigError(
+                file: file, line: context.mark.line,
+                message: "\(keys.map { "'\($0)'" }.joined(separator: ", ")) written twice in one mapping "
+                    + "(rlwatch would silently use the last): keep one")
         } catch {
             throw ConfigError(file: file, line: Self.line(of: error), message: "is not valid YAML: \(error)")
         }
         var config = RlwatchConfig()
         guard let root else { return config }  // an empty file sets nothing, as in rlwatch
-        guard let top = root.mapping else {
+        guard root.mapping != nil else {
             throw ConfigError(file: file, line: root.mark?.line, message: "must be a mapping of sections")
         }
         var reader = SectionReader(file: file)
-        for (key, value) in top {
+        for (key, value) in try reader.settings(of: root, "the file") {
             switch key.string {
             case "kl_explosion": try reader.readKLExplosion(value, into: &config)
             case "alerts": try reader.readAlerts(value, into: &config)
@@ -99,23 +106,47 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 }
 
 /// Reads the two sections kltop uses, with typed values and line numbers in every complaint.
+///
+/// Where rlwatch (PyYAML, then plain attribute assignment) and kltop could read a value differently, kltop
+/// accepts what means the same to both (`128.0` for 128) and refuses, saying why, what rlwatch would crash on
+/// or silently read as something else (`baseline_mode: Frozen` is rolling to rlwatch, a negative
+/// `max_alerts_per_run` delivers nothing, `enabled: "false"` is true).
 private struct SectionReader {
     let file: String
     var warnings: [String] = []
 
     mutating func readKLExplosion(_ node: Node, into config: inout RlwatchConfig) throws(ConfigError) {
-        for (key, value) in try mapping(node, "kl_explosion") {
+        for (key, value) in try settings(of: node, "kl_explosion") {
             let name = key.string ?? ""
             let path = "kl_explosion.\(name)"
             switch name {
             case "enabled": config.enabled = try bool(value, path)
-            case "sigma_multiplier": config.sigmaMultiplier = try number(value, path)
+            case "sigma_multiplier":
+                let sigma = try number(value, path)
+                guard sigma.isFinite && sigma >= 0 else {
+                    throw problem(value, "\(path) must be a finite number ≥ 0 (got \(describe(value)))")
+                }
+                config.sigmaMultiplier = sigma
             case "clip_region": config.clipRegion = try number(value, path)
-            case "rolling_window": config.rollingWindow = try integer(value, path)
-            case "warmup_steps": config.warmupSteps = try integer(value, path)
+            case "rolling_window":
+                let window = try integer(value, path)
+                guard window >= 1 else {
+                    throw problem(
+                        value,
+                        "\(path) must be at least 1 (got \(describe(value)); rlwatch would never alert)")
+                }
+                config.rollingWindow = window
+            case "warmup_steps":
+                config.warmupSteps = try count(value, path, rlwatchReadsNegativeAs: "no warmup")
             case "baseline_mode":
-                guard let text = value.string, let mode = BaselineMode(rawValue: text) else {
-                    throw problem(value, "\(path) must be rolling or frozen (got \(describe(value)))")
+                guard let text = value.string, value.null == nil, let mode = BaselineMode(rawValue: text)
+                else {
+                    let hint =
+                        value.string.flatMap { BaselineMode(rawValue: $0.lowercased()) } != nil
+                        ? "in lower case; rlwatch compares it exactly and would use rolling"
+                        : "rlwatch would use rolling"
+                    throw problem(
+                        value, "\(path) must be rolling or frozen (got \(describe(value)); \(hint))")
                 }
                 config.baselineMode = mode
             default: warnUnknown(key, path)
@@ -124,12 +155,15 @@ private struct SectionReader {
     }
 
     mutating func readAlerts(_ node: Node, into config: inout RlwatchConfig) throws(ConfigError) {
-        for (key, value) in try mapping(node, "alerts") {
+        for (key, value) in try settings(of: node, "alerts") {
             let name = key.string ?? ""
             let path = "alerts.\(name)"
             switch name {
-            case "cooldown_steps": config.cooldownSteps = try integer(value, path)
-            case "max_alerts_per_run": config.maxAlertsPerRun = try integer(value, path)
+            case "cooldown_steps":
+                config.cooldownSteps = try count(value, path, rlwatchReadsNegativeAs: "no cooldown")
+            case "max_alerts_per_run":
+                config.maxAlertsPerRun = try count(
+                    value, path, rlwatchReadsNegativeAs: "no alert ever delivered")
             case "slack", "email", "discord", "webhook":
                 continue  // delivery channels: rlwatch's business, not kltop's
             default: warnUnknown(key, path)
@@ -142,22 +176,66 @@ private struct SectionReader {
         warnings.append("\(location): unknown key \(path) ignored")
     }
 
-    private func mapping(_ node: Node, _ section: String) throws(ConfigError) -> Node.Mapping {
-        if let mapping = node.mapping { return mapping }
-        if node.null != nil { return Node.Mapping([]) }
+    /// The key–value pairs of a section, with YAML merge keys resolved as PyYAML resolves them; an empty
+    /// section (`kl_explosion:` alone) has none.
+    func settings(of node: Node, _ section: String) throws(ConfigError) -> [(key: Node, value: Node)] {
+        if let mapping = node.mapping { return try pairs(of: mapping) }
+        if node.null != nil { return [] }
         throw problem(node, "\(section) must be a mapping of settings")
     }
 
+    /// A mapping's pairs with its merge keys (`<<: *base`, `<<: [*a, *b]`) replaced by the merged mappings'
+    /// pairs, each key once: its own keys win over merged ones, and an earlier mapping in a list over a later
+    /// one (YAML 1.1's merge type, as PyYAML and so rlwatch read it).
+    private func pairs(of mapping: Node.Mapping) throws(ConfigError) -> [(key: Node, value: Node)] {
+        var merged: [(key: Node, value: Node)] = []
+        var own: [(key: Node, value: Node)] = []
+        for pair in mapping {
+            guard pair.key.tag.rawValue == Tag.Name.merge.rawValue else {
+                own.append(pair)
+                continue
+            }
+            var bases: [Node] = [pair.value]
+            if case .sequence(let list) = pair.value { bases = list.reversed() }
+            for base in bases {
+                guard let baseMapping = base.mapping else {
+                    throw problem(base, "<< must be a mapping or a list of mappings (got \(describe(base)))")
+                }
+                merged += try pairs(of: baseMapping)
+            }
+        }
+        var result: [(key: Node, value: Node)] = []
+        for pair in merged + own {
+            result.removeAll { $0.key.string == pair.key.string }
+            result.append(pair)
+        }
+        return result
+    }
+
     private func number(_ node: Node, _ path: String) throws(ConfigError) -> Double {
-        guard node.scalar != nil, let value = node.float, node.bool == nil else {
+        guard node.scalar != nil, let value = node.float, node.bool == nil, node.null == nil else {
             throw problem(node, "\(path) must be a number (got \(describe(node)))")
         }
         return value
     }
 
+    /// A whole number; an integral float (`128.0`) is taken as the integer it is.
     private func integer(_ node: Node, _ path: String) throws(ConfigError) -> Int {
-        guard node.scalar != nil, let value = node.int, node.bool == nil else {
+        guard node.scalar != nil, node.bool == nil, node.null == nil,
+            let value = node.int ?? node.float.flatMap({ Int(exactly: $0) })
+        else {
             throw problem(node, "\(path) must be a whole number (got \(describe(node)))")
+        }
+        return value
+    }
+
+    /// A whole number ≥ 0. rlwatch reads a negative one as something else without a word; kltop says so.
+    private func count(_ node: Node, _ path: String, rlwatchReadsNegativeAs meaning: String)
+        throws(ConfigError) -> Int
+    {
+        let value = try integer(node, path)
+        guard value >= 0 else {
+            throw problem(node, "\(path) must be ≥ 0 (got \(value); rlwatch would read it as \(meaning))")
         }
         return value
     }
@@ -170,7 +248,11 @@ private struct SectionReader {
     }
 
     private func describe(_ node: Node) -> String {
-        if let scalar = node.scalar { return "'\(scalar.string)'" }
+        if node.null != nil { return "null" }
+        if let scalar = node.scalar {
+            let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
+            return "'\(scalar.string)'" + (quoted ? ", a quoted string" : "")
+        }
         return node.mapping != nil ? "a mapping" : "a list"
     }
 

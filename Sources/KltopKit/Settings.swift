@@ -40,6 +40,7 @@ public struct SettingsOverrides: Sendable {
     public func resolve(defaultConfigDirectory directory: String = ".") throws(ConfigError)
         -> ResolvedSettings
     {
+        if let flagProblem { throw flagProblem }
         var detector = DetectorSettings()
         var policy = AlertPolicySettings()
         var notes: [String] = []
@@ -55,21 +56,37 @@ public struct SettingsOverrides: Sendable {
         if let baseline { detector.baselineMode = baseline }
         if let cooldown { policy.cooldownSteps = Int64(cooldown) }
         if let maxAlerts { policy.maxAlertsPerRun = maxAlerts }
-        let source = file ?? "settings"
-        if let problem = detector.problem { throw ConfigError(file: source, line: nil, message: problem) }
-        if policy.cooldownSteps < 0 {
-            throw ConfigError(
-                file: source, line: nil, message: "cooldown must be ≥ 0 (got \(policy.cooldownSteps))")
+        // Each value was checked where it came from; this is for combinations no single source made.
+        if let problem = detector.problem {
+            throw ConfigError(file: file ?? "settings", line: nil, message: problem)
         }
-        if policy.maxAlertsPerRun < 0 {
-            throw ConfigError(
-                file: source, line: nil, message: "max alerts must be ≥ 0 (got \(policy.maxAlertsPerRun))")
-        }
-        if let metric, metric.isEmpty {
-            throw ConfigError(file: "--metric", line: nil, message: "the key is empty")
+        if detector.rollingWindow < Self.samplesBeforeAnyDecision {
+            notes.append(
+                "a rolling window of \(detector.rollingWindow) never alerts: rlwatch's detector (and so kltop's) "
+                    + "decides only with \(Self.samplesBeforeAnyDecision) samples in the window")
         }
         return ResolvedSettings(
             detector: detector, policy: policy, metric: metric.map(MetricSelection.key) ?? .automatic,
             notes: notes)
+    }
+
+    /// rlwatch's `len(self._history) < 10` test: a shorter window is never full enough to decide.
+    static let samplesBeforeAnyDecision = 10
+
+    /// The first flag whose value cannot be used, as `--flag: why`: what the command line checks before
+    /// anything runs, whichever way the value was written (`--sigma -1` or `--sigma=-1`).
+    public var flagProblem: ConfigError? {
+        func refuse(_ flag: String, _ message: String) -> ConfigError {
+            ConfigError(file: flag, line: nil, message: message)
+        }
+        if let sigma, !(sigma.isFinite && sigma >= 0) {
+            return refuse("--sigma", "must be a finite number ≥ 0 (got \(sigma))")
+        }
+        if let window, window < 1 { return refuse("--window", "must be at least 1 (got \(window))") }
+        if let warmup, warmup < 0 { return refuse("--warmup", "must be ≥ 0 (got \(warmup))") }
+        if let cooldown, cooldown < 0 { return refuse("--cooldown", "must be ≥ 0 (got \(cooldown))") }
+        if let maxAlerts, maxAlerts < 0 { return refuse("--max-alerts", "must be ≥ 0 (got \(maxAlerts))") }
+        if let metric, metric.isEmpty { return refuse("--metric", "the key is empty") }
+        return nil
     }
 }

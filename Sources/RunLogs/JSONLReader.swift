@@ -58,8 +58,44 @@ public struct JSONLReader: SampleReader {
         case .tooLong(let number):
             statistics.countBadLine(BadLine(lineNumber: number, reason: "longer than \(maxLineBytes) bytes"))
         case .line(let bytes, let number):
-            count(scanner.scan(bytes), lineNumber: number, emit)
+            let outcome = scanner.scan(bytes)
+            if case .noMetric = outcome, recordsListed < Self.recordsToList {
+                listKeys(of: bytes)
+            }
+            if case .bad = outcome, bytes.first == 0 {
+                readAfterNULs(bytes, lineNumber: number, emit)
+            } else {
+                count(outcome, lineNumber: number, emit)
+            }
         }
+    }
+
+    /// Records without the KL key whose keys were listed in ``ReadStatistics/keysSeen``: the first few say
+    /// what the log holds; listing every record's would cost the scan its speed.
+    private var recordsListed = 0
+    private static let recordsToList = 8
+
+    private mutating func listKeys(of line: UnsafeBufferPointer<UInt8>) {
+        recordsListed += 1
+        for key in JSONLineScanner.keys(of: line) where !statistics.keysSeen.contains(key) {
+            statistics.keysSeen.append(key)
+        }
+    }
+
+    /// A crash can leave a run of NULs where blocks were never written, and the writer's next record then
+    /// follows them on the same line: the NULs are a bad line, the record after them is read.
+    private mutating func readAfterNULs(
+        _ bytes: UnsafeBufferPointer<UInt8>, lineNumber number: Int, _ emit: (MetricSample) -> Void
+    ) {
+        let nuls = bytes.prefix { $0 == 0 }.count
+        let rest = scanner.scan(UnsafeBufferPointer(rebasing: bytes[nuls...]))
+        let reason = "\(nuls) NUL bytes (never written, as a crash leaves them)"
+        if case .bad(let problem) = rest {
+            statistics.countBadLine(BadLine(lineNumber: number, reason: reason + ", then " + problem))
+            return
+        }
+        statistics.countBadLine(BadLine(lineNumber: number, reason: reason))
+        count(rest, lineNumber: number, emit)
     }
 
     private mutating func count(
@@ -69,6 +105,13 @@ public struct JSONLReader: SampleReader {
         case .sample(let sample):
             statistics.records += 1
             statistics.samples += 1
+            if scanner.unusableSteps != statistics.unusableSteps {
+                statistics.unusableSteps = scanner.unusableSteps
+                if statistics.firstUnusableStep == nil {
+                    statistics.firstUnusableStep = BadLine(
+                        lineNumber: number, reason: scanner.firstUnusableStep ?? "")
+                }
+            }
             emit(sample)
         case .missingValue:
             statistics.records += 1

@@ -16,6 +16,13 @@ import CNumbers
 ///
 /// Accepted beyond strict JSON, because Python's json module writes them: `NaN`, `Infinity`, `-Infinity`.
 /// Numbers written as strings (`"0.0113"`, as recent transformers print them) count as numbers.
+///
+/// What Python's `json.loads` would refuse is a bad line: every bare value of the record (and of veRL's
+/// `data`) must be a JSON number or `true`, `false`, `null`, `NaN`, `Infinity`, `-Infinity`, so `1.0e`, `01`
+/// or `-` is malformed, not a missing value. Values nested deeper (a list, another object) are checked for
+/// closed strings and paired brackets only, and strings for their closing quote only. A key written twice
+/// is read as Python reads it: the last one wins. Keys are compared as written, so a key spelled with an
+/// escape (`"k\u006c"`) is not `kl`.
 public struct JSONLineScanner: Sendable {
     public enum Outcome: Equatable, Sendable {
         /// A record with its step and a numeric KL value.
@@ -35,6 +42,11 @@ public struct JSONLineScanner: Sendable {
     public private(set) var chosenKey: String?
     /// Records seen so far; a record without a step field gets this (0-based) as its step.
     public private(set) var recordCount: Int64 = 0
+    /// Samples whose step field held no whole number (`12.5`, `1e20`, `"abc"`, beyond 64 bits): their
+    /// ordinal was used as the step, as for a record without one.
+    public private(set) var unusableSteps = 0
+    /// The first such step as written, for the note that reports them.
+    public private(set) var firstUnusableStep: String?
 
     /// Candidate keys for the value: with a fixed key, one entry per nesting level it may appear at.
     private var valueKeys: [[UInt8]]
@@ -85,9 +97,62 @@ public struct JSONLineScanner: Sendable {
             valueKeys = [valueKeys[found.valueRank]]
             isChoosing = false
         }
-        let step = found.stepRange.flatMap { Self.parseStep(p, $0) } ?? ordinal
         guard let value = Self.parseValue(p, valueRange) else { return .missingValue }
+        guard let stepRange = found.stepRange else {
+            return .sample(MetricSample(step: ordinal, value: value))
+        }
+        guard let step = Self.parseStep(p, stepRange) else {
+            unusableSteps += 1
+            if firstUnusableStep == nil { firstUnusableStep = Self.excerpt(p, stepRange) }
+            return .sample(MetricSample(step: ordinal, value: value))
+        }
         return .sample(MetricSample(step: step, value: value))
+    }
+
+    /// The keys of a well-formed record, veRL's nested ones as `data.KEY`: what a log holds, for the message
+    /// that says the KL key is not among them.
+    public static func keys(of line: UnsafeBufferPointer<UInt8>) -> [String] {
+        guard let p = line.baseAddress else { return [] }
+        var keys: [String] = []
+        var i = 0
+        skipSpace(p, line.count, &i)
+        guard i < line.count && p[i] == UInt8(ascii: "{") else { return [] }
+        collectKeys(p, line.count, &i, prefix: "", into: &keys)
+        return keys
+    }
+
+    /// Collects the keys of the object at `i` (its `{`), leaving `i` past its `}`.
+    private static func collectKeys(
+        _ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, prefix: String, into keys: inout [String]
+    ) {
+        i += 1
+        while true {
+            skipSpace(p, n, &i)
+            guard i < n, p[i] == quote, let end = stringEnd(p, n, from: i + 1) else {
+                if i < n && p[i] == UInt8(ascii: "}") { i += 1 }
+                return
+            }
+            let key = String(
+                decoding: UnsafeBufferPointer(start: p + i + 1, count: end - i - 1), as: UTF8.self)
+            i = end + 1
+            skipSpace(p, n, &i)
+            guard i < n && p[i] == UInt8(ascii: ":") else { return }
+            i += 1
+            skipSpace(p, n, &i)
+            guard i < n else { return }
+            if prefix.isEmpty && key == MetricKeys.nestedMetricsKey && p[i] == UInt8(ascii: "{") {
+                collectKeys(p, n, &i, prefix: key + ".", into: &keys)
+            } else {
+                keys.append(prefix + key)
+                if skipValue(p, n, &i) != nil { return }
+            }
+            skipSpace(p, n, &i)
+            guard i < n && p[i] == UInt8(ascii: ",") else {
+                if i < n && p[i] == UInt8(ascii: "}") { i += 1 }
+                return
+            }
+            i += 1
+        }
     }
 
     /// Token ranges of the wanted values, found while walking the line.
@@ -154,19 +219,22 @@ public struct JSONLineScanner: Sendable {
         }
     }
 
-    /// Remembers the value if its key is a better KL or step key than any seen so far on this line.
+    /// Remembers the value if its key is a KL or step key at least as good as any seen so far on this line:
+    /// a better alias wins whatever the order, and of one key written twice the last wins, as in Python.
     @inline(__always)
     private func note(key: UnsafeBufferPointer<UInt8>, nested: Bool, value: Range<Int>, _ found: inout Found)
     {
-        if found.valueRank > 0 && !(fixedKeyNestedOnly && !nested) {
-            for rank in 0..<min(valueKeys.count, found.valueRank) where Self.equals(key, valueKeys[rank]) {
+        if !(fixedKeyNestedOnly && !nested) {
+            for rank in 0..<(min(valueKeys.count - 1, found.valueRank) + 1)
+            where Self.equals(key, valueKeys[rank]) {
                 found.valueRank = rank
                 found.valueRange = value
                 return
             }
         }
-        if found.stepRank > 0 && !nested {
-            for rank in 0..<min(stepKeys.count, found.stepRank) where Self.equals(key, stepKeys[rank]) {
+        if !nested {
+            for rank in 0..<(min(stepKeys.count - 1, found.stepRank) + 1)
+            where Self.equals(key, stepKeys[rank]) {
                 found.stepRank = rank
                 found.stepRange = value
                 return
@@ -206,23 +274,70 @@ public struct JSONLineScanner: Sendable {
         }
         if c == UInt8(ascii: "{") || c == UInt8(ascii: "[") { return skipCompound(p, n, &i) }
         let start = i
-        while i < n {
-            let d = p[i]
-            if d == UInt8(ascii: ",") || d == UInt8(ascii: "}") || d == UInt8(ascii: "]") || d <= 0x20 {
-                break
-            }
-            guard isTokenByte(d) else { return "not JSON (unexpected byte \(d))" }
-            i += 1
+        // Numbers, nearly every value in a run log, are checked in the one pass that finds their end.
+        if let end = numberEnd(p, n, from: i), end == n || isDelimiter(p[end]) {
+            i = end
+            return nil
         }
+        while i < n && !isDelimiter(p[i]) { i += 1 }
         if i == start { return "expected a value" }
-        return nil
+        if isLiteral(p, start, i) { return nil }
+        let first = p[start]
+        let looksNumeric =
+            isDigit(first) || first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+            || first == UInt8(ascii: ".")
+        return (looksNumeric ? "invalid number " : "not a JSON value: ") + excerpt(p, start..<i)
     }
 
-    @inline(__always) private static func isTokenByte(_ c: UInt8) -> Bool {
-        (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9"))
-            || (c >= UInt8(ascii: "a") && c <= UInt8(ascii: "z"))
-            || (c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z")) || c == UInt8(ascii: "-")
-            || c == UInt8(ascii: "+") || c == UInt8(ascii: ".")
+    /// What ends a bare value: the next member or element, the end of its object or array, or space.
+    @inline(__always) private static func isDelimiter(_ c: UInt8) -> Bool {
+        c == UInt8(ascii: ",") || c == UInt8(ascii: "}") || c == UInt8(ascii: "]") || c <= 0x20
+    }
+
+    @inline(__always) private static func isDigit(_ c: UInt8) -> Bool { c &- UInt8(ascii: "0") <= 9 }
+
+    /// The end of the longest JSON number at `start` (`-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`), or nil
+    /// when none starts there or it breaks off (`1.`, `1.0e`, `-`).
+    @inline(__always)
+    static func numberEnd(_ p: UnsafePointer<UInt8>, _ n: Int, from start: Int) -> Int? {
+        var j = start
+        if p[j] == UInt8(ascii: "-") { j += 1 }
+        guard j < n && isDigit(p[j]) else { return nil }
+        if p[j] == UInt8(ascii: "0") {
+            j += 1
+        } else {
+            while j < n && isDigit(p[j]) { j += 1 }
+        }
+        if j < n && p[j] == UInt8(ascii: ".") {
+            j += 1
+            let fraction = j
+            while j < n && isDigit(p[j]) { j += 1 }
+            if j == fraction { return nil }
+        }
+        if j < n && p[j] | 0x20 == UInt8(ascii: "e") {
+            j += 1
+            if j < n && (p[j] == UInt8(ascii: "+") || p[j] == UInt8(ascii: "-")) { j += 1 }
+            let exponent = j
+            while j < n && isDigit(p[j]) { j += 1 }
+            if j == exponent { return nil }
+        }
+        return j
+    }
+
+    private static let literals: [[UInt8]] = ["true", "false", "null", "NaN", "Infinity", "-Infinity"].map {
+        Array($0.utf8)
+    }
+
+    /// `true`, `false`, `null`, and the non-finite spellings Python's json writes and reads.
+    static func isLiteral(_ p: UnsafePointer<UInt8>, _ start: Int, _ end: Int) -> Bool {
+        let token = UnsafeBufferPointer(start: p + start, count: end - start)
+        return literals.contains { equals(token, $0) }
+    }
+
+    /// A token as text for a message: at most 24 bytes of it.
+    static func excerpt(_ p: UnsafePointer<UInt8>, _ range: Range<Int>) -> String {
+        let shown = UnsafeBufferPointer(start: p + range.lowerBound, count: min(range.count, 24))
+        return String(decoding: shown, as: UTF8.self) + (range.count > 24 ? "…" : "")
     }
 
     /// Skips a nested object or array, checking that brackets pair up (to 64 levels; deeper is refused).

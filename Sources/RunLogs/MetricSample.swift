@@ -54,6 +54,14 @@ public struct ReadStatistics: Sendable, Equatable {
     /// Lines that are not records and are not meant to be: what else a training script prints on its console
     /// (progress bars, warnings, tracebacks). Not a problem, so not bad lines.
     public var ignoredLines = 0
+    /// Samples whose step field held no whole number (`12.5`, `"abc"`, beyond 64 bits): the record's ordinal
+    /// was used as its step, as for a record without one, so that its KL value still counts.
+    public var unusableSteps = 0
+    /// The first of them: where, and the step as written.
+    public var firstUnusableStep: BadLine?
+    /// Keys of the first records that lacked the KL key (a CSV file's columns), where the reader can list
+    /// them cheaply: what to name with `--metric` when the log holds no KL sample.
+    public var keysSeen: [String] = []
 
     public init() {}
 

@@ -9,8 +9,8 @@ struct CheckCommand: ParsableCommand {
         abstract: "Read each log to its end (or follow it), run the detector, print alerts.",
         discussion: """
             Exit status, as monitoring plugins use it: 0 no alerts, 1 warnings only, 2 any critical, \
-            3 could not check (missing or unreadable path, bad config or arguments; the reason is on stderr). \
-            A critical in one run outranks a path that could not be checked.
+            3 could not check (missing or unreadable path, no KL sample in a log, bad config or arguments; \
+            the reason is on stderr). A critical in one run outranks a path that could not be checked.
             """
     )
 

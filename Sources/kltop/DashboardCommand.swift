@@ -117,13 +117,16 @@ struct DemoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
         abstract: "The dashboard on simulated runs: healthy, a spike, slow drift, bursty PPO, an explosion.",
+        // ArgumentParser shortens a long option list to "<options>", which reads as if options were required.
+        usage: "kltop demo [<options>]",
         discussion: "Tune with + - [ ] b w and watch the band and the alerts change on the whole history."
     )
 
     @OptionGroup var detector: DetectorOptions
     @OptionGroup var look: LookOptions
 
-    @Option(help: "Simulated steps per second per run.")
+    @Option(
+        parsing: .unconditional, help: ArgumentHelp("Simulated steps per second per run.", valueName: "n"))
     var speed: Double = 20
 
     func validate() throws {

@@ -8,29 +8,50 @@ extension AlertOutputFormat: ExpressibleByArgument {}
 
 /// The detector and alert-policy flags shared by `check`, `export` and the dashboard. Each overrides the
 /// same setting from an rlwatch.yaml.
+///
+/// The numeric options parse `.unconditional`ly: ArgumentParser would otherwise take `-1` in `--sigma -1` for
+/// an option and say the value is missing; taken as a value, it gets the same message as `--sigma=-1`.
 struct DetectorOptions: ParsableArguments {
-    @Option(help: "Warn above this many standard deviations; critical above 1.5 times it. (default: 3.0)")
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Warn above this many standard deviations; critical above 1.5 times it. (default: 3.0)",
+            valueName: "x"))
     var sigma: Double?
 
-    @Option(help: "Samples in the rolling window. (default: 100)")
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Samples in the rolling window. (default: 100)", valueName: "n"))
     var window: Int?
 
-    @Option(help: "Samples seen before any decision. (default: 20)")
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp("Samples seen before any decision. (default: 20)", valueName: "n"))
     var warmup: Int?
 
     @Option(
-        help:
-            "Baseline: rolling (follows the run) or frozen (locks when the window first fills). (default: rolling)"
-    )
+        help: ArgumentHelp(
+            "Baseline: rolling (follows the run) or frozen (locks when the window first fills). (default: rolling)",
+            valueName: "mode"))
     var baseline: BaselineMode?
 
-    @Option(help: "The key that holds KL. (default: the first of kltop's known KL keys found in the log)")
+    @Option(help: ArgumentHelp(Self.metricHelp, valueName: "key"))
     var metric: String?
 
-    @Option(help: "Suppress a repeat of the same severity within this many logged steps. (default: 100)")
+    static let metricHelp =
+        "The key that holds KL (data.KEY for one inside veRL's data). (default: the first of kltop's known KL "
+        + "keys found in the log)"
+
+    @Option(
+        parsing: .unconditional,
+        help: ArgumentHelp(
+            "Suppress a repeat of the same severity within this many logged steps. (default: 100)",
+            valueName: "steps"))
     var cooldown: Int?
 
-    @Option(name: .customLong("max-alerts"), help: "Deliver at most this many alerts per run. (default: 50)")
+    @Option(
+        name: .customLong("max-alerts"), parsing: .unconditional,
+        help: ArgumentHelp("Deliver at most this many alerts per run. (default: 50)", valueName: "n"))
     var maxAlerts: Int?
 
     @Option(
@@ -45,6 +66,10 @@ struct DetectorOptions: ParsableArguments {
             sigma: sigma, window: window, warmup: warmup, baseline: baseline, metric: metric,
             cooldown: cooldown,
             maxAlerts: maxAlerts, configPath: config)
+    }
+
+    func validate() throws {
+        if let problem = overrides.flagProblem { throw ValidationError(problem.description) }
     }
 
     /// Resolves the settings, or reports the problem and exits with 3 ("could not check").

@@ -24,7 +24,7 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Output: jsonl or csv.")
     var format: ExportFormat = .jsonl
 
-    @Option(help: "The key that holds KL. (default: the first of kltop's known KL keys found in the log)")
+    @Option(help: ArgumentHelp(DetectorOptions.metricHelp, valueName: "key"))
     var metric: String?
 
     @Argument(

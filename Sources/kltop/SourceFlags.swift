@@ -1,15 +1,32 @@
 import ArgumentParser
 import RunLogs
 
-/// `--input-format NAME` takes the names of ``LogFormat/argumentName``.
+/// `--input-format NAME` takes the names of ``LogFormat/argumentName``; the help lists each with what it is.
 extension LogFormat: ExpressibleByArgument {
     public static var allValueStrings: [String] { argumentNames }
     public var defaultValueDescription: String { argumentName }
+    /// Without this, ArgumentParser lists every name with an empty description (it looks them up by raw
+    /// value, and finds only the two whose raw value differs from their name).
+    public static var allValueDescriptions: [String: String] {
+        Dictionary(uniqueKeysWithValues: allCases.map { ($0.argumentName, $0.helpDescription) })
+    }
+
+    var helpDescription: String {
+        switch self {
+        case .jsonl: "JSON Lines: a record per line, flat or veRL's {\"step\", \"data\"}"
+        case .csv: "CSV with a header row (stable-baselines3, Lightning)"
+        case .tensorboard: "TensorBoard event files (events.out.tfevents.*)"
+        case .console: "console output of transformers/TRL, veRL, OpenRLHF"
+        case .trainerState: "transformers/TRL trainer_state.json"
+        case .rlwatchStore: "rlwatch's SQLite store (rlwatch_logs/metrics.db)"
+        }
+    }
 }
 
 /// How every command reads its sources: `--poll`, `--input-format`.
 struct SourceFlags: ParsableArguments {
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "Poll every SECONDS instead of waiting for inotify (network filesystems never deliver it).",
             valueName: "seconds"))
@@ -18,8 +35,7 @@ struct SourceFlags: ParsableArguments {
     @Option(
         name: .customLong("input-format"),
         help: ArgumentHelp(
-            "Read every file as this format: jsonl, csv, tensorboard, console, trainer-state or rlwatch.",
-            discussion: "Without it, each file's format is recognised from its content.",
+            "Read every file as this format instead of recognising it from its content:",
             valueName: "name"))
     var inputFormat: LogFormat?
 

@@ -34,6 +34,48 @@ import Testing
         #expect(noPaths.status == 3)
     }
 
+    /// ArgumentParser takes `-1` after an option for another option unless told not to: `--sigma -1` must
+    /// say what `--sigma=-1` says, not that the value is missing.
+    @Test func aNegativeNumberGetsTheSameMessageWithOrWithoutEquals() throws {
+        let cases = [
+            ("--sigma", "-1", "--sigma: must be a finite number ≥ 0 (got -1.0)"),
+            ("--window", "-5", "--window: must be at least 1 (got -5)"),
+            ("--warmup", "-1", "--warmup: must be ≥ 0 (got -1)"),
+            ("--cooldown", "-1", "--cooldown: must be ≥ 0 (got -1)"),
+            ("--max-alerts", "-1", "--max-alerts: must be ≥ 0 (got -1)"),
+            ("--poll", "-1", "--poll takes seconds between 0 and 3600"),
+        ]
+        for (flag, value, message) in cases {
+            for arguments in [[flag, value], ["\(flag)=\(value)"]] {
+                let result = try Kltop.run(["check"] + arguments + ["run.jsonl"])
+                #expect(result.status == 3, "\(arguments)")
+                #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+                #expect(!result.standardError.contains("Missing value"), "\(arguments)")
+            }
+        }
+        let demo = try Kltop.run(["demo", "--speed", "-1"])
+        #expect(demo.status == 3 && demo.standardError.contains("--speed takes steps per second"))
+    }
+
+    /// Every subcommand's help: no value listed without its description, every --input-format name said.
+    @Test func everyCommandsHelpReadsWell() throws {
+        for command in [[], ["watch"], ["demo"], ["check"], ["export"]] {
+            let help = try Kltop.run(command + ["--help"])
+            #expect(help.status == 0, "\(command)")
+            let emptyDescriptions = help.standardOutput.split(separator: "\n").filter {
+                $0.hasSuffix(" -") || $0.hasSuffix(" - ")
+            }
+            #expect(emptyDescriptions.isEmpty, "\(command): \(emptyDescriptions)")
+        }
+        let check = try Kltop.run(["check", "--help"]).standardOutput
+        for name in ["jsonl", "csv", "tensorboard", "console", "trainer-state", "rlwatch"] {
+            #expect(check.contains("        \(name) "), "--input-format lists \(name)")
+        }
+        #expect(check.contains("JSON Lines") && check.contains("trainer_state.json"))
+        #expect(check.contains("--sigma <x>") && check.contains("--metric <key>"))
+        #expect(try Kltop.run(["demo", "--help"]).standardOutput.contains("USAGE: kltop demo [<options>]"))
+    }
+
     @Test func aBadConfigFileIsExitThreeWithFileAndLine() throws {
         let directory = try TemporaryDirectory.make("kltop-check-config")
         try "kl_explosion:\n  sigma_multiplier: lots\n".write(
@@ -79,6 +121,27 @@ import Testing
             result.status == 3 && result.standardError.contains("no KL key found")
                 && result.standardError.contains("--metric"))
         #expect(try Kltop.run(["check", "--metric", "loss", log.path]).status == 0)
+    }
+
+    /// Zero KL samples means the log was not checked: exit 3 with the reason, in both output formats; only
+    /// a log still being followed may simply not have logged KL yet.
+    @Test func aLogWithNoKLSampleIsExitThreeWithTheReason() throws {
+        let directory = try TemporaryDirectory.make("kltop-check-nosamples")
+        let log = directory.appendingPathComponent("a.jsonl")
+        try (0..<300).map { "{\"step\": \($0), \"kl\": 0.02, \"loss\": 0.4}\n" }.joined().write(
+            to: log, atomically: true, encoding: .utf8)
+        let reason =
+            "kltop: a: no KL samples: key \"kl_typo\" not found in 300 records (keys seen: step, kl, loss)"
+        let jsonl = try Kltop.run(["check", "--metric", "kl_typo", "--format", "jsonl", log.path])
+        #expect(jsonl.status == 3 && jsonl.standardOutput.isEmpty)
+        #expect(jsonl.standardError.contains(reason), "\(jsonl.standardError)")
+        let text = try Kltop.run(["check", "--metric", "kl_typo", log.path])
+        #expect(text.status == 3 && !text.standardOutput.contains("0 KL samples"))
+        #expect(text.standardError.contains(reason))
+        let piped = try Kltop.run(
+            ["check", "--follow", "--metric", "kl_typo", "-"], input: try Data(contentsOf: log))
+        #expect(piped.status == 3, "standard input closed: the log is complete, and was not checked")
+        #expect(piped.standardError.contains("stdin: no KL samples: key \"kl_typo\""))
     }
 
     @Test func aFIFOIsReadAndStandardInputToo() throws {

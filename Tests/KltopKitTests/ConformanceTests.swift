@@ -1,3 +1,4 @@
+import Foundation
 import KLDetector
 import KltopKit
 import RunLogs
@@ -10,6 +11,38 @@ import Testing
 
     @Test func thereAreCasesToReplay() {
         #expect(Self.cases.count >= 12 + 20)
+    }
+
+    /// The shared folder is the source of truth: a case updated there is replayed as updated, not as the
+    /// repository's older copy of it.
+    @Test func aSharedCaseWinsOverTheRepositoryCopyOfTheSameName() throws {
+        let root = try TemporaryDirectory.make("kltop-conformance-folders")
+        let shared = root.appendingPathComponent("shared")
+        let copies = root.appendingPathComponent("copies")
+        for (folder, window) in [(shared, 7), (copies, 5)] {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Self.expected(window: window).write(
+                to: folder.appendingPathComponent("case.expected.json"), atomically: true, encoding: .utf8)
+        }
+        try Self.expected(window: 9).write(
+            to: copies.appendingPathComponent("only_copied.expected.json"), atomically: true, encoding: .utf8)
+        let cases = try Fixtures.detectorCases(in: [shared.path, copies.path, root.path + "/absent"])
+        #expect(cases.map(\.name) == ["case", "only_copied"])
+        #expect(cases.first?.rollingWindow == 7 && cases.first?.logPath == shared.path + "/case.jsonl")
+        #expect(cases.last?.logPath == copies.path + "/only_copied.jsonl")
+        for testCase in try Fixtures.detectorCases()
+        where FileManager.default.fileExists(
+            atPath: Fixtures.sharedConformance + "/" + testCase.name + ".expected.json")
+        {
+            #expect(testCase.logPath.hasPrefix(Fixtures.sharedConformance + "/"), "\(testCase.name)")
+        }
+    }
+
+    static func expected(window: Int) -> String {
+        """
+        {"metric_key": "kl", "config": {"sigma_multiplier": 3.0, "rolling_window": \(window), \
+        "warmup_steps": 20, "baseline_mode": "rolling"}, "raw": [], "delivered": []}
+        """
     }
 
     @Test(arguments: cases)

@@ -82,6 +82,93 @@ import Testing
         }
     }
 
+    /// YAML 1.1 merge keys, as PyYAML (and so rlwatch) reads them: a mapping or a list of mappings merged
+    /// in, the section's own keys winning, an earlier mapping in the list winning over a later one.
+    @Test func mergeKeysAreReadAsRlwatchReadsThem() throws {
+        let simple = try RlwatchConfig.parse(
+            "base: &b {sigma_multiplier: 100}\nkl_explosion: {<<: *b}\n", file: "cfg.yaml")
+        #expect(simple.sigmaMultiplier == 100 && simple.warnings.isEmpty)
+        let layered = try RlwatchConfig.parse(
+            """
+            base: &b {sigma_multiplier: 100, rolling_window: 40}
+            more: &m {rolling_window: 60, warmup_steps: 7}
+            kl_explosion:
+              <<: [*b, *m]
+              warmup_steps: 9
+            alerts: {<<: {cooldown_steps: 12}}
+            """, file: "cfg.yaml")
+        // What PyYAML's safe_load gives for this text.
+        #expect(layered.sigmaMultiplier == 100 && layered.rollingWindow == 40 && layered.warmupSteps == 9)
+        #expect(layered.cooldownSteps == 12 && layered.warnings.isEmpty)
+        #expect {
+            _ = try RlwatchConfig.parse("kl_explosion:\n  <<: 3\n", file: "cfg.yaml")
+        } throws: { error in
+            (error as? ConfigError)?.description.hasPrefix("cfg.yaml:2: << must be a mapping") == true
+        }
+    }
+
+    /// What rlwatch reads the same way is accepted; what it would crash on, or silently read as something
+    /// else, is refused with the reason.
+    @Test func valuesAreTypedAsRlwatchWouldUseThem() throws {
+        let harmless = try RlwatchConfig.parse(
+            """
+            kl_explosion:
+              enabled: yes
+              sigma_multiplier: 4
+              rolling_window: 100.0
+              warmup_steps: 128.0
+            alerts:
+              cooldown_steps: 5.0
+              max_alerts_per_run: 0
+            """, file: "cfg.yaml")
+        #expect(harmless.enabled == true && harmless.sigmaMultiplier == 4)
+        #expect(harmless.rollingWindow == 100 && harmless.warmupSteps == 128)
+        #expect(harmless.cooldownSteps == 5 && harmless.maxAlertsPerRun == 0)
+        let refused: [(String, String)] = [
+            (
+                "kl_explosion:\n  baseline_mode: Frozen\n",
+                "kl_explosion.baseline_mode must be rolling or frozen "
+                    + "(got 'Frozen'; in lower case; rlwatch compares it exactly and would use rolling)"
+            ),
+            (
+                "alerts:\n  cooldown_steps: -5\n",
+                "alerts.cooldown_steps must be ≥ 0 (got -5; rlwatch would "
+                    + "read it as no cooldown)"
+            ),
+            (
+                "alerts:\n  max_alerts_per_run: -1\n",
+                "alerts.max_alerts_per_run must be ≥ 0 (got -1; rlwatch "
+                    + "would read it as no alert ever delivered)"
+            ),
+            ("kl_explosion:\n  warmup_steps: -1\n", "kl_explosion.warmup_steps must be ≥ 0"),
+            (
+                "kl_explosion:\n  enabled: \"false\"\n",
+                "kl_explosion.enabled must be true or false "
+                    + "(got 'false', a quoted string)"
+            ),
+            ("kl_explosion:\n  rolling_window: 0\n", "kl_explosion.rolling_window must be at least 1"),
+            (
+                "kl_explosion:\n  sigma_multiplier:\n",
+                "kl_explosion.sigma_multiplier must be a number (got null)"
+            ),
+            (
+                "kl_explosion:\n  sigma_multiplier: -2\n",
+                "kl_explosion.sigma_multiplier must be a finite number"
+            ),
+            (
+                "kl_explosion:\n  sigma_multiplier: 3\n  sigma_multiplier: 5\n",
+                "'sigma_multiplier' written twice in one mapping (rlwatch would silently use the last): keep one"
+            ),
+        ]
+        for (text, message) in refused {
+            #expect {
+                _ = try RlwatchConfig.parse(text, file: "cfg.yaml")
+            } throws: { error in
+                (error as? ConfigError)?.description.hasPrefix("cfg.yaml:2: \(message)") == true
+            }
+        }
+    }
+
     @Test func anEmptyFileSetsNothing() throws {
         #expect(try RlwatchConfig.parse("", file: "empty.yaml") == RlwatchConfig())
         #expect(try RlwatchConfig.parse("kl_explosion:\n", file: "null.yaml").sigmaMultiplier == nil)

@@ -101,6 +101,82 @@ func readJSONL(_ text: String, metric: MetricSelection = .automatic, chunk: Int?
         #expect(readJSONL(text).samples.map(\.step) == [5, 6, 7, 9, -4, 5, 6])
     }
 
+    /// A step that is no whole number does not lose the record's KL value: the ordinal stands in, and the
+    /// reader counts how often, with the first as written.
+    @Test func anUnusableStepIsReplacedByTheOrdinalAndCounted() {
+        let text = """
+            {"step": 3, "kl": 1}
+            {"step": 12.5, "kl": 1}
+            {"step": 1e20, "kl": 1}
+            {"step": "abc", "kl": 1}
+            {"step": 4, "kl": null}
+            {"step": 4.5, "loss": 1}
+
+            """
+        let (samples, reader) = readJSONL(text)
+        #expect(samples.map(\.step) == [3, 1, 2, 3])
+        #expect(reader.statistics.unusableSteps == 3, "records without a KL value do not count")
+        #expect(reader.statistics.firstUnusableStep == BadLine(lineNumber: 2, reason: "12.5"))
+    }
+
+    /// Malformed JSON is a bad line with its reason, wherever in the record it is; valid JSON that is not a
+    /// number (true, a string, a list) under the KL key is a missing value.
+    @Test func malformedNumbersAreBadLinesNotMissingValues() {
+        let bad = [
+            #"{"kl": 1.0e}"#, #"{"kl": 01}"#, #"{"kl": -}"#, #"{"kl": +1}"#, #"{"kl": .5}"#, #"{"kl": 1.}"#,
+            #"{"kl": nan}"#, #"{"kl": True}"#, #"{"loss": 1.0e, "kl": 0.1}"#, #"{"data": {"kl": 0x10}}"#,
+        ]
+        let (badSamples, badReader) = readJSONL(bad.joined(separator: "\n") + "\n")
+        #expect(badSamples.isEmpty)
+        #expect(badReader.statistics.badLines == bad.count && badReader.statistics.missingValues == 0)
+        #expect(
+            badReader.statistics.firstBadLines.map(\.reason) == [
+                "invalid number 1.0e", "invalid number 01", "invalid number -", "invalid number +1",
+                "invalid number .5",
+            ])
+        let good = [
+            #"{"kl": -0}"#, #"{"kl": 1E5}"#, #"{"kl": 1e+5}"#, #"{"kl": -1.5e-3}"#, #"{"kl": -Infinity}"#,
+            #"{"kl": true}"#, #"{"kl": "abc"}"#, #"{"kl": [0.1]}"#, #"{"kl": false, "x": null}"#,
+        ]
+        let (samples, reader) = readJSONL(good.joined(separator: "\n") + "\n")
+        #expect(samples.map(\.value) == [0, 1e5, 1e5, -1.5e-3, -.infinity])
+        #expect(reader.statistics.missingValues == 4 && reader.statistics.badLines == 0)
+    }
+
+    /// Python's json keeps the last of a key written twice.
+    @Test func ofAKeyWrittenTwiceTheLastWins() {
+        let text = """
+            {"step": 1, "kl": 0.1, "kl": 0.2}
+            {"step": 2, "step": 7, "kl": 0.3}
+            {"step": 3, "kl": 0.4, "kl": null}
+            {"step": 4, "data": {"actor/kl_loss": 0.5, "actor/kl_loss": 0.6}}
+
+            """
+        let (samples, reader) = readJSONL(text)
+        #expect(samples == [MetricSample(step: 1, value: 0.2), MetricSample(step: 7, value: 0.3)])
+        #expect(reader.statistics.missingValues == 1)
+        let nested = readJSONL(#"{"step": 4, "data": {"actor/kl_loss": 0.5, "actor/kl_loss": 0.6}}"# + "\n")
+        #expect(nested.samples == [MetricSample(step: 4, value: 0.6)])
+    }
+
+    /// A crash leaves NULs where blocks were never written; the record written after them on the same line
+    /// is read, and the NULs reported.
+    @Test func aRecordAfterARunOfNULsIsRead() {
+        let text =
+            "{\"step\": 1, \"kl\": 0.1}\n" + String(repeating: "\u{0}", count: 50)
+            + "{\"step\": 2, \"kl\": 0.2}\n"
+            + String(repeating: "\u{0}", count: 8) + "garbage\n"
+        let (samples, reader) = readJSONL(text)
+        #expect(samples.map(\.step) == [1, 2])
+        #expect(
+            reader.statistics.firstBadLines == [
+                BadLine(lineNumber: 2, reason: "50 NUL bytes (never written, as a crash leaves them)"),
+                BadLine(
+                    lineNumber: 3,
+                    reason: "8 NUL bytes (never written, as a crash leaves them), then not a JSON object"),
+            ])
+    }
+
     @Test func numbersParseExactlyAsPythonWroteThem() {
         let values = [0.010644092376577732, 1.7976931348623157e308, 5e-324, 0.1, 123456789.12345679, -0.0]
         let text = values.map { "{\"kl\": \($0)}\n" }.joined()

@@ -42,13 +42,67 @@ import Testing
         #expect(LogFormat.detect(path: "run.jsonl", firstBytes: []) == .jsonl)
         #expect(LogFormat.detect(path: "mystery", firstBytes: []) == nil)
         #expect(LogFormat.detect(path: "mystery.bin", firstBytes: [0, 1, 2, 0, 200, 10]) == nil)
+        // Mixed content under a JSON Lines name is JSON Lines with a bad line, not console output.
         #expect(
             LogFormat.detect(path: "run.jsonl", firstBytes: Array("{\"kl\": 1}\nTraceback\n".utf8))
-                == .console)
+                == .jsonl)
+        #expect(LogFormat.detect(path: "-", firstBytes: Array("{\"kl\": 1}\nTraceback\n".utf8)) == .console)
         #expect(
             LogFormat.detect(
                 path: "a", firstBytes: Array("2023-11-14 22:13:20,123\tINFO x\n(A pid=1) b, c\n".utf8))
                 == .console)
+    }
+
+    /// A flat JSON Lines log, a veRL one, and the stray lines a real log can hold near its top.
+    static func flat(_ steps: Range<Int>) -> [String] { steps.map { "{\"step\": \($0), \"kl\": 0.02}" } }
+    static func verl(_ steps: Range<Int>) -> [String] {
+        steps.map { "{\"step\": \($0), \"data\": {\"actor/kl_loss\": 0.02, \"actor/entropy\": 1.5}}" }
+    }
+    static let garbage = "\u{0}\u{FF}\u{FE}\u{80}\u{13}\u{0}{{"
+    static let nuls = String(repeating: "\u{0}", count: 300)
+
+    /// One stray line near the top must not change how the whole file is read: whatever the name, a log
+    /// whose lines are mostly JSON objects is JSON Lines.
+    @Test(arguments: ["run.jsonl", "run.ndjson", "-", "metrics", "train.out"])
+    func oneStrayLineDoesNotChangeAJSONLinesLog(_ name: String) {
+        let logs: [(String, [String])] = [
+            ("garbage at line 3", Self.flat(0..<2) + [Self.garbage] + Self.flat(2..<40)),
+            ("NULs at line 3", Self.flat(0..<2) + [Self.nuls + Self.flat(2..<3)[0]] + Self.flat(3..<40)),
+            ("NULs alone at line 3", Self.flat(0..<2) + [Self.nuls] + Self.flat(2..<40)),
+            ("a banner before veRL's lines", ["starting training"] + Self.verl(0..<40)),
+            (
+                "a traceback line in a flat log",
+                Self.flat(0..<2) + ["Traceback (most recent call last):"] + Self.flat(2..<40)
+            ),
+        ]
+        for (label, lines) in logs {
+            let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+            #expect(LogFormat.detect(path: name, firstBytes: Array(bytes.prefix(4096))) == .jsonl, "\(label)")
+            for chunking in [Chunking.whole, .fixed(7), .random(seed: 3, maximum: 300)] {
+                let (samples, reader) = read(
+                    AutoDetectingReader(path: name, metric: .automatic), bytes, chunking)
+                #expect(reader.format == .jsonl, "\(label), \(chunking)")
+                #expect(samples.count == 40, "\(label), \(chunking)")
+                #expect(reader.statistics.badLines == 1, "\(label)")
+                #expect(
+                    reader.statistics.firstBadLines.first?.lineNumber == (label.contains("banner") ? 1 : 3))
+            }
+        }
+    }
+
+    /// Console output that happens to print a few JSON lines among its text stays console output, and a
+    /// file of binary data stays unreadable.
+    @Test func consoleLogsWithSomeJSONLinesStayConsole() {
+        let text = (0..<12).map { "INFO step \($0): loading shard \($0) of 12" }
+        let mixed = Array(text[0..<5]) + Self.flat(0..<3) + Array(text[5...])
+        let bytes = Array((mixed.joined(separator: "\n") + "\n").utf8)
+        for name in ["train.log", "-", "output"] {
+            #expect(LogFormat.detect(path: name, firstBytes: bytes) == .console, "\(name)")
+            let (_, reader) = read(AutoDetectingReader(path: name, metric: .automatic), bytes, .fixed(5))
+            #expect(reader.format == .console, "\(name)")
+        }
+        let binary = [UInt8](repeating: 0, count: 300).flatMap { _ in [0, 1, 2, 0, 200, 10] as [UInt8] }
+        #expect(LogFormat.detect(path: "blob", firstBytes: binary) == nil)
     }
 
     @Test func inputFormatNames() {

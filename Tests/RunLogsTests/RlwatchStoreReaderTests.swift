@@ -7,11 +7,15 @@ import Testing
 @Suite struct RlwatchStoreReaderTests {
     /// A copy of the fixture store in a fresh folder: opening a WAL database creates -wal/-shm beside it.
     static func copyOfFixture() throws -> String {
-        let directory = try TemporaryDirectory.make("kltop-rlwatch")
-        let path = directory.appendingPathComponent("metrics.db").path
-        try FileManager.default.copyItem(
-            atPath: Fixtures.path("formats/rlwatch/rlwatch_logs/metrics.db"), toPath: path)
-        return path
+        try Fixtures.copy("formats/rlwatch/rlwatch_logs/metrics.db")
+    }
+
+    /// Whoever opened the fixture store in place (a test, or someone trying kltop on it) left SQLite's
+    /// companions in the repository; every test must work on a copy (``Fixtures/copy(_:)``).
+    @Test func theFixtureFoldersHoldNoDatabaseCompanions() {
+        #expect(
+            Fixtures.strayDatabaseCompanions().isEmpty,
+            "delete these from Tests/Fixtures, and open the store through Fixtures.copy in tests")
     }
 
     /// A writing connection, as rlwatch's own.

@@ -9,21 +9,51 @@ public enum Fixtures {
 
     public static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
 
-    /// Every rlwatch-decided case: the copies in the repository, the edge cases made by
-    /// Tests/Fixtures/edges/make_edges.py, and any case in the shared folder beside the repository that the
-    /// copies lack.
+    /// A copy of a fixture file in a fresh temporary folder, for every test that opens rlwatch's store:
+    /// SQLite creates `-shm`/`-wal` files beside a WAL database it opens, and a test must never write into
+    /// the repository.
+    public static func copy(_ relative: String) throws -> String {
+        let directory = try TemporaryDirectory.make("kltop-fixture")
+        let copy = directory.appendingPathComponent(URL(fileURLWithPath: relative).lastPathComponent).path
+        try FileManager.default.copyItem(atPath: path(relative), toPath: copy)
+        return copy
+    }
+
+    /// Files under Tests/Fixtures that SQLite leaves beside a database it opened in place.
+    public static func strayDatabaseCompanions() -> [String] {
+        let enumerator = FileManager.default.enumerator(atPath: root.path)
+        var found: [String] = []
+        while let file = enumerator?.nextObject() as? String {
+            if file.hasSuffix("-wal") || file.hasSuffix("-shm") || file.hasSuffix("-journal") {
+                found.append(file)
+            }
+        }
+        return found
+    }
+
+    /// The shared conformance folder beside the repository (`../shared/conformance`): the source of truth
+    /// that `Tests/Fixtures/conformance` copies.
+    public static let sharedConformance: String = packageRoot.deletingLastPathComponent()
+        .appendingPathComponent("shared/conformance").path
+
+    /// Every rlwatch-decided case: the shared folder's when it is there (an updated case there is replayed
+    /// as updated), the repository's copies of any it lacks (or all of them, without it), and the edge cases
+    /// made by Tests/Fixtures/edges/make_edges.py.
     public static func detectorCases() throws -> [DetectorCase] {
+        try detectorCases(in: [sharedConformance, path("conformance"), path("edges")])
+    }
+
+    /// The cases in `directories` (those that exist); a name in several of them is taken from the first.
+    public static func detectorCases(in directories: [String]) throws -> [DetectorCase] {
         var cases: [DetectorCase] = []
         var names: Set<String> = []
-        let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/conformance").path
-        for directory in [path("conformance"), path("edges"), shared] {
+        for directory in directories {
             guard let files = try? FileManager.default.contentsOfDirectory(atPath: directory) else {
                 continue
             }
             for file in files.sorted() where file.hasSuffix(".expected.json") {
                 let name = String(file.dropLast(".expected.json".count))
-                if directory == shared && names.contains(name) { continue }
-                names.insert(name)
+                guard names.insert(name).inserted else { continue }
                 cases.append(try DetectorCase(directory: directory, name: name))
             }
         }

@@ -1,8 +1,9 @@
 /// A reader that recognises its log's format from the first bytes, then reads as that format.
 ///
 /// A live log's first chunk can be half a line, too little to tell JSON Lines from console output, so the
-/// first bytes are held (up to 4 KiB) until a line is complete, a binary header has shown itself, or the
-/// stream ends; then the real reader is made and handed everything held.
+/// first bytes are held (up to 64 KiB) until they are telling (``LogFormat/detect(path:firstBytes:)``: a
+/// binary header, lines that all agree, or enough lines to outvote a stray one), the writer goes quiet, or
+/// the stream ends; then the real reader is made and handed everything held.
 public struct AutoDetectingReader: SampleReader {
     public let path: String
     public let forcedFormat: LogFormat?
@@ -10,7 +11,10 @@ public struct AutoDetectingReader: SampleReader {
     private var held: [UInt8] = []
     private var inner: (any SampleReader)?
     public private(set) var format: LogFormat?
-    static let sniffBytes = 4096
+    /// The most held before deciding: room for several of veRL's long lines.
+    static let sniffBytes = 64 << 10
+    /// Binary formats show themselves in their first bytes; text needs complete lines.
+    static let headerBytes = 64
 
     public init(path: String, forcedFormat: LogFormat? = nil, metric: MetricSelection) {
         self.path = path
@@ -33,6 +37,11 @@ public struct AutoDetectingReader: SampleReader {
             return
         }
         held += chunk
+        // Text can only become more telling when a line completes.
+        guard
+            held.count <= Self.headerBytes || held.count >= Self.sniffBytes
+                || chunk.contains(UInt8(ascii: "\n"))
+        else { return }
         guard let format = decidableFormat() else { return }
         choose(format)
         release(emit)
@@ -64,16 +73,9 @@ public struct AutoDetectingReader: SampleReader {
     /// The format once the held bytes are enough to be sure of it (`.some(nil)`: sure it is none kltop
     /// reads), nil while they are not.
     private func decidableFormat() -> LogFormat?? {
-        let detected = LogFormat.detect(path: path, firstBytes: Array(held.prefix(Self.sniffBytes)))
-        if held.count >= Self.sniffBytes { return .some(Self.fallback(detected, held)) }
-        switch detected {
-        case .tensorboard, .rlwatchStore: return .some(detected)
-        case .jsonl, .csv, .console, .trainerState, nil:
-            // Text is only judged on complete lines (two for CSV, whose header alone says little).
-            let lines = held.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
-            if held.contains(0) { return .some(nil) }
-            return lines >= (detected == .csv ? 2 : 1) ? .some(Self.fallback(detected, held)) : nil
-        }
+        let detection = LogFormat.detection(path: path, firstBytes: Array(held.prefix(Self.sniffBytes)))
+        guard detection.isSettled || held.count >= Self.sniffBytes else { return nil }
+        return .some(Self.fallback(detection.format, held))
     }
 
     /// Text kltop cannot place is read as console output, whose reader skips what is not a record; binary

@@ -108,6 +108,7 @@ public struct CSVReader: SampleReader {
 
     private mutating func readHeader(_ cells: CSVCells, line: Int) {
         let names = cells.strings()
+        statistics.keysSeen = names
         var best: (rank: Int, column: Int)?
         for (column, name) in names.enumerated() {
             if let rank = matcher.rank(name), rank < (best?.rank ?? Int.max) { best = (rank, column) }

@@ -1,45 +1,108 @@
 extension LogFormat {
-    /// Recognises a log's format from its first bytes (4 KiB is plenty), the file name serving only to break
-    /// a tie (an empty file, a text too short to tell). Nil when it is none of them (binary data that is
+    /// Recognises a log's format from its first bytes, the file name serving only where the content cannot
+    /// say (an empty file), and for JSON Lines (below). Nil when it is none of them (binary data that is
     /// neither an event file nor a database, or an empty file with an unknown name).
     ///
     /// In order: SQLite's header string; a TFRecord header whose length CRC verifies; a pretty-printed JSON
-    /// object holding `"log_history"` or `"best_metric"` (trainer_state.json); lines that are all JSON
-    /// objects (JSON Lines); a header line of names followed by rows of as many cells (CSV); any other text
-    /// (console output).
+    /// object holding `"log_history"` or `"best_metric"` (trainer_state.json); JSON Lines; binary data; a
+    /// header line of names followed by rows of as many cells (CSV); any other text (console output).
+    ///
+    /// JSON Lines is decided by the lines that parse, so that one stray line near the top (a banner, binary
+    /// garbage, a region of NULs a crash left) cannot change how the whole file is read: a log whose lines
+    /// are mostly JSON objects is JSON Lines, and its other lines are bad lines, counted and reported. A
+    /// `.jsonl` or `.ndjson` name decides when the content is mixed or not yet telling. A console log that
+    /// prints a few JSON lines among its text stays console output.
     public static func detect(path: String, firstBytes: [UInt8]) -> LogFormat? {
+        detection(path: path, firstBytes: firstBytes).format
+    }
+
+    /// What ``detect(path:firstBytes:)`` decided, and whether more lines could still change it: a live
+    /// log's first bytes are judged as soon as they are telling, not before.
+    struct Detection {
+        var format: LogFormat?
+        var isSettled: Bool
+    }
+
+    /// Lines that hold their format for sure before deciding on mixed text: enough that a leading banner
+    /// or two cannot outvote the records after them.
+    static let linesToSettle = 16
+
+    static func detection(path: String, firstBytes: [UInt8]) -> Detection {
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        if firstBytes.starts(with: Array("SQLite format 3\0".utf8)) { return .rlwatchStore }
+        if firstBytes.starts(with: Array("SQLite format 3\0".utf8)) {
+            return Detection(format: .rlwatchStore, isSettled: true)
+        }
         if firstBytes.count >= TensorBoardEventReader.headerBytes,
             firstBytes.withUnsafeBytes({ TensorBoardEventReader.headerVerifies($0.baseAddress!) })
         {
-            return .tensorboard
+            return Detection(format: .tensorboard, isSettled: true)
         }
         // An event file too short to hold a header yet, or with a damaged first header (binary all the same).
         if byName(name) == .tensorboard
             && (firstBytes.count < TensorBoardEventReader.headerBytes || firstBytes.contains(0))
         {
-            return .tensorboard
+            return Detection(format: .tensorboard, isSettled: true)
         }
         var text = firstBytes[...]
         if text.starts(with: [0xEF, 0xBB, 0xBF]) { text = text.dropFirst(3) }
         let lines = Self.completeLines(text)
-        guard let first = lines.first(where: { !$0.isEmpty }) else { return byName(name) }
-        if text.contains(0) { return nil }
+        let nonBlank = lines.filter { !$0.isEmpty }
+        guard let first = nonBlank.first else { return Detection(format: byName(name), isSettled: false) }
         if first == Array("{".utf8)[...]
             && (contains(text, "\"log_history\"") || contains(text, "\"best_metric\""))
         {
-            return .trainerState
+            return Detection(format: .trainerState, isSettled: true)
         }
-        let nonBlank = lines.filter { !$0.isEmpty }
-        if first.starts(with: "{\"".utf8) || first.starts(with: "{ \"".utf8),
-            nonBlank.allSatisfy({ $0.first == UInt8(ascii: "{") })
-        {
-            return .jsonl
+        // Text is only judged on complete lines: a live log's first chunk can be half of one.
+        let hasCompleteLine = text.contains(UInt8(ascii: "\n"))
+        let tally = LineTally(nonBlank, lastIsComplete: hasCompleteLine)
+        let enough = hasCompleteLine && nonBlank.count >= linesToSettle
+        if byName(name) == .jsonl { return Detection(format: .jsonl, isSettled: hasCompleteLine) }
+        if tally.objects > tally.others {
+            return Detection(format: .jsonl, isSettled: hasCompleteLine && tally.others == 0 || enough)
         }
-        if looksLikeCSV(nonBlank, nameSaysCSV: name.lowercased().hasSuffix(".csv")) { return .csv }
-        if name == "trainer_state.json" && first == Array("{".utf8)[...] { return .trainerState }
-        return .console
+        if tally.binary > tally.others - tally.binary { return Detection(format: nil, isSettled: enough) }
+        if looksLikeCSV(nonBlank, nameSaysCSV: name.lowercased().hasSuffix(".csv")) {
+            return Detection(format: .csv, isSettled: hasCompleteLine && nonBlank.count >= 2)
+        }
+        if name == "trainer_state.json" && first == Array("{".utf8)[...] {
+            return Detection(format: .trainerState, isSettled: hasCompleteLine)
+        }
+        return Detection(format: .console, isSettled: enough)
+    }
+
+    /// The lines of a sniffed text by what they are: JSON objects (each one scanned as the JSON Lines
+    /// reader will), lines holding NUL bytes (binary), and the rest.
+    struct LineTally {
+        var objects = 0
+        var binary = 0
+        /// Every line that is not a JSON object, binary ones included.
+        var others = 0
+
+        /// A last line without its newline may be a record cut off by the sniffing, not a bad one: it counts
+        /// as an object if it starts like one.
+        init(_ lines: [ArraySlice<UInt8>], lastIsComplete: Bool) {
+            var scanner = JSONLineScanner(selection: .automatic)
+            for (index, line) in lines.enumerated() {
+                let isObject: Bool
+                if index == lines.count - 1 && !lastIsComplete {
+                    isObject = line.starts(with: "{\"".utf8) || line.starts(with: "{ \"".utf8)
+                } else {
+                    isObject = line.withUnsafeBufferPointer { bytes in
+                        switch scanner.scan(bytes) {
+                        case .sample, .missingValue, .noMetric: true
+                        case .bad, .blank: false
+                        }
+                    }
+                }
+                if isObject {
+                    objects += 1
+                } else {
+                    others += 1
+                    if line.contains(0) { binary += 1 }
+                }
+            }
+        }
     }
 
     /// What the name alone suggests, for a file with nothing to read yet.
@@ -55,7 +118,7 @@ extension LogFormat {
     }
 
     /// The lines of `text`, trimmed of spaces and `\r`; a last line without newline is included only when it
-    /// is the only one (a short file).
+    /// is the only one (a short file, or one line longer than what was sniffed).
     private static func completeLines(_ text: ArraySlice<UInt8>) -> [ArraySlice<UInt8>] {
         var lines = text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         if lines.count > 1 && text.last != UInt8(ascii: "\n") { lines.removeLast() }
