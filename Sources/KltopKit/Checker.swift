@@ -105,12 +105,15 @@ struct CheckSession {
 
     let request: CheckRequest
     let sink: CheckOutput
+    /// The paths named on the command line, spelled as the runs' paths are.
+    let namedPaths: Set<String>
     var runs: [Run] = []
     var unusablePaths = false
 
     init(request: CheckRequest, sink: CheckOutput) {
         self.request = request
         self.sink = sink
+        namedPaths = Set(request.paths.map(LogFollower.normalizedPath))
     }
 
     mutating func handle(_ event: FollowEvent) {
@@ -179,28 +182,15 @@ struct CheckSession {
             }
             let shownName = TerminalText.inert(run.name)
             let statistics = run.statistics
-            if statistics.badLines > 0 {
-                // Event files count records at byte offsets, text logs lines.
-                let noun = statistics.firstBadLines.contains { $0.byteOffset != nil } ? "record" : "line"
-                let examples = statistics.firstBadLines.map { "\($0.location): \($0.reason)" }
-                sink.diagnostics(
-                    "kltop: \(shownName): skipped \(statistics.badLines) bad \(noun)\(statistics.badLines == 1 ? "" : "s") ("
-                        + TerminalText.inert(examples.joined(separator: "; "))
-                        + (statistics.badLines > examples.count ? "; …" : "") + ")")
-            }
-            if let first = statistics.firstUnusableStep {
-                let count = statistics.unusableSteps
-                sink.diagnostics(
-                    "kltop: \(shownName): the step of \(count) record\(count == 1 ? "" : "s") is not a whole number ("
-                        + TerminalText.inert("\(first.location): \(first.reason)")
-                        + (count > 1 ? "; …" : "")
-                        + "); \(count == 1 ? "its ordinal was" : "their ordinals were") "
-                        + "used as the step")
-            }
-            if let reason = Self.whyNoSamples(run) {
+            ReadReport.notes(run: run.name, statistics: statistics).forEach(sink.diagnostics)
+            if let reason = ReadReport.whyNoSamples(metricKey: run.metricKey, statistics: statistics) {
                 // Following, a run may simply not have logged KL yet; read to its end, it was not checked.
                 if request.follow && !run.ended {
                     sink.diagnostics("kltop: \(shownName): so far \(reason)")
+                } else if ReadReport.isStrayFile(
+                    path: run.path, namedPaths: namedPaths, statistics: statistics)
+                {
+                    sink.diagnostics("kltop: \(shownName): \(ReadReport.strayFileNote)")
                 } else {
                     sink.diagnostics("kltop: \(shownName): \(reason)")
                     statuses.append(.unknown)
@@ -213,39 +203,10 @@ struct CheckSession {
             }
             statuses.append(run.printedCritical ? .critical : (run.printedWarning ? .warning : .ok))
         }
-        if runs.isEmpty && statuses.isEmpty { return .unknown }
+        // Nothing checked at all (no runs, or only stray files) is not a pass; following, a run that has
+        // not logged KL yet is no failure either.
+        if statuses.isEmpty { return request.follow && !runs.isEmpty ? .ok : .unknown }
         return CheckStatus.combine(statuses)
-    }
-}
-
-extension CheckSession {
-    /// Why a run gave no KL sample to check, worded for the user; nil when it gave some.
-    static func whyNoSamples(_ run: Run) -> String? {
-        let statistics = run.statistics
-        guard run.metricKey == nil || statistics.samples == 0 else { return nil }
-        let records = "\(statistics.records) record\(statistics.records == 1 ? "" : "s")"
-        if statistics.records == 0 {
-            let bad = statistics.badLines
-            return "no KL samples: no records in it"
-                + (bad > 0 ? " (\(bad) bad line\(bad == 1 ? "" : "s"), listed above)" : "")
-        }
-        let keysSeen = Self.describe(keysSeen: statistics.keysSeen)
-        guard let metric = run.metricKey.map(TerminalText.inert) else {
-            return "no KL key found in \(records)\(keysSeen); looked for "
-                + MetricKeys.klAliases.joined(separator: ", ") + ". Name the key with --metric KEY."
-        }
-        if statistics.missingValues > 0 {
-            return "no KL samples: \"\(metric)\" held no number in any of its \(statistics.missingValues) "
-                + "records (null, or something that is not a number)"
-        }
-        return "no KL samples: key \"\(metric)\" not found in \(records)\(keysSeen)"
-    }
-
-    /// " (keys seen: a, b, …)", or where to look when the reader could not list them.
-    static func describe(keysSeen: [String]) -> String {
-        guard !keysSeen.isEmpty else { return " (look at a record of the log for the key that holds KL)" }
-        let shown = keysSeen.prefix(24).map { TerminalText.inert($0) }.joined(separator: ", ")
-        return " (keys seen: \(shown)\(keysSeen.count > 24 ? ", …" : ""))"
     }
 }
 
@@ -258,7 +219,7 @@ extension Checker {
                 + "\(monitor.deliveredCriticals) critical) of \(monitor.raisedCount) raised",
         ]
         if statistics.missingValues > 0 { parts.append("\(statistics.missingValues) missing values") }
-        if statistics.badLines > 0 { parts.append("\(statistics.badLines) bad lines skipped") }
+        if statistics.badLines > 0 { parts.append("\(ReadReport.badRecords(statistics)) skipped") }
         if let frozen = monitor.detector.frozenBaseline {
             parts.append(
                 "baseline frozen at step \(frozen.lockedAtStep) (mean \(Figures.short(frozen.mean)), "

@@ -37,12 +37,14 @@ public struct ExportRequest: Sendable {
 /// `kltop export`: every step kltop read, normalized, so that any supported log can go into other tools
 /// (and so that tests can prove nothing was lost or read twice).
 public enum Exporter {
-    /// Returns the exit status: 0, or 3 when a path could not be read.
+    /// Returns the exit status: 0, or 3 when a path could not be read or a run named on the command line
+    /// (or holding records) gave no KL sample. Bad lines and steps that had to be replaced are noted on
+    /// stderr at the end, as `check` notes them.
     public static func run(
         _ request: ExportRequest, to sink: CheckOutput, flush: () -> Void = {},
         shouldStop: () -> Bool = { false }
     ) -> Int32 {
-        var names: [String] = []
+        var runs: [(name: String, path: String, metricKey: String?, statistics: ReadStatistics)] = []
         var failed = false
         if request.format == .csv { sink.output("run,step,value") }
         let options = FollowOptions(
@@ -50,11 +52,13 @@ public enum Exporter {
             inputFormat: request.inputFormat)
         let handle: (FollowEvent) -> Void = { event in
             switch event {
-            case .runAppeared(_, let name, _):
-                names.append(name)
-            case .samples(let run, let samples, _, _):
+            case .runAppeared(_, let name, let path):
+                runs.append((name, path, nil, ReadStatistics()))
+            case .samples(let run, let samples, let metricKey, let statistics):
+                runs[run].metricKey = metricKey
+                runs[run].statistics = statistics
                 for sample in samples {
-                    sink.output(line(run: names[run], sample: sample, format: request.format))
+                    sink.output(line(run: runs[run].name, sample: sample, format: request.format))
                 }
             case .notice(_, let notice):
                 if request.follow {
@@ -74,6 +78,18 @@ public enum Exporter {
             SourceDriver.readToEnd(request.paths, options: options, handle: handle)
         }
         flush()
+        let namedPaths = Set(request.paths.map(LogFollower.normalizedPath))
+        for run in runs {
+            ReadReport.notes(run: run.name, statistics: run.statistics).forEach(sink.diagnostics)
+            guard let reason = ReadReport.whyNoSamples(metricKey: run.metricKey, statistics: run.statistics)
+            else { continue }
+            if ReadReport.isStrayFile(path: run.path, namedPaths: namedPaths, statistics: run.statistics) {
+                sink.diagnostics("kltop: \(TerminalText.inert(run.name)): \(ReadReport.strayFileNote)")
+                continue
+            }
+            sink.diagnostics("kltop: \(TerminalText.inert(run.name)): \(reason)")
+            if !request.follow { failed = true }
+        }
         return failed ? 3 : 0
     }
 

@@ -41,6 +41,11 @@ public final class LogFollower {
         notifier = ChangeNotifier(enabled: !options.forcePolling)
     }
 
+    /// A PATH argument spelled as the paths of the runs it names are reported (`./runs/` is `runs`).
+    public static func normalizedPath(_ argument: String) -> String {
+        argument == "-" ? argument : RunLogFiles.normalized(argument)
+    }
+
     /// Descriptors that become readable when there is something to do (inotify, standard input).
     public var waitDescriptors: [Int32] {
         var descriptors: [Int32] = []

@@ -34,6 +34,27 @@ import Testing
         #expect(noPaths.status == 3)
     }
 
+    /// A folder holds a run and a file that is no run log (a `download.log`): the run is checked and
+    /// exported, the other file mentioned and left out. Named on its own, the same file could not be
+    /// checked. Bad lines are said by `export` as by `check`.
+    @Test func aStrayFileInAFolderIsLeftOutAndBadLinesAreSaidByEveryCommand() throws {
+        let folder = try TemporaryDirectory.make("kltop-stray")
+        let run = (0..<40).map { "{\"step\": \($0), \"kl\": 0.0\($0 % 7 + 1)}" }.joined(separator: "\n")
+        try (run + "\nnot json at all\n").write(
+            to: folder.appendingPathComponent("ppo.jsonl"), atomically: true, encoding: .utf8)
+        let stray = folder.appendingPathComponent("download.log")
+        try "Downloading model.safetensors: 100%|██████████| 1.2G/1.2G\n".write(
+            to: stray, atomically: true, encoding: .utf8)
+        for command in ["check", "export"] {
+            let result = try Kltop.run([command, folder.path])
+            #expect(result.status == 0, "\(command): \(result.standardError)")
+            #expect(result.standardError.contains("download: not a run log"), "\(command)")
+            #expect(result.standardError.contains("ppo: skipped 1 bad line (line 41: "), "\(command)")
+            let named = try Kltop.run([command, stray.path])
+            #expect(named.status == 3 && named.standardError.contains("no KL samples"), "\(command)")
+        }
+    }
+
     /// ArgumentParser takes `-1` after an option for another option unless told not to: `--sigma -1` must
     /// say what `--sigma=-1` says, not that the value is missing.
     @Test func aNegativeNumberGetsTheSameMessageWithOrWithoutEquals() throws {

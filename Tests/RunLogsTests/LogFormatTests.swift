@@ -92,6 +92,41 @@ import Testing
 
     /// Console output that happens to print a few JSON lines among its text stays console output, and a
     /// file of binary data stays unreadable.
+    /// stable-baselines3's `progress.csv` looked at while it is rewritten in place (new rows, a torn one,
+    /// old rows a cell short) is still CSV; pandas' `to_csv` leaves the index column's name empty.
+    @Test func csvHalfRewrittenOrWithAnUnnamedIndexIsCSV() {
+        let header = "time/iterations,train/approx_kl,eval/extra1\n"
+        let torn = header + "1,0.02,\n2,0.03,\n3,0.0\n4,0.02\n5,0.03\n"
+        #expect(LogFormat.detect(path: "run/progress.csv", firstBytes: Array(torn.utf8)) == .csv)
+        #expect(
+            LogFormat.detect(path: "-", firstBytes: Array(torn.utf8)) == .console,
+            "no name, no benefit of doubt")
+        let pandas = ",step,kl\n0,1,0.02\n1,2,0.03\n"
+        #expect(LogFormat.detect(path: "metrics", firstBytes: Array(pandas.utf8)) == .csv)
+    }
+
+    /// A first look that was wrong (a rewrite half done read as console text, no sample from it) is put
+    /// right when the file is read again from its start; a reader that has read samples is kept.
+    @Test func aFileReadAgainFromItsStartIsJudgedAgain() {
+        var reader = AutoDetectingReader(path: "progress", metric: .automatic)
+        var samples: [MetricSample] = []
+        let torn = (["a,b,train/approx_kl"] + (0..<20).map { "\($0),x" }).joined(separator: "\n") + "\n"
+        Array(torn.utf8).withUnsafeBytes { reader.consume($0) { samples.append($0) } }
+        #expect(reader.format == .console && samples.isEmpty)
+        reader.restart()
+        let csv =
+            "step,train/approx_kl\n" + (0..<20).map { "\($0),0.0\($0 % 9 + 1)" }.joined(separator: "\n")
+            + "\n"
+        Array(csv.utf8).withUnsafeBytes { reader.consume($0) { samples.append($0) } }
+        #expect(reader.format == .csv && samples.count == 20)
+        // Read again, the same CSV is recognised and not read twice; a torn look now keeps the CSV reader.
+        reader.restart()
+        Array(torn.utf8).withUnsafeBytes { reader.consume($0) { samples.append($0) } }
+        reader.restart()
+        Array(csv.utf8).withUnsafeBytes { reader.consume($0) { samples.append($0) } }
+        #expect(reader.format == .csv && samples.count == 20)
+    }
+
     @Test func consoleLogsWithSomeJSONLinesStayConsole() {
         let text = (0..<12).map { "INFO step \($0): loading shard \($0) of 12" }
         let mixed = Array(text[0..<5]) + Self.flat(0..<3) + Array(text[5...])

@@ -4,12 +4,20 @@
 /// first bytes are held (up to 64 KiB) until they are telling (``LogFormat/detect(path:firstBytes:)``: a
 /// binary header, lines that all agree, or enough lines to outvote a stray one), the writer goes quiet, or
 /// the stream ends; then the real reader is made and handed everything held.
+///
+/// A file read again from its start (``restart()``: truncated, rewritten) is judged again the same way: a
+/// first look may have caught a rewrite half done (stable-baselines3's CSV, half new rows, half old, reads
+/// as console text), and the file may now be another writer's. The reader is kept, restarted, when the
+/// format is the same (so that a CSV reader still knows the rows it emitted) or when it has read samples
+/// (then it was right, and the new look may be the wrong one), and replaced otherwise.
 public struct AutoDetectingReader: SampleReader {
     public let path: String
     public let forcedFormat: LogFormat?
     public let metric: MetricSelection
     private var held: [UInt8] = []
     private var inner: (any SampleReader)?
+    /// After a restart, bytes are held and judged again before they reach `inner`.
+    private var isJudgingAgain = false
     public private(set) var format: LogFormat?
     /// The most held before deciding: room for several of veRL's long lines.
     static let sniffBytes = 64 << 10
@@ -29,10 +37,13 @@ public struct AutoDetectingReader: SampleReader {
         statistics.bytes += held.count
         return statistics
     }
-    public var heldByteCount: Int { inner?.heldByteCount ?? held.count }
+    public var heldByteCount: Int { isDeciding ? held.count : inner?.heldByteCount ?? held.count }
+
+    /// Whether bytes are held until their format is known.
+    private var isDeciding: Bool { inner == nil || isJudgingAgain }
 
     public mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (MetricSample) -> Void) {
-        if inner != nil {
+        if !isDeciding {
             inner!.consume(chunk, emit: emit)
             return
         }
@@ -43,31 +54,39 @@ public struct AutoDetectingReader: SampleReader {
                 || chunk.contains(UInt8(ascii: "\n"))
         else { return }
         guard let format = decidableFormat() else { return }
-        choose(format)
-        release(emit)
+        decide(format, emit)
     }
 
     public mutating func finish(emit: (MetricSample) -> Void) {
-        if inner == nil {
-            guard !held.isEmpty else { return }
-            choose(Self.fallback(LogFormat.detect(path: path, firstBytes: held), held))
-            release(emit)
+        if isDeciding {
+            guard !held.isEmpty || inner != nil else { return }
+            if !held.isEmpty {
+                decide(Self.fallback(LogFormat.detect(path: path, firstBytes: held), held), emit)
+            }
         }
-        inner!.finish(emit: emit)
+        inner?.finish(emit: emit)
     }
 
     public mutating func restart() {
         held.removeAll()
         inner?.restart()
+        isJudgingAgain = inner != nil && forcedFormat == nil
     }
 
     public mutating func takeHeldRecordIfComplete(emit: (MetricSample) -> Void) {
-        if inner == nil {
+        if isDeciding {
             guard !held.isEmpty else { return }
-            choose(Self.fallback(LogFormat.detect(path: path, firstBytes: held), held))
-            release(emit)
+            decide(Self.fallback(LogFormat.detect(path: path, firstBytes: held), held), emit)
         }
         inner!.takeHeldRecordIfComplete(emit: emit)
+    }
+
+    /// Reads what is held as `format`: with the reader it has if it is that format's, or if it has read
+    /// samples (its format was right then, and a look at a rewrite half done can be wrong), else a new one.
+    private mutating func decide(_ format: LogFormat?, _ emit: (MetricSample) -> Void) {
+        if inner == nil || (format != self.format && inner!.statistics.samples == 0) { choose(format) }
+        isJudgingAgain = false
+        release(emit)
     }
 
     /// The format once the held bytes are enough to be sure of it (`.some(nil)`: sure it is none kltop

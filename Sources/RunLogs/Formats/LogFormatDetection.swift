@@ -138,7 +138,9 @@ extension LogFormat {
         guard let header = lines.first else { return false }
         let names = header.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false)
         guard names.count >= 2 else { return false }
-        for cell in names {
+        for (index, cell) in names.enumerated() {
+            // pandas' `to_csv` leaves the index column's name empty.
+            if index == 0 && cell.isEmpty { continue }
             guard let first = cell.first,
                 first == UInt8(ascii: "\"") || first == UInt8(ascii: "_")
                     || (first | 0x20 >= UInt8(ascii: "a") && first | 0x20 <= UInt8(ascii: "z"))
@@ -149,11 +151,16 @@ extension LogFormat {
         }
         let rows = lines.dropFirst()
         if rows.isEmpty { return nameSaysCSV }
-        return rows.allSatisfy { row in
-            row.contains(UInt8(ascii: "\""))  // quoted cells may hold commas: do not count them
-                || row.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).count
-                    == names.count
+        // Quoted cells may hold commas: a row with quotes is not counted.
+        let cellCounts = rows.map { row in
+            row.contains(UInt8(ascii: "\""))
+                ? names.count
+                : row.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false).count
         }
+        if cellCounts.allSatisfy({ $0 == names.count }) { return true }
+        // A log named CSV may have rows with fewer cells too: a look at stable-baselines3's file while it
+        // rewrites it in place finds new rows, a torn one, then old rows from before a key was added.
+        return nameSaysCSV && cellCounts.contains(names.count) && cellCounts.allSatisfy { $0 <= names.count }
     }
 
     private static func contains(_ text: ArraySlice<UInt8>, _ needle: String) -> Bool {

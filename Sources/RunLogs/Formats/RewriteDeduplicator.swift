@@ -24,11 +24,20 @@ struct RewriteDeduplicator: Sendable {
     /// Records of one content must be offered in order, each once.
     mutating func isNew(position: Int, fingerprint: UInt32) -> Bool {
         if matching && position < fingerprints.count && fingerprints[position] == fingerprint { return false }
+        // A bad record where a good one was read is a torn copy of it (a file read while it was being
+        // rewritten): it is passed over, and does not make the records after it new.
+        if matching && position < fingerprints.count && fingerprint == Self.badFingerprint
+            && fingerprints[position] != Self.badFingerprint
+        {
+            return false
+        }
         matching = false
         if position < fingerprints.count { fingerprints.removeSubrange(position...) }
         fingerprints.append(fingerprint)
         return true
     }
+
+    static let badFingerprint = fingerprint(.bad(""), step: nil)
 
     /// What a record meant, for comparing it with a later copy of itself.
     static func fingerprint(_ outcome: RecordOutcome, step: Int64?) -> UInt32 {

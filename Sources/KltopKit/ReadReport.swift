@@ -1,0 +1,71 @@
+import LogFollowing
+import RunLogs
+
+/// What reading a run's log went like, worded for the user: shared by `check` and `export`, so that both
+/// say the same about bad lines, steps that had to be replaced, and runs that gave no KL sample.
+enum ReadReport {
+    /// Notes on the records a run's log held that kltop could not use as they were.
+    static func notes(run name: String, statistics: ReadStatistics) -> [String] {
+        let shownName = TerminalText.inert(name)
+        var notes: [String] = []
+        if statistics.badLines > 0 {
+            let examples = statistics.firstBadLines.map { "\($0.location): \($0.reason)" }
+            notes.append(
+                "kltop: \(shownName): skipped \(badRecords(statistics)) ("
+                    + TerminalText.inert(examples.joined(separator: "; "))
+                    + (statistics.badLines > examples.count ? "; …" : "") + ")")
+        }
+        if let first = statistics.firstUnusableStep {
+            let count = statistics.unusableSteps
+            notes.append(
+                "kltop: \(shownName): the step of \(count) record\(count == 1 ? "" : "s") is not a whole number ("
+                    + TerminalText.inert("\(first.location): \(first.reason)")
+                    + (count > 1 ? "; …" : "")
+                    + "); \(count == 1 ? "its ordinal was" : "their ordinals were") used as the step")
+        }
+        return notes
+    }
+
+    /// "3 bad lines", or "1 bad record" for event files, which count records at byte offsets.
+    static func badRecords(_ statistics: ReadStatistics) -> String {
+        let noun = statistics.firstBadLines.contains { $0.byteOffset != nil } ? "record" : "line"
+        return "\(statistics.badLines) bad \(noun)\(statistics.badLines == 1 ? "" : "s")"
+    }
+
+    /// Why a run gave no KL sample, worded for the user; nil when it gave some.
+    static func whyNoSamples(metricKey: String?, statistics: ReadStatistics) -> String? {
+        guard metricKey == nil || statistics.samples == 0 else { return nil }
+        let records = "\(statistics.records) record\(statistics.records == 1 ? "" : "s")"
+        if statistics.records == 0 {
+            let bad = statistics.badLines
+            return "no KL samples: no records in it"
+                + (bad > 0 ? " (\(bad) bad line\(bad == 1 ? "" : "s"), listed above)" : "")
+        }
+        let keysSeen = describe(keysSeen: statistics.keysSeen)
+        guard let metric = metricKey.map(TerminalText.inert) else {
+            return "no KL key found in \(records)\(keysSeen); looked for "
+                + MetricKeys.klAliases.joined(separator: ", ") + ". Name the key with --metric KEY."
+        }
+        if statistics.missingValues > 0 {
+            return "no KL samples: \"\(metric)\" held no number in any of its \(statistics.missingValues) "
+                + "records (null, or something that is not a number)"
+        }
+        return "no KL samples: key \"\(metric)\" not found in \(records)\(keysSeen)"
+    }
+
+    /// " (keys seen: a, b, …)", or where to look when the reader could not list them.
+    static func describe(keysSeen: [String]) -> String {
+        guard !keysSeen.isEmpty else { return " (look at a record of the log for the key that holds KL)" }
+        let shown = keysSeen.prefix(24).map { TerminalText.inert($0) }.joined(separator: ", ")
+        return " (keys seen: \(shown)\(keysSeen.count > 24 ? ", …" : ""))"
+    }
+
+    /// A file found in a directory (not named on the command line) that holds no record at all and no bad
+    /// line is no run log (a `download.log` beside a run, a Slurm job's `.out` without training output):
+    /// it is mentioned, not counted as a run that could not be checked.
+    static let strayFileNote = "not a run log (no records in it); left out"
+
+    static func isStrayFile(path: String, namedPaths: Set<String>, statistics: ReadStatistics) -> Bool {
+        statistics.records == 0 && statistics.badLines == 0 && !namedPaths.contains(path)
+    }
+}
