@@ -214,7 +214,7 @@ func benchTerminal() {
     try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: directory) }
     let log = "\(directory)/run.jsonl"
-    let series = klSeries(count: 2000)
+    let series = klSeries(count: 2021)
     FileManager.default.createFile(
         atPath: log,
         contents: Data((0..<2000).map { "{\"step\": \($0), \"kl\": \(series[$0])}\n" }.joined().utf8))
@@ -241,15 +241,27 @@ func benchTerminal() {
     let idle = fileSize(bytes)
     print("bytes written to the terminal at 120×40, one run (targets: ≤ 2048 per new step, 0 idle)")
     print("  idle for 5 s: \(idle) bytes")
+    // The run goes on as it was (the same series continued).
     var perStep: [Int] = []
-    for step in 2000..<2010 {
+    for step in 2000..<2020 {
         let before = fileSize(bytes)
-        appendLine("{\"step\": \(step), \"kl\": \(series[step % 2000])}\n", to: log)
+        appendLine("{\"step\": \(step), \"kl\": \(series[step])}\n", to: log)
         Thread.sleep(forTimeInterval: 1.5)
         perStep.append(fileSize(bytes) - before)
     }
     print(
-        "  one new step (then 1.5 s of ticks): max \(perStep.max() ?? 0), median \(perStep.sorted()[perStep.count / 2]) bytes over 10 steps"
+        "  one new step (then 1.5 s of ticks): max \(perStep.max() ?? 0), median \(perStep.sorted()[perStep.count / 2]) bytes over 20 steps"
+    )
+    // Rarer steps that change much of the screen: a value that moves the y axis, one that raises a banner.
+    var before = fileSize(bytes)
+    appendLine("{\"step\": 2020, \"kl\": \(series[2020] * 1.6)}\n", to: log)
+    Thread.sleep(forTimeInterval: 1.5)
+    let rescaled = fileSize(bytes) - before
+    before = fileSize(bytes)
+    appendLine("{\"step\": 2021, \"kl\": 0.5}\n", to: log)
+    Thread.sleep(forTimeInterval: 1.5)
+    print(
+        "  a step that moves the y axis: \(rescaled) bytes; a spike raising a CRITICAL banner: \(fileSize(bytes) - before) bytes"
     )
 }
 
