@@ -10,7 +10,8 @@ public struct AutoDetectingReader: SampleReader {
     private var held: [UInt8] = []
     private var inner: (any SampleReader)?
     public private(set) var format: LogFormat?
-    static let sniffBytes = 4096
+    /// The most bytes the format is recognised from.
+    public static let sniffBytes = 4096
 
     public init(path: String, forcedFormat: LogFormat? = nil, metric: MetricSelection) {
         self.path = path
