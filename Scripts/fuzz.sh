@@ -61,7 +61,7 @@ for target in "${targets[@]}"; do
     fi
     found=$(ls -t "$artifacts" 2>/dev/null | head -1 || true)
     echo
-    grep -m1 -E 'Fatal error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)' "$log" || tail -20 "$log"
+    grep -m1 -A2 -E 'Fatal error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)' "$log" || tail -20 "$log"
     if [[ -z $found ]]; then
         echo "$target: the fuzzer stopped without an input to keep; see $log"
         exit 1

@@ -68,10 +68,12 @@ enum ReaderHarnesses {
     /// kltop's JSON scanner is more lenient than JSON, never less: every line Foundation's JSONDecoder
     /// reads as an object is a record, not a bad line (except one nested deeper than the scanner's 64
     /// levels). Where such a line holds `"kl"` once, as a number the decoder reads, the scanner reads the
-    /// same double. Lines with a backslash are left out, as an escaped key is the same key to the decoder
-    /// and a different one to the scanner, which compares keys as bytes.
+    /// same double. Left out: lines with a backslash, as an escaped key is the same key to the decoder and
+    /// a different one to the scanner, which compares keys as bytes; and lines with a comma before a `}`,
+    /// which Foundation accepts (`{"a": 1, }`) and JSON, Python and kltop do not.
     static func jsonlAgreesWithJSONDecoder(_ input: [UInt8]) throws(InvariantViolation) {
-        for var line in input.split(separator: 0x0A) where !line.contains(UInt8(ascii: "\\")) {
+        for var line in input.split(separator: 0x0A)
+        where !line.contains(UInt8(ascii: "\\")) && !hasCommaBeforeBrace(line) {
             if line.last == 0x0D { line = line.dropLast() }  // as LineSplitter takes it off
             guard let decoded = try? JSONDecoder().decode(KLField.self, from: Data(line)) else { continue }
             var scanner = JSONLineScanner(selection: .key("kl"))
@@ -91,6 +93,15 @@ enum ReaderHarnesses {
                 )
             }
         }
+    }
+
+    private static func hasCommaBeforeBrace(_ line: ArraySlice<UInt8>) -> Bool {
+        var previous: UInt8 = 0
+        for byte in line where byte != 0x20 && byte != 0x09 && byte != 0x0D {
+            if byte == UInt8(ascii: "}") && previous == UInt8(ascii: ",") { return true }
+            previous = byte
+        }
+        return false
     }
 
     /// The top-level `kl` of a JSON object, as JSONDecoder reads it: nil when absent or not a number.

@@ -178,7 +178,7 @@ struct StreamingInvariants<Reader: SampleReader> {
     /// mutates the input also moves the cuts.
     static func cutPlans(_ input: [UInt8]) -> [[Int]] {
         var plans: [[Int]] = []
-        if input.count <= 2048 { plans.append(Array(0..<input.count)) }
+        if input.count <= 512 { plans.append(Array(0..<input.count)) }
         var generator = SeededGenerator(seed: fnv1a(input))
         for pieces in [2, 3, 5] {
             plans.append(
