@@ -71,6 +71,12 @@ public struct JSONLineScanner: Sendable {
         while n > 0 && Self.isSpace(p[n - 1]) { n -= 1 }
         var i = 0
         Self.skipSpace(p, n, &i)
+        // A byte-order mark before the record: Windows tools write one at the start of a file (and `cat`
+        // puts it at the start of a line); format detection already looks past it, so the reader must too.
+        if n - i >= 3 && p[i] == 0xEF && p[i + 1] == 0xBB && p[i + 2] == 0xBF {
+            i += 3
+            Self.skipSpace(p, n, &i)
+        }
         if i == n { return .blank }
         guard p[i] == UInt8(ascii: "{") else { return .bad("not a JSON object") }
         var found = Found()
