@@ -105,6 +105,7 @@ enum ReaderHarnesses {
     }
 
     /// The top-level `kl` of a JSON object, as JSONDecoder reads it: nil when absent or not a number.
+    /// Decoding fails for anything but an object.
     private struct KLField: Decodable {
         var kl: Double?
 
@@ -113,7 +114,8 @@ enum ReaderHarnesses {
         }
 
         init(from decoder: any Decoder) throws {
-            kl = try? decoder.container(keyedBy: CodingKeys.self).decode(Double.self, forKey: .kl)
+            let object = try decoder.container(keyedBy: CodingKeys.self)
+            kl = try? object.decode(Double.self, forKey: .kl)
         }
     }
 
