@@ -110,6 +110,18 @@ import Testing
         #expect(extra.samples.count == 1 && extra.reader.statistics.badLines == 1)
     }
 
+    /// Found by fuzzing: a stray `}` before the document was kept or dropped depending on how the bytes
+    /// arrived, so the same file read differently.
+    @Test func textBeforeTheDocumentMakesItNotADocumentHoweverTheBytesArrive() {
+        for text in ["}{\"log_history\": []}", "\"x\" {\"log_history\": []}"] {
+            for chunking in [Chunking.whole, .fixed(1)] {
+                let (samples, reader) = read(TrainerStateReader(), Array(text.utf8), chunking)
+                #expect(samples.isEmpty && reader.statistics.badLines == 1, "\(chunking)")
+                #expect(reader.statistics.firstBadLines.first?.reason == "not a JSON object", "\(chunking)")
+            }
+        }
+    }
+
     @Test func garbageAndOtherJSONAreBadNotFatal() {
         var generator = SeededGenerator(seed: 9)
         let garbage = (0..<3000).map { _ in UInt8.random(in: 0...255, using: &generator) }
