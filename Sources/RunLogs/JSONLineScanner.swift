@@ -33,8 +33,9 @@ public struct JSONLineScanner: Sendable {
     public let selection: MetricSelection
     /// The key the KL series is read from: the `--metric` key, or the first alias found in the log.
     public private(set) var chosenKey: String?
-    /// Records seen so far; a record without a step field gets this (0-based) as its step.
-    public private(set) var recordCount: Int64 = 0
+    /// Records seen so far; a record without a step field gets this (0-based) as its step. A reader whose
+    /// file is rewritten whole sets it back to 0 for each new copy (``TrainerStateReader``).
+    public internal(set) var recordCount: Int64 = 0
 
     /// Candidate keys for the value: with a fixed key, one entry per nesting level it may appear at.
     private var valueKeys: [[UInt8]]

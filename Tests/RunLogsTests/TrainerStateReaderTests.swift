@@ -122,6 +122,15 @@ import Testing
         }
     }
 
+    /// Found by fuzzing: an entry without a step was numbered by a count that went on across copies of the
+    /// file, so each rewrite emitted it again under a new step.
+    @Test func anEntryWithoutAStepIsRecognisedInTheNextCopy() {
+        var (samples, reader) = read(TrainerStateReader(), Array("{\"log_history\": [{\"kl\": 0.5}]}".utf8))
+        reader.restart()
+        feed(&reader, Array("{\"log_history\": [{\"kl\": 0.5}, {\"kl\": 0.7}]}".utf8), into: &samples)
+        #expect(samples == [MetricSample(step: 0, value: 0.5), MetricSample(step: 1, value: 0.7)])
+    }
+
     @Test func garbageAndOtherJSONAreBadNotFatal() {
         var generator = SeededGenerator(seed: 9)
         let garbage = (0..<3000).map { _ in UInt8.random(in: 0...255, using: &generator) }

@@ -111,6 +111,9 @@ public struct TrainerStateReader: SampleReader {
     }
 
     private mutating func startNewContent() {
+        // An entry without a step is numbered by its place among the entries, the same in every copy of the
+        // file; counting on across copies gave it a new step each time, so it was never recognised as read.
+        scanner.recordCount = 0
         document.removeAll()
         boundary = JSONDocumentBoundary()
         state = .reading
