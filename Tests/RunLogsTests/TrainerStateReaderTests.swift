@@ -122,6 +122,16 @@ import Testing
         }
     }
 
+    /// Found by fuzzing: spaces before the document were dropped when they came in a chunk of their own, so
+    /// line numbers depended on how the bytes arrived.
+    @Test func spacesBeforeTheDocumentCountInLineNumbersHoweverTheBytesArrive() {
+        let text = Array("\n\n{\"log_history\": [\n{\"kl\": 1, \"step\": 1},\n7]}".utf8)
+        for chunking in [Chunking.whole, .fixed(1), .fixed(2)] {
+            let reader = read(TrainerStateReader(), text, chunking).reader
+            #expect(reader.statistics.firstBadLines.map(\.lineNumber) == [5], "\(chunking)")
+        }
+    }
+
     /// Found by fuzzing: an entry without a step was numbered by a count that went on across copies of the
     /// file, so each rewrite emitted it again under a new step.
     @Test func anEntryWithoutAStepIsRecognisedInTheNextCopy() {

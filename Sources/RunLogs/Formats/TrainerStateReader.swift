@@ -71,9 +71,9 @@ public struct TrainerStateReader: SampleReader {
             state = .refused
             return
         }
-        if boundary.hasStarted || end != nil {
-            document.append(contentsOf: UnsafeBufferPointer(start: base, count: used))
-        }
+        // Spaces before the document are kept too: dropping them only when they came in a chunk of their
+        // own made line numbers and sizes depend on how the bytes arrived.
+        document.append(contentsOf: UnsafeBufferPointer(start: base, count: used))
         guard end != nil else { return }
         state = .done
         read(emit)
