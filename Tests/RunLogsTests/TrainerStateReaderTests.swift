@@ -132,6 +132,17 @@ import Testing
         }
     }
 
+    /// Found by fuzzing: a second log_history was read too, offering the deduplicator its positions twice,
+    /// so reading the same file again emitted its entries again.
+    @Test func onlyTheFirstLogHistoryIsRead() {
+        let text = Array("{\"log_history\": [{\"kl\": 1}], \"log_history\": [{\"kl\": 2}]}".utf8)
+        var (samples, reader) = read(TrainerStateReader(), text)
+        reader.restart()
+        feed(&reader, text, into: &samples)
+        reader.finish { samples.append($0) }
+        #expect(samples == [MetricSample(step: 0, value: 1)])
+    }
+
     /// Found by fuzzing: an entry without a step was numbered by a count that went on across copies of the
     /// file, so each rewrite emitted it again under a new step.
     @Test func anEntryWithoutAStepIsRecognisedInTheNextCopy() {

@@ -151,7 +151,9 @@ public struct TrainerStateReader: SampleReader {
             i += 1
             JSONLineScanner.skipSpace(p, n, &i)
             guard i < n else { return "cut short" }
-            if isLogHistory && p[i] == UInt8(ascii: "[") {
+            // Only the first log_history is read: no writer writes two, and reading a second offered the
+            // deduplicator the same positions twice, so a copy of the file was not recognised as read.
+            if isLogHistory && !sawLogHistory && p[i] == UInt8(ascii: "[") {
                 sawLogHistory = true
                 if let problem = readEntries(p, n, &i, &lines, emit) { return "log_history: " + problem }
             } else if let problem = JSONLineScanner.skipValue(p, n, &i) {
