@@ -36,6 +36,11 @@ public struct DetectorSettings: Sendable, Equatable {
         self.enabled = enabled
     }
 
+    /// The largest rolling window kltop accepts: the detector holds its window in memory from the start (8
+    /// bytes a sample, 80 MB here), where rlwatch's deque grows as samples come. Found by fuzzing
+    /// rlwatch.yaml: `rolling_window: 333333333333` passed the checks, then the allocation killed kltop.
+    public static let maximumRollingWindow = 10_000_000
+
     /// The z-score above which a step is critical: computed as rlwatch does (`threshold * 1.5`).
     public var criticalMultiplier: Double { sigmaMultiplier * 1.5 }
 
@@ -48,6 +53,9 @@ public struct DetectorSettings: Sendable, Equatable {
             return "sigma multiplier must be a finite number ≥ 0 (got \(sigmaMultiplier))"
         }
         if rollingWindow < 1 { return "rolling window must be at least 1 (got \(rollingWindow))" }
+        if rollingWindow > Self.maximumRollingWindow {
+            return "rolling window must be at most \(Self.maximumRollingWindow) (got \(rollingWindow))"
+        }
         if warmupSteps < 0 { return "warmup steps must be ≥ 0 (got \(warmupSteps))" }
         if !clipRegion.isFinite { return "clip region must be a finite number (got \(clipRegion))" }
         return nil
