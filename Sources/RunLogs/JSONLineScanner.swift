@@ -267,7 +267,12 @@ public struct JSONLineScanner: Sendable {
     /// The step as an integer: a JSON integer, an integral float (`12.0`) or a string holding one.
     static func parseStep(_ p: UnsafePointer<UInt8>, _ range: Range<Int>) -> Int64? {
         var range = range
-        if p[range.lowerBound] == quote { range = (range.lowerBound + 1)..<(range.upperBound - 1) }
+        if p[range.lowerBound] == quote {
+            // A string: its contents. A CSV cell can be a lone quote, which is no step (taking it for a
+            // string made an inverted range, and crashed).
+            guard range.count >= 2, p[range.upperBound - 1] == quote else { return nil }
+            range = (range.lowerBound + 1)..<(range.upperBound - 1)
+        }
         guard !range.isEmpty else { return nil }
         var i = range.lowerBound
         let negative = p[i] == UInt8(ascii: "-")

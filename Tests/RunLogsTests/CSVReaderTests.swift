@@ -152,6 +152,13 @@ import Testing
         #expect(reader.statistics.badLines == 0)
     }
 
+    /// Found by fuzzing: a step cell holding a lone quote crashed the reader.
+    @Test func aLoneQuoteInTheStepColumnIsABadRow() {
+        let (samples, reader) = read(CSVReader(), Self.csv("step,kl\n \",\"0.5\n1,0.25\n"))
+        #expect(samples == [MetricSample(step: 1, value: 0.25)])
+        #expect(reader.statistics.firstBadLines.map(\.reason) == ["the step is not an integer"])
+    }
+
     @Test func sparseRowsNonNumbersAndNonFiniteValues() {
         let text = Self.csv("step,kl\n1,\n2,nan\n3,inf\n4,-inf\n5,None\n6,0.5\n\n")
         let (samples, reader) = read(CSVReader(), text)
