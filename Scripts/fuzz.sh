@@ -50,9 +50,10 @@ for target in "${targets[@]}"; do
     "$replay" seeds "$target" "$seeds"
     # Swift's own crash backtracer is off: it reads memory that AddressSanitizer guards and would report
     # itself. Inputs are at most 8 KiB (the seeds are cut to that): the parsers' limits are exercised by
-    # the harnesses' small limits instead, and short inputs keep the fuzzer fast.
+    # the harnesses' small limits instead, and short inputs keep the fuzzer fast. The dictionary holds the
+    # tokens the parsers look for.
     if SWIFT_BACKTRACE=enable=no KLTOP_FUZZ_TARGET=$target "$fuzzer" "$corpus" "$seeds" \
-        -max_total_time="$seconds" -max_len=8192 -timeout=20 -rss_limit_mb=2048 \
+        -max_total_time="$seconds" -max_len=8192 -timeout=20 -rss_limit_mb=2048 -dict=Tests/Fuzzing/kltop.dict \
         -artifact_prefix="$artifacts/" -print_final_stats=1 >"$log" 2>&1; then
         runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
         coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | grep -o '[0-9]*' || echo "?")
@@ -61,7 +62,10 @@ for target in "${targets[@]}"; do
     fi
     found=$(ls -t "$artifacts" 2>/dev/null | head -1 || true)
     echo
-    grep -m1 -A2 -E 'Fatal error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)' "$log" || tail -20 "$log"
+    # A broken promise says what broke on its Fatal error line; a crash in optimized code names the check
+    # that failed in its stack (Swift runtime failure: ...).
+    grep -m1 -A2 -E 'Fatal error|ERROR: (AddressSanitizer|LeakSanitizer)|Swift runtime failure' "$log" ||
+        tail -20 "$log"
     if [[ -z $found ]]; then
         echo "$target: the fuzzer stopped without an input to keep; see $log"
         exit 1
