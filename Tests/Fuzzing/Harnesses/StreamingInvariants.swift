@@ -106,7 +106,7 @@ struct StreamingInvariants<Reader: SampleReader> {
 
         reader.restart()
         let again = read(input, with: &reader)
-        try checkRestart(whole: whole, again: again, input)
+        try checkRestart(whole: whole, again: again)
         return whole
     }
 
@@ -146,7 +146,7 @@ struct StreamingInvariants<Reader: SampleReader> {
         }
     }
 
-    private func checkRestart(whole: Reading, again: Reading, _ input: [UInt8]) throws(InvariantViolation) {
+    private func checkRestart(whole: Reading, again: Reading) throws(InvariantViolation) {
         let first = whole.statistics
         /// What reading the bytes again added to a count.
         func added(_ count: KeyPath<ReadStatistics, Int>) -> Int {
