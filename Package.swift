@@ -56,6 +56,18 @@ let package = Package(
             name: "DashboardTests", dependencies: ["Dashboard", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Dashboard", "CNCurses"]),
         .testTarget(name: "EndToEndTests", dependencies: ["kltop", "TestSupport", "CSQLite"]),
+        // Fuzzing: a harness per parser, checking what must hold for every input; the program that runs
+        // them (under libFuzzer when Scripts/fuzz.sh builds it with -DFUZZING, replaying inputs otherwise);
+        // and the tests that run every checked-in regression input and seed through them.
+        .target(
+            name: "FuzzHarnesses",
+            dependencies: ["RunLogs", "KltopKit", "KLDetector", "Dashboard", "TestSupport"],
+            path: "Tests/Fuzzing/Harnesses"),
+        .executableTarget(
+            name: "kltop-fuzz", dependencies: ["FuzzHarnesses", "CLibFuzzer"],
+            path: "Tests/Fuzzing/kltop-fuzz"),
+        .systemLibrary(name: "CLibFuzzer", path: "Tests/Fuzzing/CLibFuzzer"),
+        .testTarget(name: "FuzzingTests", dependencies: ["FuzzHarnesses", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

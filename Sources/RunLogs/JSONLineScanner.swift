@@ -40,8 +40,9 @@ public struct JSONLineScanner: Sendable {
     public let selection: MetricSelection
     /// The key the KL series is read from: the `--metric` key, or the first alias found in the log.
     public private(set) var chosenKey: String?
-    /// Records seen so far; a record without a step field gets this (0-based) as its step.
-    public private(set) var recordCount: Int64 = 0
+    /// Records seen so far; a record without a step field gets this (0-based) as its step. A reader whose
+    /// file is rewritten whole sets it back to 0 for each new copy (``TrainerStateReader``).
+    public internal(set) var recordCount: Int64 = 0
     /// Samples whose step field held no whole number (`12.5`, `1e20`, `"abc"`, beyond 64 bits): their
     /// ordinal was used as the step, as for a record without one.
     public private(set) var unusableSteps = 0
@@ -90,6 +91,12 @@ public struct JSONLineScanner: Sendable {
         while n > 0 && Self.isSpace(p[n - 1]) { n -= 1 }
         var i = 0
         Self.skipSpace(p, n, &i)
+        // A byte-order mark before the record: Windows tools write one at the start of a file (and `cat`
+        // puts it at the start of a line); format detection already looks past it, so the reader must too.
+        if n - i >= 3 && p[i] == 0xEF && p[i + 1] == 0xBB && p[i + 2] == 0xBF {
+            i += 3
+            Self.skipSpace(p, n, &i)
+        }
         if i == n { return .blank }
         guard p[i] == UInt8(ascii: "{") else { return .bad("not a JSON object") }
         var found = Found()
@@ -385,7 +392,12 @@ public struct JSONLineScanner: Sendable {
     /// The step as an integer: a JSON integer, an integral float (`12.0`) or a string holding one.
     static func parseStep(_ p: UnsafePointer<UInt8>, _ range: Range<Int>) -> Int64? {
         var range = range
-        if p[range.lowerBound] == quote { range = (range.lowerBound + 1)..<(range.upperBound - 1) }
+        if p[range.lowerBound] == quote {
+            // A string: its contents. A CSV cell can be a lone quote, which is no step (taking it for a
+            // string made an inverted range, and crashed).
+            guard range.count >= 2, p[range.upperBound - 1] == quote else { return nil }
+            range = (range.lowerBound + 1)..<(range.upperBound - 1)
+        }
         guard !range.isEmpty else { return nil }
         var i = range.lowerBound
         let negative = p[i] == UInt8(ascii: "-")

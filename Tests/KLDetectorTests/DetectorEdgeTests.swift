@@ -174,6 +174,8 @@ import Testing
 
     @Test func settingsProblemsAreNamed() {
         #expect(DetectorSettings(rollingWindow: 0).problem?.contains("window") == true)
+        #expect(DetectorSettings(rollingWindow: 333_333_333_333).problem?.contains("at most") == true)
+        #expect(DetectorSettings(rollingWindow: DetectorSettings.largestWindow).problem == nil)
         #expect(DetectorSettings(sigmaMultiplier: -1).problem?.contains("sigma") == true)
         #expect(DetectorSettings(sigmaMultiplier: .nan).problem != nil)
         #expect(DetectorSettings(warmupSteps: -3).problem?.contains("warmup") == true)

@@ -143,6 +143,22 @@ import Testing
         #expect(reader.statistics.badLines == 0)
     }
 
+    /// Found by fuzzing: a chunk that ended just after a newline inside a quoted cell lost the record's
+    /// beginning.
+    @Test func aChunkEndingJustAfterANewlineInsideQuotes() {
+        let text = Self.csv("step,note,kl\n1,\"two\nlines\",0.25\n")
+        let (samples, reader) = read(CSVReader(), text, .fixed("step,note,kl\n1,\"two\n".utf8.count))
+        #expect(samples == [MetricSample(step: 1, value: 0.25)])
+        #expect(reader.statistics.badLines == 0)
+    }
+
+    /// Found by fuzzing: a step cell holding a lone quote crashed the reader.
+    @Test func aLoneQuoteInTheStepColumnIsABadRow() {
+        let (samples, reader) = read(CSVReader(), Self.csv("step,kl\n \",\"0.5\n1,0.25\n"))
+        #expect(samples == [MetricSample(step: 1, value: 0.25)])
+        #expect(reader.statistics.firstBadLines.map(\.reason) == ["the step is not an integer"])
+    }
+
     @Test func sparseRowsNonNumbersAndNonFiniteValues() {
         let text = Self.csv("step,kl\n1,\n2,nan\n3,inf\n4,-inf\n5,None\n6,0.5\n\n")
         let (samples, reader) = read(CSVReader(), text)

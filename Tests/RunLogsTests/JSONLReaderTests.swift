@@ -184,6 +184,14 @@ func readJSONL(_ text: String, metric: MetricSelection = .automatic, chunk: Int?
         #expect(read.map(\.bitPattern) == values.map(\.bitPattern))
     }
 
+    /// A file starting with a byte-order mark was recognised as JSON Lines, and then its first record was a
+    /// bad line.
+    @Test func aByteOrderMarkBeforeARecordIsSkipped() {
+        let (samples, reader) = readJSONL("\u{FEFF}{\"step\": 1, \"kl\": 0.5}\n{\"step\": 2, \"kl\": 0.6}\n")
+        #expect(samples.map(\.step) == [1, 2])
+        #expect(reader.statistics.badLines == 0)
+    }
+
     @Test func badLinesAreCountedWithLineNumbersAndNeverFatal() {
         let lines = [
             #"{"step": 0, "kl": 0.1}"#,

@@ -110,6 +110,48 @@ import Testing
         #expect(extra.samples.count == 1 && extra.reader.statistics.badLines == 1)
     }
 
+    /// Found by fuzzing: a stray `}` before the document was kept or dropped depending on how the bytes
+    /// arrived, so the same file read differently.
+    @Test func textBeforeTheDocumentMakesItNotADocumentHoweverTheBytesArrive() {
+        for text in ["}{\"log_history\": []}", "\"x\" {\"log_history\": []}"] {
+            for chunking in [Chunking.whole, .fixed(1)] {
+                let (samples, reader) = read(TrainerStateReader(), Array(text.utf8), chunking)
+                #expect(samples.isEmpty && reader.statistics.badLines == 1, "\(chunking)")
+                #expect(reader.statistics.firstBadLines.first?.reason == "not a JSON object", "\(chunking)")
+            }
+        }
+    }
+
+    /// Found by fuzzing: spaces before the document were dropped when they came in a chunk of their own, so
+    /// line numbers depended on how the bytes arrived.
+    @Test func spacesBeforeTheDocumentCountInLineNumbersHoweverTheBytesArrive() {
+        let text = Array("\n\n{\"log_history\": [\n{\"kl\": 1, \"step\": 1},\n7]}".utf8)
+        for chunking in [Chunking.whole, .fixed(1), .fixed(2)] {
+            let reader = read(TrainerStateReader(), text, chunking).reader
+            #expect(reader.statistics.firstBadLines.map(\.lineNumber) == [5], "\(chunking)")
+        }
+    }
+
+    /// Found by fuzzing: a second log_history was read too, offering the deduplicator its positions twice,
+    /// so reading the same file again emitted its entries again.
+    @Test func onlyTheFirstLogHistoryIsRead() {
+        let text = Array("{\"log_history\": [{\"kl\": 1}], \"log_history\": [{\"kl\": 2}]}".utf8)
+        var (samples, reader) = read(TrainerStateReader(), text)
+        reader.restart()
+        feed(&reader, text, into: &samples)
+        reader.finish { samples.append($0) }
+        #expect(samples == [MetricSample(step: 0, value: 1)])
+    }
+
+    /// Found by fuzzing: an entry without a step was numbered by a count that went on across copies of the
+    /// file, so each rewrite emitted it again under a new step.
+    @Test func anEntryWithoutAStepIsRecognisedInTheNextCopy() {
+        var (samples, reader) = read(TrainerStateReader(), Array("{\"log_history\": [{\"kl\": 0.5}]}".utf8))
+        reader.restart()
+        feed(&reader, Array("{\"log_history\": [{\"kl\": 0.5}, {\"kl\": 0.7}]}".utf8), into: &samples)
+        #expect(samples == [MetricSample(step: 0, value: 0.5), MetricSample(step: 1, value: 0.7)])
+    }
+
     @Test func garbageAndOtherJSONAreBadNotFatal() {
         var generator = SeededGenerator(seed: 9)
         let garbage = (0..<3000).map { _ in UInt8.random(in: 0...255, using: &generator) }

@@ -20,7 +20,7 @@ public struct AutoDetectingReader: SampleReader {
     private var isJudgingAgain = false
     public private(set) var format: LogFormat?
     /// The most held before deciding: room for several of veRL's long lines.
-    static let sniffBytes = 64 << 10
+    public static let sniffBytes = 64 << 10
     /// Binary formats show themselves in their first bytes; text needs complete lines.
     static let headerBytes = 64
 

@@ -71,6 +71,9 @@ struct CSVRecordSplitter: Sendable {
             cursor = newline + 1
             recordStart = cursor
         }
+        // The chunk ended just after a newline inside a quoted cell: the record goes on in the next chunk,
+        // so what it has so far is held (it used to be dropped, cutting the record in two).
+        hold(recordStart, end - recordStart, body)
     }
 
     /// End of input: hands out a last record that has no newline.

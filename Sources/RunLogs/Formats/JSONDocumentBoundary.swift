@@ -19,6 +19,22 @@ struct JSONDocumentBoundary: Sendable {
         while i < count {
             let c = p[i]
             i += 1
+            if !hasStarted {
+                // Anything but spaces before the first bracket (a stray `}`, a string) means this is not a
+                // document; skipping it instead made the document depend on how the bytes arrived, as the
+                // reader keeps the bytes only from the chunk in which the document starts.
+                switch c {
+                case 0x20, 0x09, 0x0A, 0x0D:
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    hasStarted = true
+                    depth = 1
+                    continue
+                default:
+                    isNotADocument = true
+                    return i
+                }
+            }
             if inString {
                 if escaped {
                     escaped = false
@@ -33,18 +49,12 @@ struct JSONDocumentBoundary: Sendable {
             case UInt8(ascii: "\""):
                 inString = true
             case UInt8(ascii: "{"), UInt8(ascii: "["):
-                hasStarted = true
                 depth += 1
             case UInt8(ascii: "}"), UInt8(ascii: "]"):
                 depth -= 1
-                if depth <= 0 && hasStarted { return i }
-            case 0x20, 0x09, 0x0A, 0x0D:
-                continue
+                if depth == 0 { return i }
             default:
-                if !hasStarted {
-                    isNotADocument = true
-                    return i
-                }
+                continue
             }
         }
         return nil

@@ -71,9 +71,9 @@ public struct TrainerStateReader: SampleReader {
             state = .refused
             return
         }
-        if boundary.hasStarted || end != nil {
-            document.append(contentsOf: UnsafeBufferPointer(start: base, count: used))
-        }
+        // Spaces before the document are kept too: dropping them only when they came in a chunk of their
+        // own made line numbers and sizes depend on how the bytes arrived.
+        document.append(contentsOf: UnsafeBufferPointer(start: base, count: used))
         guard end != nil else { return }
         state = .done
         read(emit)
@@ -111,6 +111,9 @@ public struct TrainerStateReader: SampleReader {
     }
 
     private mutating func startNewContent() {
+        // An entry without a step is numbered by its place among the entries, the same in every copy of the
+        // file; counting on across copies gave it a new step each time, so it was never recognised as read.
+        scanner.recordCount = 0
         document.removeAll()
         boundary = JSONDocumentBoundary()
         state = .reading
@@ -148,7 +151,9 @@ public struct TrainerStateReader: SampleReader {
             i += 1
             JSONLineScanner.skipSpace(p, n, &i)
             guard i < n else { return "cut short" }
-            if isLogHistory && p[i] == UInt8(ascii: "[") {
+            // Only the first log_history is read: no writer writes two, and reading a second offered the
+            // deduplicator the same positions twice, so a copy of the file was not recognised as read.
+            if isLogHistory && !sawLogHistory && p[i] == UInt8(ascii: "[") {
                 sawLogHistory = true
                 if let problem = readEntries(p, n, &i, &lines, emit) { return "log_history: " + problem }
             } else if let problem = JSONLineScanner.skipValue(p, n, &i) {

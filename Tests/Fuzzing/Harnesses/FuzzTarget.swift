@@ -1,0 +1,47 @@
+/// The fuzz targets: one per parser kltop has. Each is a harness that reads one input the way kltop would
+/// and checks what must hold for every input, so that a fuzzer finds broken promises as well as crashes.
+///
+/// The same harnesses run in three places: under libFuzzer (`Scripts/fuzz.sh`, where a violation traps so
+/// that libFuzzer keeps the input), in `kltop-fuzz TARGET FILE...` (replaying inputs), and in the test
+/// suite (`FuzzingTests`: every checked-in regression input and every seed, on each `swift test`).
+public enum FuzzTarget: String, CaseIterable, Sendable {
+    case jsonl
+    case csv
+    case console
+    /// TensorBoard event files: TFRecord framing, then the Event protobuf.
+    case tensorboard
+    case trainerState = "trainer-state"
+    /// Recognising a log's format from its first bytes, and the reader that recognition picks.
+    case formatDetection = "format-detection"
+    case rlwatchConfig = "rlwatch-config"
+    case theme
+
+    /// Runs the harness on one input: returns when every promise holds, throws the first broken one. A
+    /// crash in the parser crashes here too, which is what a fuzzer is for.
+    public func run(_ input: [UInt8]) throws(InvariantViolation) {
+        switch self {
+        case .jsonl: try ReaderHarnesses.jsonl(input)
+        case .csv: try ReaderHarnesses.csv(input)
+        case .console: try ReaderHarnesses.console(input)
+        case .tensorboard: try ReaderHarnesses.tensorboard(input)
+        case .trainerState: try ReaderHarnesses.trainerState(input)
+        case .formatDetection: try FormatDetectionHarness.run(input)
+        case .rlwatchConfig: try ConfigHarnesses.rlwatchConfig(input)
+        case .theme: try ConfigHarnesses.theme(input)
+        }
+    }
+}
+
+/// A promise a parser broke, worded for the person who will fix it.
+public struct InvariantViolation: Error, CustomStringConvertible {
+    public let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}
+
+/// Throws `message` unless `condition` holds.
+func require(_ condition: Bool, _ message: @autoclosure () -> String) throws(InvariantViolation) {
+    if !condition { throw InvariantViolation(message()) }
+}
