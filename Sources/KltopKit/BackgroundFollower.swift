@@ -1,5 +1,5 @@
+import Foundation
 import LogFollowing
-import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -50,7 +50,7 @@ public final class BackgroundFollower: Sendable {
 
     /// Everything the reader reported and the consumer has not taken yet, in order; empty when nothing waits.
     public func takeWaitingEvents() -> [FollowEvent] {
-        channel.queue.withLock { queue in
+        channel.withQueue { queue in
             guard !queue.events.isEmpty else { return [] }
             let taken = queue.events
             queue.events = []
@@ -68,7 +68,7 @@ public final class BackgroundFollower: Sendable {
     /// ``FollowOptions/bytesPerRound`` of each file), also while it waits for the logs or for room. Events
     /// not taken yet are dropped. Calling it again does nothing.
     public func stop() {
-        let firstToStop = channel.queue.withLock { queue in
+        let firstToStop = channel.withQueue { queue in
             let alreadyStopped = queue.stopRequested
             queue.stopRequested = true
             return !alreadyStopped
@@ -137,7 +137,12 @@ private final class ThreadBody: Sendable {
 }
 
 /// What the reader thread and the consumer share: the queue behind a lock, and a pipe to wake each.
-private final class Channel: Sendable {
+///
+/// `@unchecked Sendable`: `queue` is only read or written with `lock` held (``withQueue(_:)``); everything
+/// else is a constant. The lock is Foundation's NSLock (a pthread mutex), not Synchronization's Mutex:
+/// ThreadSanitizer does not see Mutex's futex on Linux and reports every access it guards as a race, which
+/// would bury a real one.
+private final class Channel: @unchecked Sendable {
     struct Queue {
         var events: [FollowEvent] = []
         /// Samples in `events`: what bounds the queue (an event's size is its samples).
@@ -146,7 +151,8 @@ private final class Channel: Sendable {
         var stopRequested = false
     }
 
-    let queue = Mutex(Queue())
+    private let lock = NSLock()
+    private var queue = Queue()
     let maximumWaitingSamples: Int
     /// Readable exactly while `queue.events` is not empty: written and cleared under the lock, with the
     /// queue, so that the consumer can never miss events by clearing it after the reader has signalled.
@@ -170,14 +176,20 @@ private final class Channel: Sendable {
         wakeReader.close()
     }
 
-    var isStopRequested: Bool { queue.withLock { $0.stopRequested } }
+    func withQueue<Result>(_ body: (inout Queue) -> Result) -> Result {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&queue)
+    }
+
+    var isStopRequested: Bool { withQueue { $0.stopRequested } }
 
     /// Queues a round's events in order, waiting for room while the samples waiting would pass the bound.
     /// Returns false when a stop was requested (the rest of the round is dropped).
     func enqueue(_ events: [FollowEvent]) -> Bool {
         var next = events.startIndex
         while true {
-            let stopped = queue.withLock { queue in
+            let stopped = withQueue { queue in
                 guard !queue.stopRequested else { return true }
                 let wasEmpty = queue.events.isEmpty
                 while next < events.endIndex {
