@@ -93,8 +93,9 @@ public final class BackgroundFollower: Sendable {
             // Only standard input was given, and it closed: nothing more can come.
             if follower.hasEnded { return }
             if !moreWaiting {
-                channel.waitForReader(
-                    alsoOn: follower.waitDescriptors, timeout: min(options.pollInterval, options.quietPeriod))
+                channel.waitUntilWoken(
+                    orReadable: follower.waitDescriptors,
+                    timeout: min(options.pollInterval, options.quietPeriod))
             }
         }
     }
@@ -207,13 +208,13 @@ private final class Channel: @unchecked Sendable {
             }
             if stopped { return false }
             if next == events.endIndex { return true }
-            waitForReader(alsoOn: [], timeout: nil)
+            waitUntilWoken(orReadable: [], timeout: nil)
         }
     }
 
     /// Waits until `descriptors` (the follower's: inotify, standard input) are readable, `timeout` seconds
     /// pass (nil: no limit), the consumer makes room, or a stop is requested.
-    func waitForReader(alsoOn descriptors: [Int32], timeout: Double?) {
+    func waitUntilWoken(orReadable descriptors: [Int32], timeout: Double?) {
         var polled = ([wakeReader.readEnd] + descriptors).map {
             pollfd(fd: $0, events: Int16(POLLIN), revents: 0)
         }
