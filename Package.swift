@@ -30,7 +30,9 @@ let package = Package(
         // The dashboard's pure core: state, update(event), render(state, size) -> grid of cells, themes.
         .target(
             name: "Dashboard",
-            dependencies: ["KLDetector", "KltopKit", "RunLogs", .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "KLDetector", "KltopKit", "LogFollowing", "RunLogs", .product(name: "Yams", package: "Yams"),
+            ]),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
         // The one thin layer that talks to ncurses: paints grids, reads keys, restores the terminal.
         .target(name: "TerminalUI", dependencies: ["CNCurses", "Dashboard"]),

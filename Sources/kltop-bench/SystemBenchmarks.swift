@@ -71,34 +71,61 @@ func benchColdOpen() {
     }
 }
 
+/// The dashboard's cold open, as DashboardSession does it: the log read on a ``BackgroundFollower``'s thread,
+/// every event through ``DashboardEvent/translating(_:)`` and ``update(_:_:)`` on this one, a tick every
+/// 0.25 s and a frame rendered at most every 1/30 s while it loads. The time is to the frame drawn once
+/// every step is in.
 func benchColdOpenOne(count: Int) {
+    let path = NSTemporaryDirectory() + "kltop-cold-\(getpid())-\(count).jsonl"
+    writeLog(path: path, steps: count)
+    defer { unlink(path) }
+    let rssBefore = residentBytes()
+    let start = now()
+    let reader: BackgroundFollower
     do {
-        let path = NSTemporaryDirectory() + "kltop-cold-\(getpid())-\(count).jsonl"
-        writeLog(path: path, steps: count)
-        defer { unlink(path) }
-        let rssBefore = residentBytes()
-        let start = now()
-        var state = DashboardState()
-        SourceDriver.readToEnd([path], options: FollowOptions()) { event in
-            if case .runAppeared(let run, let name, let source) = event {
-                _ = update(&state, .runAdded(RunID(run), name: name, source: source))
-            } else if case .samples(let run, let samples, let key, let statistics) = event {
-                _ = update(
-                    &state,
-                    .samplesAppended(RunID(run), metricKey: key, samples: samples, statistics: statistics))
-            }
-        }
-        _ = update(&state, .tick(time: now()))
-        let grid = render(state, width: 120, height: 40)
-        let seconds = now() - start
-        let rssAfter = residentBytes()
-        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        print(
-            "  \(count / 1_000_000)M steps (\(size / 1_000_000) MB): first frame after \(String(format: "%.2f", seconds)) s;"
-                + " RSS grew \(String(format: "%.1f", Double(rssAfter - rssBefore) / Double(count))) bytes/step"
-                + " (grid \(grid.width)×\(grid.height), \(state.runs.first?.history.count ?? 0) steps stored)"
-        )
+        reader = try BackgroundFollower(arguments: [path], options: FollowOptions())
+    } catch {
+        print("  \(error.description)")
+        return
     }
+    var state = DashboardState()
+    _ = update(&state, .resized(width: 120, height: 40))
+    var lastTick = -Double.infinity
+    var lastFrame = -Double.infinity
+    while (state.runs.first?.history.count ?? 0) < count {
+        guard now() - start < 600 else {
+            print("  \(count) steps: gave up after 600 s with \(state.runs.first?.history.count ?? 0) read")
+            return
+        }
+        waitUntilReadable(reader.readyDescriptor, timeout: 1.0 / 30)
+        for event in reader.takeWaitingEvents() {
+            for dashboardEvent in DashboardEvent.translating(event) { _ = update(&state, dashboardEvent) }
+        }
+        if now() - lastTick >= 0.25 {
+            _ = update(&state, .tick(time: now()))
+            lastTick = now()
+        }
+        if now() - lastFrame >= 1.0 / 30 {
+            _ = render(state, width: 120, height: 40)
+            lastFrame = now()
+        }
+    }
+    _ = update(&state, .tick(time: now()))
+    let grid = render(state, width: 120, height: 40)
+    let seconds = now() - start
+    reader.stop()
+    let rssAfter = residentBytes()
+    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    print(
+        "  \(count / 1_000_000)M steps (\(size / 1_000_000) MB): first frame after \(String(format: "%.2f", seconds)) s;"
+            + " RSS grew \(String(format: "%.1f", Double(rssAfter - rssBefore) / Double(count))) bytes/step"
+            + " (grid \(grid.width)×\(grid.height), \(state.runs.first?.history.count ?? 0) steps stored)"
+    )
+}
+
+func waitUntilReadable(_ descriptor: Int32, timeout: Double) {
+    var polled = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+    _ = poll(&polled, 1, Int32(timeout * 1000))
 }
 
 func writeLog(path: String, steps: Int) {

@@ -98,16 +98,22 @@ struct DashboardCommand: ParsableCommand {
 
     func run() throws {
         let settings = try detector.resolveOrExit()
-        let (terminal, state) = try look.startTerminal(settings: settings)
-        defer { terminal.restore() }
         let options = FollowOptions(
             metric: settings.metric, pollInterval: sources.pollInterval, forcePolling: sources.forcePolling,
             inputFormat: sources.inputFormat)
-        let follower = LogFollower(arguments: paths, options: options)
-        DashboardSession.run(
-            state: state, source: .logs(follower, pollInterval: options.pollInterval), terminal: terminal,
-            bell: look.bell)
+        // Started before the terminal, so that a failure to start it is said on a terminal in its normal mode.
+        let reader: BackgroundFollower
+        do {
+            reader = try BackgroundFollower(arguments: paths, options: options)
+        } catch {
+            FileHandleOutput.standardError("kltop: \(error.description)")
+            throw ExitCode(3)
+        }
+        let (terminal, state) = try look.startTerminal(settings: settings)
+        defer { terminal.restore() }
+        DashboardSession.run(state: state, source: .logs(reader), terminal: terminal, bell: look.bell)
         terminal.restore()
+        reader.stop()
         Interruption.endAsSignalled()
     }
 }

@@ -9,12 +9,16 @@ import TerminalUI
 
 /// Where the dashboard's runs come from.
 enum RunSource {
-    case logs(LogFollower, pollInterval: Double)
+    /// Logs, read on a thread of their own: this loop only takes what was read.
+    case logs(BackgroundFollower)
+    /// Simulated runs, generated here, on this loop's clock.
     case demo(DemoRuns)
 }
 
 /// The dashboard's event loop: keys, new samples and the clock go into ``update(_:_:)``; the state is
-/// rendered to a grid and painted. Everything else is decided in the Dashboard module.
+/// rendered to a grid and painted. Everything else is decided in the Dashboard module. Logs are read and
+/// parsed on the reader's thread (``BackgroundFollower``) while this one ingests and draws: one poll(2)
+/// waits for keys and for what the reader has read.
 enum DashboardSession {
     /// Frames per second at most, and the clock's ticks per second.
     static let tickInterval = 0.25
@@ -45,9 +49,8 @@ enum DashboardSession {
                 dirty = true
             }
             if quit { break }
-            var moreWaiting = false
             let deliver: (FollowEvent) -> Void = { event in
-                for dashboardEvent in Self.translate(event) {
+                for dashboardEvent in DashboardEvent.translating(event) {
                     for effect in update(&state, dashboardEvent) {
                         if case .bell = effect, bell { terminal.bell() }
                     }
@@ -55,7 +58,7 @@ enum DashboardSession {
                 dirty = true
             }
             switch source {
-            case .logs(let follower, _): moreWaiting = follower.poll(now: now, emit: deliver)
+            case .logs(let reader): for event in reader.takeWaitingEvents() { deliver(event) }
             case .demo(var demo):
                 demo.advance(to: now, emit: deliver)
                 source = .demo(demo)
@@ -74,38 +77,9 @@ enum DashboardSession {
             let untilTick = max(0, lastTick + tickInterval - SourceDriver.monotonicSeconds())
             let untilFrame =
                 dirty ? max(0, lastFrame + frameInterval - SourceDriver.monotonicSeconds()) : untilTick
-            var timeout = moreWaiting ? 0 : min(untilTick, untilFrame)
             var descriptors = [terminal.inputDescriptor]
-            if case .logs(let follower, let pollInterval) = source {
-                descriptors += follower.waitDescriptors
-                timeout = min(timeout, pollInterval)
-            }
-            wait(on: descriptors, timeout: timeout)
-        }
-    }
-
-    /// What following reports, as dashboard events.
-    static func translate(_ event: FollowEvent) -> [DashboardEvent] {
-        switch event {
-        case .runAppeared(let run, let name, let path):
-            return [.runAdded(RunID(run), name: name, source: path)]
-        case .samples(let run, let samples, let metricKey, let statistics):
-            return [
-                .runStatusChanged(RunID(run), .following),
-                .samplesAppended(RunID(run), metricKey: metricKey, samples: samples, statistics: statistics),
-            ]
-        case .notice(let run?, let notice):
-            switch notice.kind {
-            case .waitingForFile: return [.runStatusChanged(RunID(run), .waitingForFile)]
-            case .permissionDenied, .notAFile, .cannotOpen, .cannotRead:
-                return [.runStatusChanged(RunID(run), .unreadable(notice.message))]
-            case .following, .rotated, .replacedByContinuation, .truncated, .nothingToFollowYet:
-                return [.runStatusChanged(RunID(run), .following)]
-            }
-        case .recordedAlerts(let run, let alerts):
-            return [.recordedAlertsAppended(RunID(run), alerts)]
-        case .notice(nil, _), .runEnded:
-            return []
+            if case .logs(let reader) = source { descriptors.append(reader.readyDescriptor) }
+            wait(on: descriptors, timeout: min(untilTick, untilFrame))
         }
     }
 

@@ -234,6 +234,43 @@ import Testing
         #expect(tmux.waitForScreen(timeout: 8) { $0.joined().contains("EXIT=0") }, "\(tmux.screen())")
     }
 
+    /// The step a run's header shows ("● NAME  kl  step 29  KL ..."), if it is on screen.
+    static func headerStep(of run: String, in screen: [String]) -> Int? {
+        for line in screen where line.hasPrefix("● \(run) ") {
+            let words = line.split(separator: " ")
+            if let index = words.firstIndex(of: "step"), index + 1 < words.count {
+                return Int(words[index + 1])
+            }
+        }
+        return nil
+    }
+
+    /// Standard input that never ends and comes as fast as kltop reads it: the reader thread is always
+    /// reading or waiting for room in its queue, steps show while it reads, and q, Ctrl-C and SIGTERM still
+    /// end kltop at once and give the terminal back (a reader that did not stop would hold it forever).
+    @Test(arguments: [("q", "EXIT=0"), ("C-c", "EXIT=130"), ("SIGTERM", "EXIT=143")])
+    func anEndlessFastStreamNeverHoldsUpQuitting(how: String, status: String) throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        let stream = #"awk 'BEGIN { for (i = 0; ; i++) printf "{\"step\": %d, \"kl\": 0.02}\n", i }'"#
+        try tmux.run("stty -g > before; \(stream) | sh -c 'echo $$ > pid; exec \(Self.kltop) -'")
+        let manyStepsShown = tmux.waitForScreen(timeout: 10) {
+            (Self.headerStep(of: "stdin", in: $0) ?? 0) >= 10_000
+        }
+        #expect(manyStepsShown, "\(tmux.screen())")
+        if how == "SIGTERM" {
+            let pidFile = tmux.directory.appendingPathComponent("pid")
+            let pid = pid_t(
+                try String(contentsOf: pidFile, encoding: .utf8).trimmingCharacters(
+                    in: .whitespacesAndNewlines))
+            #expect(pid.map { kill($0, SIGTERM) } == 0)
+        } else {
+            try tmux.press(how)
+        }
+        let (line, restored) = try exitStatusAndTerminal(tmux)
+        #expect(line == status, "\(tmux.screen())")
+        #expect(restored, "stty -g differs after kltop")
+    }
+
     @Test func escapeSequencesFromTheLogAreShownInert() throws {
         let tmux = try TmuxSession(width: 120, height: 30)
         let hostile = "run\u{1B}]2;pwned\u{07}\u{1B}[31m.jsonl"

@@ -2,10 +2,16 @@ import Foundation
 
 /// Runs the built `kltop` binary and collects what it printed.
 public enum Kltop {
-    /// The binary `swift build` / `swift test` put beside the test bundle.
+    /// The binary `swift build` / `swift test` put beside the test bundle: on Linux the test runner is an
+    /// executable in the same folder, which is how a sanitized build (`--scratch-path .build-tsan`) tests
+    /// its own sanitized `kltop`, not the plain debug build's.
     public static var executable: URL {
         let bundleDirectory = Bundle.main.bundleURL.deletingLastPathComponent()
-        for directory in [bundleDirectory, bundleDirectory.deletingLastPathComponent()] {
+        var directories = [bundleDirectory, bundleDirectory.deletingLastPathComponent()]
+        if let runner = Bundle.main.executableURL {
+            directories.insert(runner.deletingLastPathComponent(), at: 0)
+        }
+        for directory in directories {
             let candidate = directory.appendingPathComponent("kltop")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }

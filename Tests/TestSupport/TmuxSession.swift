@@ -13,6 +13,14 @@ public final class TmuxSession: @unchecked Sendable {
     public init(width: Int, height: Int, environment: [String: String] = [:]) throws {
         directory = try TemporaryDirectory.make("kltop-tmux")
         var command = "env -i HOME=\(NSHomeDirectory()) PATH=/usr/bin:/bin TERM=xterm-256color LANG=C.UTF-8"
+        var environment = environment
+        // A sanitized build (`swift test --sanitize=thread`) writes its reports where the runner's
+        // TSAN_OPTIONS say (log_path=...): inside tmux they would only scroll by on a screen nobody reads.
+        if let options = ProcessInfo.processInfo.environment["TSAN_OPTIONS"],
+            environment["TSAN_OPTIONS"] == nil
+        {
+            environment["TSAN_OPTIONS"] = "'\(options)'"
+        }
         for (key, value) in environment.sorted(by: { $0.key < $1.key }) { command += " \(key)=\(value)" }
         command += " bash --norc --noprofile"
         // The server this starts would hold a captured stdout open for its whole life: nothing is captured.

@@ -1,0 +1,29 @@
+import LogFollowing
+
+extension DashboardEvent {
+    /// What following reports, as dashboard events. The dashboard and kltop-bench's cold open both feed
+    /// logs to ``update(_:_:)`` through this, so that the benchmark measures what the dashboard does.
+    public static func translating(_ event: FollowEvent) -> [DashboardEvent] {
+        switch event {
+        case .runAppeared(let run, let name, let path):
+            return [.runAdded(RunID(run), name: name, source: path)]
+        case .samples(let run, let samples, let metricKey, let statistics):
+            return [
+                .runStatusChanged(RunID(run), .following),
+                .samplesAppended(RunID(run), metricKey: metricKey, samples: samples, statistics: statistics),
+            ]
+        case .notice(let run?, let notice):
+            switch notice.kind {
+            case .waitingForFile: return [.runStatusChanged(RunID(run), .waitingForFile)]
+            case .permissionDenied, .notAFile, .cannotOpen, .cannotRead:
+                return [.runStatusChanged(RunID(run), .unreadable(notice.message))]
+            case .following, .rotated, .replacedByContinuation, .truncated, .nothingToFollowYet:
+                return [.runStatusChanged(RunID(run), .following)]
+            }
+        case .recordedAlerts(let run, let alerts):
+            return [.recordedAlertsAppended(RunID(run), alerts)]
+        case .notice(nil, _), .runEnded:
+            return []
+        }
+    }
+}
