@@ -309,6 +309,12 @@ import Testing
             #expect(samples.map(\.value) == [0.125, 0.25, 0.375])
             #expect(reader.statistics.records == 9 && reader.statistics.samples == 3)
         }
+        // The chosen tag logged twice at the first step: both are samples, as at any later step (found by
+        // fuzzing: the second was dropped while the tag was being chosen).
+        let twice =
+            E.record(E.event(step: 5, tag: "kl", value: E.simpleValue(0.5)))
+            + E.record(E.event(step: 5, tag: "kl", value: E.simpleValue(0.25)))
+        #expect(read(TensorBoardEventReader(), twice).samples.map(\.value) == [0.5, 0.25])
         // One step only, the writer then quiet: the step is held, then taken once the writer is quiet.
         let first = Array(events.prefix(events.count / 3))
         var (samples, reader) = read(TensorBoardEventReader(), first, finish: false)

@@ -36,7 +36,8 @@ public struct TensorBoardEventReader: SampleReader {
     private var recordNumber = 0
     /// While no tag is chosen: the best KL candidate of the first step with one, held until an event of
     /// another step (or the end of the stream, or a quiet writer) shows that step is over.
-    private var firstStep: (step: Int64, rank: Int, outcome: RecordOutcome, line: BadLineLocation)?
+    private var firstStep:
+        (step: Int64, rank: Int, records: [(outcome: RecordOutcome, line: BadLineLocation)])?
 
     private struct BadLineLocation {
         var number: Int
@@ -183,18 +184,22 @@ public struct TensorBoardEventReader: SampleReader {
     ) {
         var decoded = decoder.decode(data)
         if decoder.matcher.isChoosing, let rank = decoded.candidateRank {
-            if let held = firstStep, held.step == decoded.step {
-                // Same step: keep the better candidate; the other is a record without the KL tag.
+            if var held = firstStep, held.step == decoded.step {
+                // Same step: the better candidate is kept (all its records, if the writer logged it more
+                // than once); the others are records without the KL tag.
                 if rank < held.rank {
-                    firstStep = (decoded.step, rank, decoded.outcome, location)
-                    count(.noMetric, at: held.line, emit)
+                    for record in held.records { count(.noMetric, at: record.line, emit) }
+                    firstStep = (decoded.step, rank, [(decoded.outcome, location)])
+                } else if rank == held.rank {
+                    held.records.append((decoded.outcome, location))
+                    firstStep = held
                 } else {
                     count(.noMetric, at: location, emit)
                 }
                 return
             }
             if firstStep == nil {
-                firstStep = (decoded.step, rank, decoded.outcome, location)
+                firstStep = (decoded.step, rank, [(decoded.outcome, location)])
                 return
             }
             // Another step: the first is over, its best tag chosen; this event is read again under it.
@@ -204,12 +209,12 @@ public struct TensorBoardEventReader: SampleReader {
         count(decoded.outcome, at: location, emit)
     }
 
-    /// Chooses the first step's best tag and counts its held record.
+    /// Chooses the first step's best tag and counts its held records.
     private mutating func settleFirstStep(_ emit: (MetricSample) -> Void) {
         guard let held = firstStep else { return }
         firstStep = nil
         decoder.matcher.choose(rank: held.rank)
-        count(held.outcome, at: held.line, emit)
+        for record in held.records { count(record.outcome, at: record.line, emit) }
     }
 
     private mutating func count(
