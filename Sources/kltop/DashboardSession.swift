@@ -37,7 +37,9 @@ enum DashboardSession {
             let now = SourceDriver.monotonicSeconds()
             var quit = false
             var keyPressed = false
-            while let input = terminal.read() {
+            // Stops reading keys at the one that quits: what was typed after it (the next shell command,
+            // typed ahead while a big log loads) is left in the terminal for the shell.
+            while !quit, let input = terminal.read() {
                 switch input {
                 case .resized(let width, let height):
                     terminal.invalidate()

@@ -271,6 +271,22 @@ import Testing
         #expect(restored, "stty -g differs after kltop")
     }
 
+    /// Keys typed after `q` belong to the shell: kltop read every waiting key before it looked at the quit,
+    /// and a command typed ahead while a big log loaded was swallowed (found by the endless-stream test
+    /// failing under load).
+    @Test func keysTypedAfterQuitAreLeftForTheShell() throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        let log = tmux.directory.appendingPathComponent("calm.jsonl")
+        FileManager.default.createFile(atPath: log.path, contents: Data(Self.calmLines(0..<30).utf8))
+        try tmux.run("\(Self.kltop) calm.jsonl")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 29") }, "\(tmux.screen())")
+        // One write to the terminal: kltop finds the quit and the shell's next command waiting together.
+        try tmux.run("qecho typed-ahead-$((6 * 7))")
+        #expect(
+            tmux.waitForScreen(timeout: 5) { $0.contains("typed-ahead-42") },
+            "the keys after q did not reach the shell: \(tmux.screen())")
+    }
+
     @Test func escapeSequencesFromTheLogAreShownInert() throws {
         let tmux = try TmuxSession(width: 120, height: 30)
         let hostile = "run\u{1B}]2;pwned\u{07}\u{1B}[31m.jsonl"
