@@ -334,7 +334,7 @@ func spawn(_ arguments: [String], captureOutput: Bool = false) -> Child? {
     posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
     posix_spawn_file_actions_addclose(&actions, pipe[0])
     var cArguments = arguments.map { strdup($0) } + [nil]
-    defer { cArguments.forEach { free($0) } }
+    defer { for argument in cArguments { free(argument) } }
     var pid: pid_t = 0
     let result = posix_spawn(&pid, arguments[0], &actions, nil, &cArguments, environ)
     close(pipe[1])

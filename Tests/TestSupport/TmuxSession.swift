@@ -93,7 +93,7 @@ public final class TmuxSession: @unchecked Sendable {
         posix_spawn_file_actions_addclose(&actions, pipe[0])
         posix_spawn_file_actions_addclose(&actions, pipe[1])
         var cArguments = argv.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
+        defer { for argument in cArguments { free(argument) } }
         // The tmux server, and every program in it, starts with no signal blocked, as from a login shell
         // (the test runner's threads block some).
         var attributes = posix_spawnattr_t()

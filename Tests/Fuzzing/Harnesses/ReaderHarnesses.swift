@@ -84,7 +84,8 @@ enum ReaderHarnesses {
             case .bad(let reason)
             where reason.hasPrefix("invalid number ")
                 && !isJSONNumber(reason.dropFirst("invalid number ".count)):
-                continue  // Foundation reads some numbers JSON does not have (`0.5.0`); Python and kltop do not
+                // Foundation reads some numbers JSON does not have (`0.5.0`); Python and kltop do not.
+                continue
             case .bad, .blank:
                 throw InvariantViolation(
                     "JSONDecoder reads an object but the scanner says \(outcome): \(String(decoding: line, as: UTF8.self))"
