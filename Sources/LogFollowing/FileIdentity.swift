@@ -19,6 +19,14 @@ struct FileIdentity: Equatable {
     struct Time: Equatable {
         var seconds = 0
         var nanoseconds = 0
+
+        /// Seconds from this time to now by the wall clock (negative when it lies ahead of this machine's
+        /// clock, as a file server's may).
+        var age: Double {
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            return Double(now.tv_sec - seconds) + Double(now.tv_nsec - nanoseconds) / 1e9
+        }
     }
 
     init(_ info: stat) {

@@ -63,6 +63,9 @@ final class FollowedFile {
     /// is then taken back if it holds a bad record (the torn row and the old rows after it), and the rewrite
     /// waited out again (``startOfCleanRead(now:isStill:)``).
     private var rewriteInPlaceSeenAtSize: Int?
+    /// Whether ``rewriteInPlaceSeenAtSize`` was set only because a first read from the start met a bad record
+    /// (a rewrite may be under way, or the log just has a bad line): no "rewritten" notice then.
+    private var rewriteInPlaceIsOnlySuspected = false
     /// When reading this file from its start first had to be taken back (``startOfCleanRead(now:isStill:)``).
     private var cleanReadAttemptedAt: Double?
     /// A rewrite in place is being read again from the start: said once it has been read.
@@ -115,8 +118,9 @@ final class FollowedFile {
                 restartFromTheBeginning(emit, reason: "truncated")
             } else if let size = rewriteInPlaceSeenAtSize {
                 guard current.size > size || isStill else { return false }
+                let rewriteWasSeen = !rewriteInPlaceIsOnlySuspected
                 restartFromTheBeginning(emit, reason: nil)
-                announceRewriteWhenRead = true
+                announceRewriteWhenRead = rewriteWasSeen
             } else if current.size != lastSize || (isStill && current.modification != checkedModification) {
                 // A rewrite may also keep the size (truncated and written again to the same length): then
                 // only the modification time tells, and the file is looked into once it is still.
@@ -126,6 +130,7 @@ final class FollowedFile {
                         restartFromTheBeginning(emit, reason: "rewritten")
                     } else {
                         rewriteInPlaceSeenAtSize = current.size
+                        rewriteInPlaceIsOnlySuspected = false
                         return false
                     }
                 }
@@ -138,6 +143,7 @@ final class FollowedFile {
                 samples.removeAll()
                 readingPosition = start
                 rewriteInPlaceSeenAtSize = FileIdentity.of(descriptor: descriptor)?.size ?? 0
+                rewriteInPlaceIsOnlySuspected = true
                 return false
             }
             cleanReadAttemptedAt = nil
@@ -408,8 +414,15 @@ final class FollowedFile {
     /// of writing it.
     private func hasBeenStillForASecond(_ current: FileIdentity, now: Double) -> Bool {
         if current.modification != lastModification {
+            let firstLook = lastModificationSeenAt == -.infinity
             lastModification = current.modification
             lastModificationSeenAt = now
+            if firstLook {
+                // A file last written a while ago has been still since: without this, a finished log with a
+                // bad line near its start was taken for one being rewritten and read a second late.
+                let age = current.modification.age
+                if age > 0 { lastModificationSeenAt = now - age }
+            }
         }
         return now - lastModificationSeenAt >= 1
     }

@@ -66,6 +66,11 @@ enum PathSpec: Equatable {
             if Self.isDirectory(path) { return RunLogFiles.scan(path) }
             return Scan(files: [path], directories: [RunLogFiles.parent(of: path)])
         case .directory(let path):
+            // Waited for as a directory (no extension: `logs/stdout`) but made as a file: followed as the file
+            // it is.
+            if Self.exists(path) && !Self.isDirectory(path) {
+                return Scan(files: [path], directories: [RunLogFiles.parent(of: path)])
+            }
             return RunLogFiles.scan(path)
         case .glob(let pattern):
             let files = RunLogFiles.expand(pattern).map(RunLogFiles.normalized)

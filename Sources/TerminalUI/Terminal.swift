@@ -58,6 +58,12 @@ public final class Terminal {
         var background: Int16
     }
 
+    /// Sets the C library's locale from the environment (ncurses draws wide characters only in a UTF-8
+    /// one), once. A program that starts threads before the terminal calls it first: setlocale(3) is not
+    /// safe while another thread may be reading the locale (in glob, strerror, fnmatch).
+    public static func adoptTheUsersLocale() { _ = localeAdopted }
+    private static let localeAdopted: Void = { _ = setlocale(LC_ALL, "") }()
+
     /// Takes over the terminal. Keys are read from the terminal itself (`/dev/tty`) when standard input is
     /// not one, so that `tail -F run.jsonl | kltop -` still has a keyboard.
     public convenience init(theme: Theme, colors requested: ColorDepth?) throws(TerminalError) {
@@ -68,7 +74,7 @@ public final class Terminal {
         sigemptyset(&unblock)
         sigaddset(&unblock, SIGWINCH)
         sigprocmask(SIG_UNBLOCK, &unblock, nil)
-        setlocale(LC_ALL, "")
+        Self.adoptTheUsersLocale()
         // Numbers are parsed in the C locale whatever this says (see CNumbers).
         let inputFile: UnsafeMutablePointer<FILE>?
         if isatty(STDIN_FILENO) == 1 {

@@ -101,6 +101,7 @@ struct DashboardCommand: ParsableCommand {
         let options = FollowOptions(
             metric: settings.metric, pollInterval: sources.pollInterval, forcePolling: sources.forcePolling,
             inputFormat: sources.inputFormat)
+        Terminal.adoptTheUsersLocale()  // before the reader thread exists
         // Started before the terminal, so that a failure to start it is said on a terminal in its normal mode.
         let reader: BackgroundFollower
         do {

@@ -21,15 +21,18 @@ struct Kltop: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
             FileHandleOutput.flush()
+            return
         } catch {
             FileHandleOutput.flush()
-            let code = exitCode(for: error)
-            if code == .validationFailure {
-                let message = fullMessage(for: error)
-                FileHandleOutput.standardError(message.isEmpty ? "kltop: invalid arguments" : message)
-                Glibc.exit(3)
-            }
-            exit(withError: error)
+            guard exitCode(for: error) == .validationFailure else { exit(withError: error) }
+            FileHandleOutput.standardError(usageMessage(for: error))
         }
+        // Outside the catch, so that the error (and what ArgumentParser keeps in it) is released first.
+        Glibc.exit(3)
+    }
+
+    private static func usageMessage(for error: Error) -> String {
+        let message = fullMessage(for: error)
+        return message.isEmpty ? "kltop: invalid arguments" : message
     }
 }

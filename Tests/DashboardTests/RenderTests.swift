@@ -1,5 +1,6 @@
 import Foundation
 import KLDetector
+import LogFollowing
 import RunLogs
 import Testing
 
@@ -155,6 +156,44 @@ import Testing
                 }
             }
         }
+    }
+
+    /// What following says about a PATH that is no run (a folder kltop may not list, one with no logs yet)
+    /// reached `check` and `export` but not the dashboard, which only said "waiting for logs".
+    @Test func noticesAboutPathsAreShownWhileThereAreNoRunsAndCountedAfter() {
+        var state = DashboardState()
+        state.send(
+            .sourceNoticed(path: "runs/empty", message: "no run logs in it yet", isProblem: false),
+            .sourceNoticed(path: "runs/secret", message: "permission denied", isProblem: false),
+            .sourceNoticed(
+                path: "runs/secret\u{1B}[2J", message: "permission denied: cannot be listed", isProblem: true),
+            .sourceNoticed(
+                path: "runs/secret", message: "permission denied: cannot be listed", isProblem: true))
+        #expect(state.sourceNotices.map(\.path) == ["runs/empty", "runs/secret", "runs/secret\\e[2J"])
+        let empty = render(state, width: 80, height: 24)
+        let lines = empty.textLines()
+        #expect(lines.contains { $0.hasPrefix("no runs yet: waiting for logs") }, "\(empty.text)")
+        #expect(lines.contains { $0.hasPrefix("runs/empty: no run logs in it yet") }, "\(empty.text)")
+        #expect(lines.contains { $0.hasPrefix("runs/secret: permission denied: cannot be listed") })
+        #expect(!empty.cells.contains { $0.glyph.value < 0x20 })
+        #expect(empty.cells.contains { $0.role == .pointWarning })
+        #expect(!lines[0].contains("unreadable"))
+
+        state.send(.runAdded(RunID(0), name: "ppo", source: "runs/ppo.jsonl"))
+        let withRuns = render(state, width: 100, height: 24).textLines()
+        #expect(withRuns[0].contains("2 paths unreadable"), "\(withRuns[0])")
+        #expect(!withRuns.contains { $0.contains("no run logs in it yet") })
+    }
+
+    /// Following's notices without a run become the dashboard's notices about paths.
+    @Test func followingNoticesWithoutARunAreTranslated() {
+        let events = DashboardEvent.translating(
+            .notice(run: nil, Notice(.permissionDenied, path: "runs/x", "permission denied")))
+        guard case .sourceNoticed(let path, let message, let isProblem)? = events.first else {
+            Issue.record("\(events)")
+            return
+        }
+        #expect(path == "runs/x" && message == "permission denied" && isProblem)
     }
 
     /// Names with wide glyphs: the table missed some (a row shifted), and CJK names were drawn as `????`.

@@ -71,6 +71,53 @@ import Testing
         #expect(!following.notices.contains { $0.isProblem })
     }
 
+    /// A name without an extension (`logs/stdout`, `train`) is waited for as a folder; made as a file, it is
+    /// followed as one (it stayed "no run logs in it yet" forever).
+    @Test func aFolderNameThatBecomesAFileIsFollowedAsAFile() throws {
+        let root = try TemporaryDirectory.make("kltop-byname")
+        let path = root.appendingPathComponent("grpo-run")
+        let following = Following([path.path])
+        #expect(following.poll().isEmpty)
+        let writer = try Appender(path.path)
+        writer.append(steps: 1..<2)
+        #expect(following.poll() == [1])
+        writer.append(steps: 2..<4)
+        #expect(following.poll() == [2, 3])
+        #expect(following.runs == ["grpo-run"])
+        #expect(!following.notices.contains { $0.isProblem })
+    }
+
+    /// A finished log with a bad line near its start (a banner, a torn line from a crash) is read at the
+    /// first look, with no "rewritten" notice: it was taken for a rewrite in place under way, read a second
+    /// late and announced as rewritten.
+    @Test func aFinishedLogWithAnEarlyBadLineIsReadAtOnceAndNotCalledRewritten() throws {
+        let root = try TemporaryDirectory.make("kltop-byname")
+        let path = root.appendingPathComponent("old.jsonl")
+        try write("starting training\n{\"step\": 1, \"kl\": 0.1}\n{\"step\": 2, \"kl\": 0.2}\n", to: path)
+        var times = [
+            timespec(tv_sec: time(nil) - 60, tv_nsec: 0), timespec(tv_sec: time(nil) - 60, tv_nsec: 0),
+        ]
+        #expect(utimensat(AT_FDCWD, path.path, &times, 0) == 0)
+        let following = Following([path.path])
+        #expect(following.poll(after: 0.01) == [1, 2])
+        following.poll()
+        #expect(following.steps("old") == [1, 2])
+        #expect(!following.notices.contains { $0.kind == .truncated }, "\(following.notices)")
+    }
+
+    /// The same log while it is fresh (written this instant): it may be a rewrite under way, so it is read
+    /// once it has settled; still no "rewritten" notice, since none was seen.
+    @Test func aFreshLogWithAnEarlyBadLineIsNotCalledRewritten() throws {
+        let root = try TemporaryDirectory.make("kltop-byname")
+        let path = root.appendingPathComponent("new.jsonl")
+        try write("starting training\n{\"step\": 1, \"kl\": 0.1}\n", to: path)
+        let following = Following([path.path])
+        following.poll(after: 0.01)
+        following.poll(after: 2)
+        #expect(following.steps("new") == [1])
+        #expect(!following.notices.contains { $0.kind == .truncated }, "\(following.notices)")
+    }
+
     /// logrotate's `create`: the log is renamed, an empty file made at its path, and the writer goes on
     /// appending to the renamed file until it is told to reopen. Those lines are read, then the new file's.
     @Test func afterLogrotateCreatesAnEmptyFileTheOldOneIsReadOn() throws {

@@ -15,6 +15,13 @@ extension Renderer {
             grid.write(
                 Fit.truncate("no runs yet: waiting for logs", to: body.width, ellipsis: glyphs.ellipsis),
                 x: body.x, y: body.y, role: .dim, clip: body)
+            // Why not, when following has said: a folder with nothing in it yet, one kltop may not list.
+            for (row, notice) in state.sourceNotices.suffix(body.height - 1).enumerated() {
+                grid.write(
+                    Fit.truncate(
+                        "\(notice.path): \(notice.message)", to: body.width, ellipsis: glyphs.ellipsis),
+                    x: body.x, y: body.y + 1 + row, role: notice.isProblem ? .pointWarning : .dim, clip: body)
+            }
             return
         }
         let focus = min(max(0, state.focus), runs.count - 1)

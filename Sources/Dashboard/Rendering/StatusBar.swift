@@ -27,6 +27,14 @@ extension Renderer {
                     "PAUSED +\(state.samplesSincePause)", priority: 100, role: .bannerWarning,
                     attributes: .bold))
         }
+        let problems = state.sourceNotices.count { $0.isProblem }
+        if problems > 0 && !state.runs.isEmpty {
+            // Shown in full on the empty screen; with runs on it, a folder kltop may not list is still said.
+            segments.append(
+                HeaderSegment(
+                    problems == 1 ? "1 path unreadable" : "\(problems) paths unreadable", priority: 70,
+                    role: .bannerWarning))
+        }
         segments.append(HeaderSegment("? help", priority: 30))
         let spans = HeaderSegment.fit(segments, width: rect.width - 1, defaultRole: .header)
         grid.write(spans, x: rect.x + 1, y: rect.y, clip: rect)

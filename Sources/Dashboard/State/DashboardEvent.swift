@@ -13,6 +13,10 @@ public enum DashboardEvent: Sendable {
     /// Alerts rlwatch itself recorded for a run read from its store: listed in the alert history beside
     /// kltop's own (they are rlwatch's decisions, with its settings, and take no part in kltop's banners).
     case recordedAlertsAppended(RunID, [RlwatchStoredAlert])
+    /// What following says about a PATH rather than a run: a folder with no run logs in it yet, one that
+    /// cannot be listed, a store that cannot be opened. `path` and `message` are shown sanitised; a later
+    /// notice for the same path replaces the earlier one.
+    case sourceNoticed(path: String, message: String, isProblem: Bool)
     case keyPressed(Key)
     case resized(width: Int, height: Int)
     /// The clock, in seconds from any fixed origin (a monotonic clock). Send a few times a second: steps per

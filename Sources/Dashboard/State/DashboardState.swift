@@ -22,6 +22,10 @@ public struct DashboardState: Sendable {
     var lastFigureRefresh: Double?
     /// The delivery number the next alert gets (``RunState/deliveryOrder``).
     var alertSequence = 0
+    /// What following last said about each PATH that is not a run (``DashboardEvent/sourceNoticed``), in
+    /// the order the paths were first mentioned; at most ``maximumSourceNotices``, the oldest dropped.
+    public internal(set) var sourceNotices: [SourceNotice] = []
+    static let maximumSourceNotices = 32
     /// The last size the terminal reported; render takes its size as arguments, this is for paging.
     public internal(set) var size: (width: Int, height: Int) = (80, 24)
 
@@ -106,4 +110,13 @@ public struct Banner: Sendable {
     public var pending: Int
     /// When ``alert`` was delivered (``RunState/deliveryOrder``): larger is newer.
     public var order: Int
+}
+
+/// A notice about a PATH that is not (yet) a run, shown while there are no runs and counted in the status bar
+/// when it is a problem.
+public struct SourceNotice: Equatable, Sendable {
+    /// Sanitised (``TerminalText/inert(_:)``), as the message: safe to draw.
+    public var path: String
+    public var message: String
+    public var isProblem: Bool
 }

@@ -22,7 +22,9 @@ extension DashboardEvent {
             }
         case .recordedAlerts(let run, let alerts):
             return [.recordedAlertsAppended(RunID(run), alerts)]
-        case .notice(nil, _), .runEnded:
+        case .notice(nil, let notice):
+            return [.sourceNoticed(path: notice.path, message: notice.message, isProblem: notice.isProblem)]
+        case .runEnded:
             return []
         }
     }

@@ -1,4 +1,5 @@
 import KLDetector
+import KltopKit
 import RunLogs
 
 /// Applies one event to the state and returns the side effects the terminal layer should perform.
@@ -36,6 +37,16 @@ extension DashboardState {
         case .recordedAlertsAppended(let id, let alerts):
             guard let index = index(of: id) else { return [] }
             runs[index].record(alerts)
+            return []
+        case .sourceNoticed(let path, let message, let isProblem):
+            let notice = SourceNotice(
+                path: TerminalText.inert(path), message: TerminalText.inert(message), isProblem: isProblem)
+            if let index = sourceNotices.firstIndex(where: { $0.path == notice.path }) {
+                sourceNotices[index] = notice
+            } else {
+                sourceNotices.append(notice)
+                if sourceNotices.count > Self.maximumSourceNotices { sourceNotices.removeFirst() }
+            }
             return []
         case .keyPressed(let key):
             return press(key)
