@@ -29,8 +29,8 @@ public final class BackgroundFollower: Sendable {
     private let channel: Channel
     private let thread: pthread_t
 
-    /// Starts the reader thread on `arguments` (PATHs, as ``LogFollower`` takes them). A round's events are
-    /// queued whole as long as the samples waiting stay within `maximumWaitingSamples`; one event larger
+    /// Starts the reader thread on `arguments` (PATHs, as ``LogFollower`` takes them). Events are queued as
+    /// they are read as long as the samples waiting stay within `maximumWaitingSamples`; one event larger
     /// than that (at most a round's bytes of one file) is queued alone.
     public init(
         arguments: [String], options: FollowOptions,
@@ -87,9 +87,13 @@ public final class BackgroundFollower: Sendable {
     private static func readUntilStopped(arguments: [String], options: FollowOptions, channel: Channel) {
         let follower = LogFollower(arguments: arguments, options: options)
         while !channel.isStopRequested {
-            var round: [FollowEvent] = []
-            let moreWaiting = follower.poll(now: SourceDriver.monotonicSeconds()) { round.append($0) }
-            guard channel.enqueue(round) else { return }
+            // Each event is queued as it is reported, not the round's at its end: a round reads up to
+            // bytesPerRound of every file, so a round of many logs would hold millions of samples at once.
+            var stopped = false
+            let moreWaiting = follower.poll(now: SourceDriver.monotonicSeconds()) { event in
+                if !stopped && !channel.enqueue([event]) { stopped = true }
+            }
+            if stopped { return }
             // Only standard input was given, and it closed: nothing more can come.
             if follower.hasEnded { return }
             if !moreWaiting {
