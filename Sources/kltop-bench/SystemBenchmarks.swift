@@ -290,7 +290,8 @@ func benchTerminal() {
     appendLine("{\"step\": 2021, \"kl\": 0.5}\n", to: log)
     Thread.sleep(forTimeInterval: 1.5)
     print("  a spike that moves the y axis and raises a CRITICAL banner: \(rescaledWithBanner) bytes")
-    print("  a larger spike that moves the y axis again (no new banner: cooldown): \(fileSize(bytes) - before) bytes")
+    let rescaledAgain = fileSize(bytes) - before
+    print("  a larger spike that moves the y axis again (no new banner: cooldown): \(rescaledAgain) bytes")
 }
 
 func fileSize(_ path: String) -> Int {
