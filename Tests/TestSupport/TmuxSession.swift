@@ -35,7 +35,7 @@ public final class TmuxSession: @unchecked Sendable {
         _ = waitForScreen(timeout: 5) { !$0.joined().isEmpty }  // the prompt
     }
 
-    deinit { try? tmux(["kill-server"]) }
+    deinit { _ = try? tmux(["kill-server"]) }
 
     /// Types `text` and presses Enter.
     public func run(_ text: String) throws {

@@ -33,11 +33,7 @@ enum FormatDetectionHarness {
             }
 
             var taking = AutoDetectingReader(path: path, metric: .automatic)
-            var taken = Reading()
-            feed(&taking, input, into: &taken)
-            taking.takeHeldRecordIfComplete { taken.append($0) }
-            taking.finish { taken.append($0) }
-            taken.statistics = taking.statistics
+            let taken = readTakingHeldRecord(&taking, input)
             try require(
                 taken == auto && taking.format == detecting.format,
                 "\(name): takeHeldRecordIfComplete() before finish() changed the reading:\n"

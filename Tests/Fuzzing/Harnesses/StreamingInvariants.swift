@@ -39,6 +39,18 @@ func feed<Reader: SampleReader>(
     }
 }
 
+/// Reads `input` whole, asking for a held record as a quiet writer's follower would
+/// (``SampleReader/takeHeldRecordIfComplete(emit:)``) before the end: a promise is that this changes
+/// nothing.
+func readTakingHeldRecord<Reader: SampleReader>(_ reader: inout Reader, _ input: [UInt8]) -> Reading {
+    var taken = Reading()
+    feed(&reader, input, into: &taken)
+    reader.takeHeldRecordIfComplete { taken.append($0) }
+    reader.finish { taken.append($0) }
+    taken.statistics = reader.statistics
+    return taken
+}
+
 /// What a reader does when the file is truncated or replaced and read again from its first byte
 /// (``SampleReader/restart()``).
 enum RestartPromise {
@@ -88,11 +100,7 @@ struct StreamingInvariants<Reader: SampleReader> {
         }
 
         var taking = makeReader()
-        var taken = Reading()
-        feed(&taking, input, into: &taken)
-        taking.takeHeldRecordIfComplete { taken.append($0) }
-        taking.finish { taken.append($0) }
-        taken.statistics = taking.statistics
+        let taken = readTakingHeldRecord(&taking, input)
         try require(
             taken == whole,
             "takeHeldRecordIfComplete() before finish() changed the reading:\n  without: \(whole)\n  with:    \(taken)"
