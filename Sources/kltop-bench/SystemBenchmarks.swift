@@ -261,7 +261,12 @@ func benchTerminal() {
     ])
     tmux(["set-option", "-t", "b", "status", "off"])
     tmux(["resize-window", "-t", "b", "-x", "120", "-y", "40"])
-    defer { tmux(["kill-server"]) }
+    defer {
+        tmux(["kill-server"])
+        // tmux leaves the socket file behind.
+        let directory = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        unlink("\(directory)/tmux-\(getuid())/\(socket)")
+    }
     Thread.sleep(forTimeInterval: 4)  // read, drawn, steps per second back to zero
     tmux(["pipe-pane", "-o", "-t", "b", "cat >> '\(bytes)'"])
     Thread.sleep(forTimeInterval: 5)

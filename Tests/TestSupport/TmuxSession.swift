@@ -35,7 +35,18 @@ public final class TmuxSession: @unchecked Sendable {
         _ = waitForScreen(timeout: 5) { !$0.joined().isEmpty }  // the prompt
     }
 
-    deinit { _ = try? tmux(["kill-server"]) }
+    /// The server is stopped and its socket removed: tmux leaves the socket file behind, and a test run
+    /// would leave a hundred in /tmp.
+    deinit {
+        _ = try? tmux(["kill-server"])
+        unlink(Self.socketPath(socket))
+    }
+
+    /// Where tmux puts the socket of `-L name`.
+    public static func socketPath(_ name: String) -> String {
+        let directory = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        return "\(directory)/tmux-\(getuid())/\(name)"
+    }
 
     /// Types `text` and presses Enter.
     public func run(_ text: String) throws {
