@@ -118,7 +118,8 @@ final class FollowedFile {
                 restartFromTheBeginning(emit, reason: "truncated")
             } else if let size = rewriteInPlaceSeenAtSize {
                 guard current.size > size || isStill else { return false }
-                let rewriteWasSeen = !rewriteInPlaceIsOnlySuspected
+                // Said once read, if a rewrite was seen (now, or before a read from the start was taken back).
+                let rewriteWasSeen = announceRewriteWhenRead || !rewriteInPlaceIsOnlySuspected
                 restartFromTheBeginning(emit, reason: nil)
                 announceRewriteWhenRead = rewriteWasSeen
             } else if current.size != lastSize || (isStill && current.modification != checkedModification) {

@@ -118,6 +118,30 @@ import Testing
         #expect(!following.notices.contains { $0.kind == .truncated }, "\(following.notices)")
     }
 
+    /// A rewrite in place seen under way, whose first read from the start is taken back (the writer was at
+    /// it again): once read, it is still said to be rewritten (the take-back had cleared the notice).
+    @Test func aRewriteWhoseFirstReadIsTakenBackIsStillAnnounced() throws {
+        let root = try TemporaryDirectory.make("kltop-byname")
+        let path = root.appendingPathComponent("inplace.jsonl")
+        let line = { (step: Int, kl: String) in "{\"step\": \(step), \"kl\": \(kl)}\n" }
+        try write((1...3).map { line($0, "0.1") }.joined(), to: path)
+        let following = Following([path.path])
+        #expect(following.poll(after: 0.01) == [1, 2, 3])
+        let handle = try FileHandle(forWritingTo: path)
+        // Written again from byte 0, past the old end: seen under way.
+        try handle.write(contentsOf: Data((1...4).map { line($0, "0.5") }.joined().utf8))
+        #expect(following.poll(after: 0.01).isEmpty)
+        // It grows on, with a torn row: the read from the start is taken back.
+        try handle.write(contentsOf: Data("{\"step\": 5, \"k\n".utf8))
+        #expect(following.poll(after: 0.01).isEmpty)
+        try handle.close()
+        // Still for a second: read, and said.
+        #expect(following.poll(after: 2) == [1, 2, 3, 4])
+        #expect(
+            following.notices.contains { $0.kind == .truncated && $0.message.hasPrefix("rewritten") },
+            "\(following.notices)")
+    }
+
     /// logrotate's `create`: the log is renamed, an empty file made at its path, and the writer goes on
     /// appending to the renamed file until it is told to reopen. Those lines are read, then the new file's.
     @Test func afterLogrotateCreatesAnEmptyFileTheOldOneIsReadOn() throws {
