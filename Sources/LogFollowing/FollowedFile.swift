@@ -115,6 +115,7 @@ final class FollowedFile {
             isStill = hasBeenStillForASecond(current, now: now)
             if current.size < offset {
                 rewriteInPlaceSeenAtSize = nil
+                cleanReadAttemptedAt = nil  // new content: its read from the start gets its own 3 seconds
                 restartFromTheBeginning(emit, reason: "truncated")
             } else if let size = rewriteInPlaceSeenAtSize {
                 guard current.size > size || isStill else { return false }
@@ -336,6 +337,7 @@ final class FollowedFile {
             return false
         }
         rewriteInPlaceSeenAtSize = FileIdentity.of(descriptor: descriptor)?.size ?? offset
+        rewriteInPlaceIsOnlySuspected = false
         return true
     }
 
@@ -420,9 +422,10 @@ final class FollowedFile {
             lastModificationSeenAt = now
             if firstLook {
                 // A file last written a while ago has been still since: without this, a finished log with a
-                // bad line near its start was taken for one being rewritten and read a second late.
+                // bad line near its start was taken for one being rewritten and read a second late. Two
+                // seconds at least, as file times may count whole seconds (and a file server's clock lag).
                 let age = current.modification.age
-                if age > 0 { lastModificationSeenAt = now - age }
+                if age >= 2 { lastModificationSeenAt = now - age }
             }
         }
         return now - lastModificationSeenAt >= 1
@@ -451,7 +454,11 @@ final class FollowedFile {
     /// writer that never pauses, or a log that starts with a bad line). Files read whole in one round only
     /// (up to 4 MiB), so that a large log is not read twice.
     private func startOfCleanRead(now: Double, isStill: Bool) -> ReadingPosition? {
-        guard options.follows, offset == 0, identity?.kind == .regular, !isStill else { return nil }
+        guard options.follows, offset == 0, identity?.kind == .regular else { return nil }
+        guard !isStill else {
+            cleanReadAttemptedAt = nil  // read as it is; a later read from the start gets its own 3 seconds
+            return nil
+        }
         let firstTry = cleanReadAttemptedAt ?? now
         cleanReadAttemptedAt = firstTry
         return now - firstTry < 3 ? readingPosition : nil
@@ -480,6 +487,7 @@ final class FollowedFile {
         tail.removeAll()
         lastSize = -1
         rewriteInPlaceSeenAtSize = nil
+        rewriteInPlaceIsOnlySuspected = false
     }
 
     /// True when the file behind `fd` has `head` at its start and `tail` just before `offset`.

@@ -64,8 +64,13 @@ public final class LogFollower {
 
     /// Does one round: notices changes, reads what is new. Returns true when some source had more than its
     /// round's budget waiting, so the caller should poll again without waiting.
+    ///
+    /// `clock` is read again for each source: `emit` may wait (the dashboard's reader waits for room in its
+    /// queue), and a file looked at after a wait must not be given the round's start as its time (it
+    /// would seem to have been still for longer than it has).
     @discardableResult
-    public func poll(now: Double, emit: (FollowEvent) -> Void) -> Bool {
+    public func poll(now clock: @autoclosure () -> Double, emit: (FollowEvent) -> Void) -> Bool {
+        let now = clock()
         if !started { start(now: now, emit: emit) }
         let changed = notifier.drain()
         let fullCheck = changed == nil || now - lastFullCheck >= options.pollInterval
@@ -87,14 +92,14 @@ public final class LogFollower {
             }
         }
         for file in toCheck {
-            if file.poll(now: now, emit: emit) {
+            if file.poll(now: clock(), emit: emit) {
                 busy.insert(ObjectIdentifier(file))
                 moreWaiting = true
             } else {
                 busy.remove(ObjectIdentifier(file))
             }
         }
-        if let standardInput, standardInput.poll(now: now, emit: emit) { moreWaiting = true }
+        if let standardInput, standardInput.poll(now: clock(), emit: emit) { moreWaiting = true }
         for store in stores where fullCheck || store.watchedPaths.contains(where: { changed!.contains($0) }) {
             store.poll(addRun: { addRun(named: $0, path: store.path, emit: emit) }, emit: emit)
         }

@@ -183,6 +183,12 @@ import Testing
         let withRuns = render(state, width: 100, height: 24).textLines()
         #expect(withRuns[0].contains("2 paths unreadable"), "\(withRuns[0])")
         #expect(!withRuns.contains { $0.contains("no run logs in it yet") })
+
+        // A run from a path that was unreadable: it is readable now (following says nothing when a problem
+        // clears), and the count said so for the whole session.
+        state.send(.runAdded(RunID(1), name: "grpo", source: "runs/secret/grpo.jsonl"))
+        #expect(state.sourceNotices.map(\.path) == ["runs/empty", "runs/secret\\e[2J"])
+        #expect(render(state, width: 100, height: 24).textLines()[0].contains("1 path unreadable"))
     }
 
     /// Following's notices without a run become the dashboard's notices about paths.

@@ -94,15 +94,30 @@ import Testing
         let root = try TemporaryDirectory.make("kltop-byname")
         let path = root.appendingPathComponent("old.jsonl")
         try write("starting training\n{\"step\": 1, \"kl\": 0.1}\n{\"step\": 2, \"kl\": 0.2}\n", to: path)
-        var times = [
-            timespec(tv_sec: time(nil) - 60, tv_nsec: 0), timespec(tv_sec: time(nil) - 60, tv_nsec: 0),
-        ]
-        #expect(utimensat(AT_FDCWD, path.path, &times, 0) == 0)
+        try setModificationTime(of: path, secondsAgo: 60)
         let following = Following([path.path])
         #expect(following.poll(after: 0.01) == [1, 2])
         following.poll()
         #expect(following.steps("old") == [1, 2])
         #expect(!following.notices.contains { $0.kind == .truncated }, "\(following.notices)")
+    }
+
+    /// A file time a second old is no proof of stillness (file times may count whole seconds, a file
+    /// server's clock may lag): such a file is still waited on before a bad line is believed.
+    @Test func aLogWrittenASecondAgoIsNotYetTakenAsStill() throws {
+        let root = try TemporaryDirectory.make("kltop-byname")
+        let path = root.appendingPathComponent("recent.jsonl")
+        try write("starting training\n{\"step\": 1, \"kl\": 0.1}\n", to: path)
+        try setModificationTime(of: path, secondsAgo: 1)
+        let following = Following([path.path])
+        #expect(following.poll(after: 0.01).isEmpty)
+        #expect(following.poll(after: 2) == [1])
+    }
+
+    private func setModificationTime(of path: URL, secondsAgo: Int) throws {
+        let then = timespec(tv_sec: time(nil) - secondsAgo, tv_nsec: 0)
+        var times = [then, then]
+        #expect(utimensat(AT_FDCWD, path.path, &times, 0) == 0)
     }
 
     /// The same log while it is fresh (written this instant): it may be a rewrite under way, so it is read

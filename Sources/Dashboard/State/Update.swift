@@ -20,6 +20,10 @@ extension DashboardState {
                 runs.append(RunState(id: id, name: name, source: source, settings: settings, policy: policy))
                 pausedCounts?[id] = 0
             }
+            // A run from a path following had a word about (a folder now listed, a store now opened): that
+            // word is out of date. Following says nothing when a problem clears.
+            let added = TerminalText.inert(source)
+            sourceNotices.removeAll { added == $0.path || added.hasPrefix($0.path + "/") }
             return []
         case .samplesAppended(let id, let metricKey, let samples, let statistics):
             guard let index = index(of: id) else { return [] }
