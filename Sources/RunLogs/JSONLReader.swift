@@ -34,6 +34,12 @@ public struct JSONLReader: SampleReader {
         case .sample, .missingValue, .noMetric: break
         }
         self.scanner = scanner
+        // As ``handle(_:_:)`` does with a line that has its newline.
+        if case .noMetric = outcome, recordsListed < Self.recordsToList,
+            let line = splitter.withPartialLine({ Array($0) })
+        {
+            line.withUnsafeBufferPointer { listKeys(of: $0) }
+        }
         splitter.takePartialLine()
         count(outcome, lineNumber: splitter.lineNumber, emit)
     }

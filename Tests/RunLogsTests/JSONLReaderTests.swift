@@ -20,6 +20,20 @@ func readJSONL(_ text: String, metric: MetricSelection = .automatic, chunk: Int?
 }
 
 @Suite struct JSONLReaderTests {
+    /// A held last line taken after a quiet period is read as it would be once its newline came: a record
+    /// without the KL key has its keys listed (they were not: found by fuzzing).
+    @Test func aLastLineTakenWithoutItsNewlineIsReadAsWithIt() {
+        let text = "{\"step\": 83, \"loss\": 0.5} "
+        var (_, taken) = readJSONL(text, finish: false)
+        var samples: [MetricSample] = []
+        taken.takeHeldRecordIfComplete { samples.append($0) }
+        let (_, finished) = readJSONL(text)
+        #expect(samples.isEmpty)
+        #expect(taken.statistics.records == 1)
+        #expect(taken.statistics.keysSeen == ["step", "loss"])
+        #expect(taken.statistics == finished.statistics)
+    }
+
     @Test func flatRecords() {
         let (samples, reader) = readJSONL(
             "{\"step\": 12, \"kl\": 0.013, \"loss\": 1.5}\n{\"step\": 13, \"kl\": 0.014}\n")
