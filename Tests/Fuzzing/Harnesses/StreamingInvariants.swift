@@ -24,7 +24,7 @@ struct Reading: Equatable, CustomStringConvertible {
         let bad = s.firstBadLines.map { "\($0.location): \($0.reason)" }
         return "\(samples.count) samples \(shown)\(samples.count > 4 ? "..." : ""); records \(s.records), "
             + "samples \(s.samples), missing \(s.missingValues), ignored \(s.ignoredLines), bytes \(s.bytes), "
-            + "bad \(s.badLines) \(bad)"
+            + "bad \(s.badLines) \(bad), unusable steps \(s.unusableSteps), keys seen \(s.keysSeen)"
     }
 }
 
