@@ -31,6 +31,10 @@
 /// test (~15), the ring (~15, see ``SampleWindow``), the fused update of the sums and their error bounds
 /// (~27, see ``SlidingMoments/replace(_:with:)``), plus the settling and rebuilds amortized (~8).
 public struct KLExplosionDetector: Sendable {
+    /// rlwatch's `len(self._history) < 10` test: nothing is decided before the window holds this many
+    /// samples, so a smaller rolling window never decides (nor locks a frozen baseline).
+    public static let samplesBeforeAnyDecision = 10
+
     public let settings: DetectorSettings
     /// Samples fed so far (missing values excluded): the counter warmup is measured against.
     public var samplesSeen: Int { seen }
@@ -121,8 +125,8 @@ public struct KLExplosionDetector: Sendable {
         defer { chooseLane() }
         // The window holds exactly the rolling baseline: the samples before x.
         let lengthWithCurrent = window.count + 1
-        if seen < settings.warmupSteps || lengthWithCurrent < 10 {
-            if settings.rollingWindow >= 10 { push(x) }  // a smaller window never decides nor locks
+        if seen < settings.warmupSteps || lengthWithCurrent < Self.samplesBeforeAnyDecision {
+            if settings.rollingWindow >= Self.samplesBeforeAnyDecision { push(x) }  // never decides nor locks
             return StepVerdict(
                 step: step, value: x, status: .warmingUp, mean: .nan, variance: .nan, isExact: true,
                 usesFrozenBaseline: false)
@@ -175,7 +179,8 @@ public struct KLExplosionDetector: Sendable {
     private mutating func chooseLane() {
         if frozenBaseline != nil {
             lane = .frozen
-        } else if settings.baselineMode == .rolling && settings.rollingWindow >= 10 && window.isFull
+        } else if settings.baselineMode == .rolling && settings.rollingWindow >= Self.samplesBeforeAnyDecision
+            && window.isFull
             && window.unusualCount == 0 && seen + 1 >= settings.warmupSteps
         {
             if window.count != reciprocalCount { updateReciprocal() }

@@ -60,18 +60,16 @@ public struct SettingsOverrides: Sendable {
         if let problem = detector.problem {
             throw ConfigError(file: file ?? "settings", line: nil, message: problem)
         }
-        if detector.rollingWindow < Self.samplesBeforeAnyDecision {
+        let fewest = KLExplosionDetector.samplesBeforeAnyDecision
+        if detector.rollingWindow < fewest {
             notes.append(
                 "a rolling window of \(detector.rollingWindow) never alerts: rlwatch's detector (and so kltop's) "
-                    + "decides only with \(Self.samplesBeforeAnyDecision) samples in the window")
+                    + "decides only with \(fewest) samples in the window")
         }
         return ResolvedSettings(
             detector: detector, policy: policy, metric: metric.map(MetricSelection.key) ?? .automatic,
             notes: notes)
     }
-
-    /// rlwatch's `len(self._history) < 10` test: a shorter window is never full enough to decide.
-    static let samplesBeforeAnyDecision = 10
 
     /// The first flag whose value cannot be used, as `--flag: why`: what the command line checks before
     /// anything runs, whichever way the value was written (`--sigma -1` or `--sigma=-1`).
