@@ -183,17 +183,15 @@ struct CheckSession {
             let shownName = TerminalText.inert(run.name)
             let statistics = run.statistics
             ReadReport.notes(run: run.name, statistics: statistics).forEach(sink.diagnostics)
-            if let reason = ReadReport.whyNoSamples(metricKey: run.metricKey, statistics: statistics) {
+            if let missing = ReadReport.noSamples(
+                path: run.path, metricKey: run.metricKey, statistics: statistics, namedPaths: namedPaths)
+            {
                 // Following, a run may simply not have logged KL yet; read to its end, it was not checked.
                 if request.follow && !run.ended {
-                    sink.diagnostics("kltop: \(shownName): so far \(reason)")
-                } else if ReadReport.isStrayFile(
-                    path: run.path, namedPaths: namedPaths, statistics: statistics)
-                {
-                    sink.diagnostics("kltop: \(shownName): \(ReadReport.strayFileNote)")
+                    sink.diagnostics("kltop: \(shownName): so far \(missing.reason)")
                 } else {
-                    sink.diagnostics("kltop: \(shownName): \(reason)")
-                    statuses.append(.unknown)
+                    sink.diagnostics(missing.note(run: run.name))
+                    if !missing.isStrayFile { statuses.append(.unknown) }
                 }
                 continue
             }

@@ -81,14 +81,13 @@ public enum Exporter {
         let namedPaths = Set(request.paths.map(LogFollower.normalizedPath))
         for run in runs {
             ReadReport.notes(run: run.name, statistics: run.statistics).forEach(sink.diagnostics)
-            guard let reason = ReadReport.whyNoSamples(metricKey: run.metricKey, statistics: run.statistics)
+            guard
+                let missing = ReadReport.noSamples(
+                    path: run.path, metricKey: run.metricKey, statistics: run.statistics,
+                    namedPaths: namedPaths)
             else { continue }
-            if ReadReport.isStrayFile(path: run.path, namedPaths: namedPaths, statistics: run.statistics) {
-                sink.diagnostics("kltop: \(TerminalText.inert(run.name)): \(ReadReport.strayFileNote)")
-                continue
-            }
-            sink.diagnostics("kltop: \(TerminalText.inert(run.name)): \(reason)")
-            if !request.follow { failed = true }
+            sink.diagnostics(missing.note(run: run.name))
+            if !missing.isStrayFile && !request.follow { failed = true }
         }
         return failed ? 3 : 0
     }

@@ -32,8 +32,30 @@ enum ReadReport {
         return "\(statistics.badLines) bad \(noun)\(statistics.badLines == 1 ? "" : "s")"
     }
 
+    /// A run that gave no KL sample: why, and whether it is only a stray file (see ``isStrayFile``).
+    struct NoSamples {
+        var reason: String
+        var isStrayFile: Bool
+
+        /// The line to say: the reason, or that a stray file was left out.
+        func note(run name: String) -> String {
+            "kltop: \(TerminalText.inert(name)): \(isStrayFile ? ReadReport.strayFileNote : reason)"
+        }
+    }
+
+    /// What to say of a run that gave no KL sample; nil when it gave some. `namedPaths` are the paths named
+    /// on the command line (normalized as the runs' are): a file named there is never a stray one.
+    static func noSamples(
+        path: String, metricKey: String?, statistics: ReadStatistics, namedPaths: Set<String>
+    ) -> NoSamples? {
+        guard let reason = whyNoSamples(metricKey: metricKey, statistics: statistics) else { return nil }
+        return NoSamples(
+            reason: reason,
+            isStrayFile: isStrayFile(path: path, namedPaths: namedPaths, statistics: statistics))
+    }
+
     /// Why a run gave no KL sample, worded for the user; nil when it gave some.
-    static func whyNoSamples(metricKey: String?, statistics: ReadStatistics) -> String? {
+    private static func whyNoSamples(metricKey: String?, statistics: ReadStatistics) -> String? {
         guard metricKey == nil || statistics.samples == 0 else { return nil }
         let records = "\(statistics.records) record\(statistics.records == 1 ? "" : "s")"
         if statistics.records == 0 {
@@ -65,7 +87,8 @@ enum ReadReport {
     /// it is mentioned, not counted as a run that could not be checked.
     static let strayFileNote = "not a run log (no records in it); left out"
 
-    static func isStrayFile(path: String, namedPaths: Set<String>, statistics: ReadStatistics) -> Bool {
+    private static func isStrayFile(path: String, namedPaths: Set<String>, statistics: ReadStatistics) -> Bool
+    {
         statistics.records == 0 && statistics.badLines == 0 && !namedPaths.contains(path)
     }
 }
