@@ -60,18 +60,12 @@ enum PathSpec: Equatable {
         switch self {
         case .standardInput:
             return Scan(files: [], directories: [])
-        case .file(let path):
-            // Named as a file but made as a directory (`kltop runs.v2` before the trainer made the folder):
-            // followed as the directory it is.
+        case .file(let path), .directory(let path):
+            // Followed as what is at the path, whatever it was waited for as (`kltop runs.v2` made as a
+            // folder, `kltop logs/stdout` made as a file); while nothing is there, as what it looks like.
             if Self.isDirectory(path) { return RunLogFiles.scan(path) }
+            if case .directory = self, !Self.exists(path) { return RunLogFiles.scan(path) }
             return Scan(files: [path], directories: [RunLogFiles.parent(of: path)])
-        case .directory(let path):
-            // Waited for as a directory (no extension: `logs/stdout`) but made as a file: followed as the file
-            // it is.
-            if Self.exists(path) && !Self.isDirectory(path) {
-                return Scan(files: [path], directories: [RunLogFiles.parent(of: path)])
-            }
-            return RunLogFiles.scan(path)
         case .glob(let pattern):
             let files = RunLogFiles.expand(pattern).map(RunLogFiles.normalized)
             let directories = Set(

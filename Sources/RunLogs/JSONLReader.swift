@@ -35,9 +35,7 @@ public struct JSONLReader: SampleReader {
         }
         self.scanner = scanner
         // As ``handle(_:_:)`` does with a line that has its newline.
-        if case .noMetric = outcome, recordsListed < Self.recordsToList,
-            let line = splitter.withPartialLine({ Array($0) })
-        {
+        if wantsKeys(of: outcome), let line = splitter.withPartialLine({ Array($0) }) {
             line.withUnsafeBufferPointer { listKeys(of: $0) }
         }
         splitter.takePartialLine()
@@ -65,9 +63,7 @@ public struct JSONLReader: SampleReader {
             statistics.countBadLine(BadLine(lineNumber: number, reason: "longer than \(maxLineBytes) bytes"))
         case .line(let bytes, let number):
             let outcome = scanner.scan(bytes)
-            if case .noMetric = outcome, recordsListed < Self.recordsToList {
-                listKeys(of: bytes)
-            }
+            if wantsKeys(of: outcome) { listKeys(of: bytes) }
             if case .bad = outcome, bytes.first == 0 {
                 readAfterNULs(bytes, lineNumber: number, emit)
             } else {
@@ -80,6 +76,12 @@ public struct JSONLReader: SampleReader {
     /// what the log holds; listing every record's would cost the scan its speed.
     private var recordsListed = 0
     private static let recordsToList = 8
+
+    /// Whether a record read with `outcome` has its keys listed: one without the KL key, among the first.
+    private func wantsKeys(of outcome: JSONLineScanner.Outcome) -> Bool {
+        if case .noMetric = outcome { return recordsListed < Self.recordsToList }
+        return false
+    }
 
     private mutating func listKeys(of line: UnsafeBufferPointer<UInt8>) {
         recordsListed += 1

@@ -53,7 +53,6 @@ public struct JSONLineScanner: Sendable {
     private var valueKeys: [[UInt8]] { didSet { packedValueKeys = valueKeys.map(PackedKey.init) } }
     /// Whether ``valueKeys`` may still change (automatic selection before any alias was seen).
     private var isChoosing: Bool
-    private let stepKeys: [[UInt8]] = MetricKeys.stepKeys.map { Array($0.utf8) }
     /// The candidate keys packed (``PackedKey``): every key of every record is compared with them, and
     /// reading an element of `[[UInt8]]` costs a retain and a release, which were a sixth of the time to
     /// read a log of short records.
@@ -250,7 +249,7 @@ public struct JSONLineScanner: Sendable {
             }
         }
         if !nested {
-            for rank in 0..<(min(stepKeys.count - 1, found.stepRank) + 1)
+            for rank in 0..<(min(packedStepKeys.count - 1, found.stepRank) + 1)
             where packedStepKeys[rank].shape == shape && packedStepKeys[rank] == PackedKey(key) {
                 found.stepRank = rank
                 found.stepRange = value

@@ -140,9 +140,6 @@ public struct RunState: Sendable {
         return .noValues(key: metricKey, records: statistics.records)
     }
 
-    /// Alerts not yet acknowledged, oldest first.
-    public var pendingAlerts: [Alert] { alerts.filter { !isAcknowledged($0) } }
-
     mutating func acknowledgeAll() {
         for alert in alerts { acknowledged.insert(AlertKey(step: alert.step, severity: alert.severity)) }
     }

@@ -23,13 +23,13 @@ struct RewriteDeduplicator: Sendable {
     /// Whether the record at `position` (0-based, counting from the current content's first record) is new.
     /// Records of one content must be offered in order, each once.
     mutating func isNew(position: Int, fingerprint: UInt32) -> Bool {
-        if matching && position < fingerprints.count && fingerprints[position] == fingerprint { return false }
-        // A bad record where a good one was read is a torn copy of it (a file read while it was being
-        // rewritten): it is passed over, and does not make the records after it new.
-        if matching && position < fingerprints.count && fingerprint == Self.badFingerprint
-            && fingerprints[position] != Self.badFingerprint
-        {
-            return false
+        if matching && position < fingerprints.count {
+            let read = fingerprints[position]
+            // The record read before; or a bad record where a good one was read, a torn copy of it (a file
+            // read while it was being rewritten): passed over, not making the records after it new.
+            if read == fingerprint || (fingerprint == Self.badFingerprint && read != Self.badFingerprint) {
+                return false
+            }
         }
         matching = false
         if position < fingerprints.count { fingerprints.removeSubrange(position...) }
