@@ -230,74 +230,116 @@ func appendLine(_ line: String, to path: String) {
 
 // MARK: - Bytes to the terminal
 
-func benchTerminal() {
-    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"),
-        FileManager.default.isExecutableFile(atPath: kltopBinary)
-    else {
-        print("terminal: needs tmux and the release kltop (Scripts/bench.sh)")
-        return
-    }
+/// kltop in a detached 120×40 tmux session on one JSON Lines log, every byte it writes captured with
+/// pipe-pane once `startCapture` is called.
+final class CapturedDashboard {
     let directory = NSTemporaryDirectory() + "kltop-terminal-\(getpid())"
-    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: directory) }
-    let log = "\(directory)/run.jsonl"
-    let series = klSeries(count: 2021)
-    FileManager.default.createFile(
-        atPath: log,
-        contents: Data((0..<2000).map { "{\"step\": \($0), \"kl\": \(series[$0])}\n" }.joined().utf8))
-    let bytes = "\(directory)/bytes"
-    let socket = "kltop-bench-\(getpid())"
+    var log: String { "\(directory)/run.jsonl" }
+    private var bytes: String { "\(directory)/bytes" }
+    private let socket = "kltop-bench-\(getpid())"
+
+    /// Starts kltop on a log holding `lines`; nil (and a message) without tmux or the release build.
+    init?(lines: [String]) {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"),
+            FileManager.default.isExecutableFile(atPath: kltopBinary)
+        else {
+            print("terminal: needs tmux and the release kltop (Scripts/bench.sh)")
+            return nil
+        }
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: log, contents: Data(lines.joined().utf8))
+        tmux([
+            "new-session", "-d", "-s", "b", "-x", "120", "-y", "40",
+            "env TERM=xterm-256color LANG=C.UTF-8 \(kltopBinary) \(log)",
+        ])
+        tmux(["set-option", "-t", "b", "status", "off"])
+        tmux(["resize-window", "-t", "b", "-x", "120", "-y", "40"])
+    }
+
+    deinit {
+        tmux(["kill-server"])
+        // tmux leaves the socket file behind.
+        let socketDirectory = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        unlink("\(socketDirectory)/tmux-\(getuid())/\(socket)")
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    func startCapture() { tmux(["pipe-pane", "-o", "-t", "b", "cat >> '\(bytes)'"]) }
+
+    /// Bytes captured so far.
+    var written: Int { fileSize(bytes) }
+
+    /// Bytes written while `line` is appended to the log and for `settle` seconds after.
+    func bytesFor(line: String, settle: Double) -> Int {
+        let before = written
+        appendLine(line, to: log)
+        Thread.sleep(forTimeInterval: settle)
+        return written - before
+    }
+
     // Output is not captured: the server `new-session` starts would hold the pipe open for its whole life.
-    func tmux(_ arguments: [String]) {
+    private func tmux(_ arguments: [String]) {
         guard let child = spawn(["/usr/bin/tmux", "-L", socket, "-f", "/dev/null"] + arguments) else {
             return
         }
         var status: Int32 = 0
         waitpid(child.pid, &status, 0)
     }
-    tmux([
-        "new-session", "-d", "-s", "b", "-x", "120", "-y", "40",
-        "env TERM=xterm-256color LANG=C.UTF-8 \(kltopBinary) \(log)",
-    ])
-    tmux(["set-option", "-t", "b", "status", "off"])
-    tmux(["resize-window", "-t", "b", "-x", "120", "-y", "40"])
-    defer {
-        tmux(["kill-server"])
-        // tmux leaves the socket file behind.
-        let directory = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
-        unlink("\(directory)/tmux-\(getuid())/\(socket)")
-    }
+}
+
+func jsonLine(step: Int, kl: Double) -> String { "{\"step\": \(step), \"kl\": \(kl)}\n" }
+
+func benchTerminal() {
+    let series = klSeries(count: 2021)
+    guard let dashboard = CapturedDashboard(lines: (0..<2000).map { jsonLine(step: $0, kl: series[$0]) })
+    else { return }
     Thread.sleep(forTimeInterval: 4)  // read, drawn, steps per second back to zero
-    tmux(["pipe-pane", "-o", "-t", "b", "cat >> '\(bytes)'"])
+    dashboard.startCapture()
     Thread.sleep(forTimeInterval: 5)
-    let idle = fileSize(bytes)
     print("bytes written to the terminal at 120×40, one run (targets: ≤ 2048 per new step, 0 idle)")
-    print("  idle for 5 s: \(idle) bytes")
+    print("  idle for 5 s: \(dashboard.written) bytes")
     // The run goes on as it was (the same series continued).
-    var perStep: [Int] = []
-    for step in 2000..<2020 {
-        let before = fileSize(bytes)
-        appendLine("{\"step\": \(step), \"kl\": \(series[step])}\n", to: log)
-        Thread.sleep(forTimeInterval: 1.5)
-        perStep.append(fileSize(bytes) - before)
+    let perStep = (2000..<2020).map {
+        dashboard.bytesFor(line: jsonLine(step: $0, kl: series[$0]), settle: 1.5)
     }
     print(
-        "  one new step (then 1.5 s of ticks): max \(perStep.max() ?? 0), median \(perStep.sorted()[perStep.count / 2]) bytes over 20 steps"
+        "  one new step (then 1.5 s of ticks): max \(perStep.max() ?? 0), median \(median(perStep)) bytes over 20 steps"
     )
     // Rarer steps that change much of the screen. The y axis holds the band and the critical line, so a
     // value above its top fires: a spike that moves the axis also raises a banner. A second, larger one
     // moves the axis again, and its alert falls in the first one's cooldown: no new banner.
-    var before = fileSize(bytes)
-    appendLine("{\"step\": 2020, \"kl\": \(series[2020] * 1.6)}\n", to: log)
-    Thread.sleep(forTimeInterval: 1.5)
-    let rescaledWithBanner = fileSize(bytes) - before
-    before = fileSize(bytes)
-    appendLine("{\"step\": 2021, \"kl\": 0.5}\n", to: log)
-    Thread.sleep(forTimeInterval: 1.5)
+    let rescaledWithBanner = dashboard.bytesFor(
+        line: jsonLine(step: 2020, kl: series[2020] * 1.6), settle: 1.5)
     print("  a spike that moves the y axis and raises a CRITICAL banner: \(rescaledWithBanner) bytes")
-    let rescaledAgain = fileSize(bytes) - before
+    let rescaledAgain = dashboard.bytesFor(line: jsonLine(step: 2021, kl: 0.5), settle: 1.5)
     print("  a larger spike that moves the y axis again (no new banner: cooldown): \(rescaledAgain) bytes")
 }
+
+/// How often a step costs more than 2 KB in a run that grows from a short history: the steps that change a
+/// scale (the x axis doubling its steps per column, the y axis moving) redraw the whole plot.
+func benchTerminalStream(steps: Int = 500, from first: Int = 150, gap: Double = 0.12) {
+    let series = klSeries(count: first + steps)
+    guard let dashboard = CapturedDashboard(lines: (0..<first).map { jsonLine(step: $0, kl: series[$0]) })
+    else { return }
+    Thread.sleep(forTimeInterval: 4)
+    dashboard.startCapture()
+    Thread.sleep(forTimeInterval: 2)
+    let perStep = (first..<first + steps).map {
+        dashboard.bytesFor(line: jsonLine(step: $0, kl: series[$0]), settle: gap)
+    }
+    let over = zip(first..., perStep).filter { $0.1 > 2048 }
+    let sorted = perStep.sorted()
+    print(
+        "a run growing from \(first) to \(first + steps) steps, one every \(Int(gap * 1000)) ms, 120×40 (target ≤ 2048 per step)"
+    )
+    print(
+        "  median \(median(perStep)), 99th percentile \(sorted[sorted.count * 99 / 100]), max \(sorted.last ?? 0) bytes; "
+            + "\(over.count) of \(steps) steps over 2 KB"
+            + (over.isEmpty ? "" : ": " + over.map { "step \($0.0) (\($0.1) B)" }.joined(separator: ", "))
+    )
+}
+
+func median(_ values: [Int]) -> Int { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
 
 func fileSize(_ path: String) -> Int {
     (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0

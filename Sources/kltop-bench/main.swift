@@ -1,7 +1,7 @@
 // kltop's benchmark: prints figures for this machine, asserts nothing.
 //
 //   Scripts/bench.sh [detector] [jsonl] [tensorboard] [csv] [sqlite] [dashboard] [rlwatch] [cold-open]
-//                    [follow] [terminal] [numbers]
+//                    [follow] [terminal] [terminal-stream] [numbers]
 //
 // Targets (from the issues): detector ≤ 20 ns per step; JSONL ingest ≥ 300 MB/s of veRL-style lines;
 // TensorBoard event files and CSV ≥ 200 MB/s; rlwatch's SQLite store ≥ 1M rows/s; dashboard: re-running the
@@ -244,6 +244,10 @@ if everything || arguments.contains("follow") {
 }
 if everything || arguments.contains("terminal") {
     benchTerminal()
+    fflush(nil)
+}
+if everything || arguments.contains("terminal-stream") {
+    benchTerminalStream()
     fflush(nil)
 }
 // Internal: one cold open in a fresh process (benchColdOpen runs this), so that RSS is its own.
