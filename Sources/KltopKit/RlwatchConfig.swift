@@ -107,10 +107,12 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// Reads the two sections kltop uses, with typed values and line numbers in every complaint.
 ///
-/// Where rlwatch (PyYAML, then plain attribute assignment) and kltop could read a value differently, kltop
-/// accepts what means the same to both (`128.0` for 128) and refuses, saying why, what rlwatch would crash on
-/// or silently read as something else (`baseline_mode: Frozen` is rolling to rlwatch, a negative
-/// `max_alerts_per_run` delivers nothing, `enabled: "false"` is true).
+/// Values are typed as PyYAML types them (``PyYAMLScalar``), as rlwatch reads them. Where rlwatch (PyYAML,
+/// then plain attribute assignment) and kltop could still read a value differently, kltop accepts what means
+/// the same to both (`128.0` for 128 steps of warmup) and refuses, saying why, what rlwatch would crash on
+/// (`sigma_multiplier: 1e3`, which is text in YAML 1.1; `rolling_window: 100.0`) or silently read as
+/// something else (`baseline_mode: Frozen` is rolling to rlwatch, a negative `max_alerts_per_run` delivers
+/// nothing, `enabled: "false"` is true).
 private struct SectionReader {
     let file: String
     var warnings: [String] = []
@@ -129,7 +131,7 @@ private struct SectionReader {
                 config.sigmaMultiplier = sigma
             case "clip_region": config.clipRegion = try number(value, path)
             case "rolling_window":
-                let window = try integer(value, path)
+                let window = try integer(value, path, integerOnly: true)
                 guard window >= 1 else {
                     throw problem(
                         value,
@@ -212,21 +214,37 @@ private struct SectionReader {
         return result
     }
 
-    private func number(_ node: Node, _ path: String) throws(ConfigError) -> Double {
-        guard node.scalar != nil, let value = node.float, node.bool == nil, node.null == nil else {
-            throw problem(node, "\(path) must be a number (got \(describe(node)))")
-        }
-        return value
+    /// The scalar as rlwatch has it (``PyYAMLScalar``): a quoted one is text; nil for a mapping or a list.
+    private func pythonValue(_ node: Node) -> PyYAMLScalar? {
+        guard let scalar = node.scalar else { return nil }
+        return scalar.style == .plain ? PyYAMLScalar(plain: scalar.string) : .text
     }
 
-    /// A whole number; an integral float (`128.0`) is taken as the integer it is.
-    private func integer(_ node: Node, _ path: String) throws(ConfigError) -> Int {
-        guard node.scalar != nil, node.bool == nil, node.null == nil,
-            let value = node.int ?? node.float.flatMap({ Int(exactly: $0) })
-        else {
-            throw problem(node, "\(path) must be a whole number (got \(describe(node)))")
+    private func number(_ node: Node, _ path: String) throws(ConfigError) -> Double {
+        switch pythonValue(node) {
+        case .int(let value?): return Double(value)
+        case .float(let value): return value
+        default: throw problem(node, "\(path) must be a number (got \(describe(node)))")
         }
-        return value
+    }
+
+    /// A whole number. An integral float (`128.0`) is taken as the integer it is where rlwatch only compares
+    /// with it; `integerOnly` where rlwatch fails on a float (the rolling window sizes a deque).
+    private func integer(_ node: Node, _ path: String, integerOnly: Bool = false) throws(ConfigError) -> Int {
+        switch pythonValue(node) {
+        case .int(let value?): return value
+        case .float(let value) where !integerOnly:
+            if let value = Int(exactly: value) { return value }
+        case .float where integerOnly:
+            throw problem(
+                node,
+                "\(path) must be a whole number written without a decimal point (got \(describe(node)); "
+                    + "rlwatch fails on a float here)")
+        case .int(nil):
+            throw problem(node, "\(path) is too large (got \(describe(node)))")
+        default: break
+        }
+        throw problem(node, "\(path) must be a whole number (got \(describe(node)))")
     }
 
     /// A whole number ≥ 0. rlwatch reads a negative one as something else without a word; kltop says so.
@@ -241,19 +259,26 @@ private struct SectionReader {
     }
 
     private func bool(_ node: Node, _ path: String) throws(ConfigError) -> Bool {
-        guard let value = node.bool else {
+        guard case .bool(let value) = pythonValue(node) else {
             throw problem(node, "\(path) must be true or false (got \(describe(node)))")
         }
         return value
     }
 
+    /// The value as written, and what rlwatch makes of it when that is not what it looks like.
     private func describe(_ node: Node) -> String {
-        if node.null != nil { return "null" }
-        if let scalar = node.scalar {
-            let quoted = scalar.style == .singleQuoted || scalar.style == .doubleQuoted
-            return "'\(scalar.string)'" + (quoted ? ", a quoted string" : "")
+        guard let scalar = node.scalar else { return node.mapping != nil ? "a mapping" : "a list" }
+        switch pythonValue(node) {
+        case .null: return "null"
+        case .bool(let value): return "'\(scalar.string)', which rlwatch reads as \(value ? "true" : "false")"
+        case .text where scalar.style == .singleQuoted || scalar.style == .doubleQuoted:
+            return "'\(scalar.string)', a quoted string"
+        case .text where Double(scalar.string) != nil:
+            return "'\(scalar.string)', which rlwatch reads as text and fails on: YAML 1.1, as rlwatch reads "
+                + "it, wants numbers written like 1000, 0.5 or 1.0e+3"
+        case .unreadable: return "'\(scalar.string)', on which rlwatch's YAML reader fails"
+        default: return "'\(scalar.string)'"
         }
-        return node.mapping != nil ? "a mapping" : "a list"
     }
 
     private func problem(_ node: Node, _ message: String) -> ConfigError {

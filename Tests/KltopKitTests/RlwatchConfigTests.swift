@@ -1,8 +1,9 @@
 import Foundation
 import KLDetector
-import KltopKit
 import TestSupport
 import Testing
+
+@testable import KltopKit
 
 /// rlwatch.yaml: its kl_explosion and alerts sections, unknown keys reported, wrong types refused with the
 /// file and line, the files rlwatch looks for, and flags over the file.
@@ -115,7 +116,7 @@ import Testing
             kl_explosion:
               enabled: yes
               sigma_multiplier: 4
-              rolling_window: 100.0
+              rolling_window: 1_00
               warmup_steps: 128.0
             alerts:
               cooldown_steps: 5.0
@@ -159,6 +160,122 @@ import Testing
                 "kl_explosion:\n  sigma_multiplier: 3\n  sigma_multiplier: 5\n",
                 "'sigma_multiplier' written twice in one mapping (rlwatch would silently use the last): keep one"
             ),
+        ]
+        for (text, message) in refused {
+            #expect {
+                _ = try RlwatchConfig.parse(text, file: "cfg.yaml")
+            } throws: { error in
+                (error as? ConfigError)?.description.hasPrefix("cfg.yaml:2: \(message)") == true
+            }
+        }
+    }
+
+    /// PyYAML's own answers (Tests/Fixtures/pyyaml/make_scalars.py), replayed.
+    @Test func plainScalarsAreTypedAsPyYAMLTypesThem() throws {
+        struct Table: Decodable {
+            struct Entry: Decodable {
+                let text: String
+                let type: String
+                let value: PythonValue?
+            }
+            let scalars: [Entry]
+        }
+        enum PythonValue: Decodable {
+            case bool(Bool)
+            case text(String)
+            init(from decoder: Decoder) throws {
+                let container = try decoder.singleValueContainer()
+                if let bool = try? container.decode(Bool.self) {
+                    self = .bool(bool)
+                } else {
+                    self = .text(try container.decode(String.self))
+                }
+            }
+        }
+        let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("pyyaml/scalars.json")))
+        let table = try JSONDecoder().decode(Table.self, from: data)
+        #expect(table.scalars.count > 80)
+        for entry in table.scalars {
+            let expected: PyYAMLScalar
+            switch (entry.type, entry.value) {
+            case ("NoneType", _): expected = .null
+            case ("bool", .bool(let value)): expected = .bool(value)
+            case ("int", .text(let digits)): expected = .int(Int(digits))
+            case ("float", .text(let repr)):
+                // Python's repr: "inf", "-inf", "nan", or digits Double reads back exactly.
+                expected = .float(
+                    repr == "inf" ? .infinity : repr == "-inf" ? -.infinity : Double(repr) ?? .nan)
+            case ("error", _): expected = .unreadable
+            case ("str", _), ("other", _): expected = .text
+            default:
+                Issue.record("unexpected entry \(entry.text): \(entry.type)")
+                continue
+            }
+            let got = PyYAMLScalar(plain: entry.text)
+            if case .float(let want) = expected, want.isNaN {
+                guard case .float(let value) = got, value.isNaN else {
+                    Issue.record("'\(entry.text)': PyYAML nan, kltop \(got)")
+                    continue
+                }
+                continue
+            }
+            if case .float(let want) = expected, case .float(let value) = got {
+                #expect(
+                    value.bitPattern == want.bitPattern, "'\(entry.text)': PyYAML \(want), kltop \(value)")
+                continue
+            }
+            #expect(
+                got == expected, "'\(entry.text)': PyYAML \(entry.type) \(String(describing: entry.value))")
+        }
+    }
+
+    /// Where YAML 1.2 (Yams) and 1.1 (PyYAML, rlwatch) part ways, a setting means what it means to rlwatch,
+    /// or is refused with the reason.
+    @Test func settingsMeanWhatTheyMeanToRlwatch() throws {
+        let read = try RlwatchConfig.parse(
+            """
+            kl_explosion:
+              enabled: Off
+              sigma_multiplier: 1.0e+1
+              rolling_window: 0x20
+              warmup_steps: 1:30
+            alerts:
+              cooldown_steps: 010
+            """, file: "cfg.yaml")
+        #expect(read.enabled == false && read.sigmaMultiplier == 10 && read.rollingWindow == 32)
+        #expect(read.warmupSteps == 90 && read.cooldownSteps == 8)
+        let refused: [(String, String)] = [
+            (
+                "kl_explosion:\n  sigma_multiplier: 1e3\n",
+                "kl_explosion.sigma_multiplier must be a number (got '1e3', which rlwatch reads as text and "
+                    + "fails on: YAML 1.1, as rlwatch reads it, wants numbers written like 1000, 0.5 or 1.0e+3)"
+            ),
+            (
+                "kl_explosion:\n  clip_region: -.5\n",
+                "kl_explosion.clip_region must be a number (got '-.5', which"
+            ),
+            (
+                "kl_explosion:\n  warmup_steps: 0o10\n",
+                "kl_explosion.warmup_steps must be a whole number (got '0o10')"
+            ),
+            (
+                "kl_explosion:\n  rolling_window: 100.0\n",
+                "kl_explosion.rolling_window must be a whole number written without a decimal point "
+                    + "(got '100.0'; rlwatch fails on a float here)"
+            ),
+            (
+                "kl_explosion:\n  sigma_multiplier: yes\n",
+                "kl_explosion.sigma_multiplier must be a number (got 'yes', which rlwatch reads as true)"
+            ),
+            (
+                "alerts:\n  cooldown_steps: 0b_\n",
+                "alerts.cooldown_steps must be a whole number (got '0b_', on which"
+            ),
+            (
+                "alerts:\n  max_alerts_per_run: 99999999999999999999\n",
+                "alerts.max_alerts_per_run is too large"
+            ),
+            ("kl_explosion:\n  enabled: y\n", "kl_explosion.enabled must be true or false (got 'y')"),
         ]
         for (text, message) in refused {
             #expect {
