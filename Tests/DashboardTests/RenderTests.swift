@@ -379,6 +379,76 @@ import Testing
         #expect(listOrder() == ["run-0", "run-1", "run-3", "run-4", "run-5"])
     }
 
+    /// The header's last two fields: steps per second (measured over tick time) and bad lines skipped.
+    @Test func theHeaderShowsStepsPerSecondAndBadLines() {
+        var state = DashboardState.with([("run", Series.healthy(count: 600))])
+        var statistics = ReadStatistics()
+        statistics.records = 643
+        statistics.samples = 640
+        statistics.badLines = 3
+        state.send(
+            .samplesAppended(
+                RunID(0), metricKey: "actor/kl_loss", samples: Series.healthy(count: 40, startStep: 600),
+                statistics: statistics),
+            .tick(time: 102))
+        let header = render(state, width: 120, height: 40).textLines().first { $0.contains("● run") } ?? ""
+        #expect(
+            header.contains("step 639") && header.contains("20/s") && header.contains("3 bad"), "\(header)")
+        // Bad lines outrank the rate when the line narrows: they mean data was skipped.
+        let narrow = render(state, width: 60, height: 24).textLines().first { $0.contains("● run") } ?? ""
+        #expect(narrow.contains("3 bad") && !narrow.contains("/s"), "\(narrow)")
+    }
+
+    /// In frozen mode the header says where the baseline locked, or that it has not yet.
+    @Test func theHeaderSaysWhetherTheFrozenBaselineHasLocked() {
+        var early = DashboardState.with([("run", Series.healthy(count: 50))])
+        early.press("b")
+        let waiting = render(early, width: 120, height: 40).textLines().first { $0.contains("● run") } ?? ""
+        #expect(waiting.contains("frozen: not yet"), "\(waiting)")
+        var late = DashboardState.with([("run", Series.healthy(count: 300))])
+        late.press("b")
+        let locked = render(late, width: 120, height: 40).textLines().first { $0.contains("● run") } ?? ""
+        #expect(locked.contains("frozen@") && !locked.contains("not yet"), "\(locked)")
+    }
+
+    /// The y labels of the first panel: each labelled row (from the plot's top) and its value.
+    static func firstPanelYLabels(_ grid: Grid) -> [(row: Int, value: Double)] {
+        let lines = grid.textLines()
+        guard let header = lines.firstIndex(where: { $0.hasPrefix("● ") }) else { return [] }
+        var labels: [(row: Int, value: Double)] = []
+        for (row, line) in lines[(header + 1)...].prefix(while: { !$0.contains("└") }).enumerated() {
+            let columns = Array(line)
+            guard columns.count > 9, columns[9] == "┤",
+                let value = Double(String(columns[0..<9]).trimmingCharacters(in: .whitespaces))
+            else { continue }
+            labels.append((row, value))
+        }
+        return labels
+    }
+
+    /// On a log scale the labels are spaced by their logarithms (and the middle one is a power of ten); on a
+    /// linear scale, by their values. The middle label's row is checked against where each kind of scale
+    /// puts it, give or take the row it straddles.
+    @Test func theLogScaleSpacesLabelsByTheirLogarithms() throws {
+        var state = Self.demo()
+        func middleRow(_ labels: [(row: Int, value: Double)], _ position: (Double) -> Double) -> Double {
+            let (top, middle, bottom) = (labels[0], labels[1], labels[labels.count - 1])
+            let rows = Double(bottom.row - top.row + 1)
+            return (position(top.value) - position(middle.value))
+                / ((position(top.value) - position(bottom.value)) / rows)
+        }
+        let linear = Self.firstPanelYLabels(render(state, width: 80, height: 24))
+        try #require(linear.count == 3, "\(linear)")
+        #expect(abs(middleRow(linear, { $0 }) - Double(linear[1].row)) <= 1.5, "\(linear)")
+        state.press("l")
+        let logarithmic = Self.firstPanelYLabels(render(state, width: 80, height: 24))
+        try #require(logarithmic.count == 3, "\(logarithmic)")
+        #expect(abs(middleRow(logarithmic, log10) - Double(logarithmic[1].row)) <= 1.5, "\(logarithmic)")
+        #expect(abs(middleRow(logarithmic, { $0 }) - Double(logarithmic[1].row)) > 1.5, "\(logarithmic)")
+        let exponent = log10(logarithmic[1].value)
+        #expect(abs(exponent - exponent.rounded()) < 1e-9, "the middle label is a power of ten")
+    }
+
     @Test func logScaleAndSmoothingKeepTheGridWellFormed() {
         var state = Self.demo()
         let plain = render(state, width: 80, height: 24)

@@ -42,9 +42,9 @@ extension DashboardState {
     /// A state with runs already fed, and a tick so the headers show their figures.
     static func with(
         _ runs: [(name: String, samples: [MetricSample])], settings: DetectorSettings = DetectorSettings(),
-        options: ViewOptions = ViewOptions()
+        policy: AlertPolicySettings = AlertPolicySettings(), options: ViewOptions = ViewOptions()
     ) -> DashboardState {
-        var state = DashboardState(settings: settings, options: options)
+        var state = DashboardState(settings: settings, policy: policy, options: options)
         for (index, run) in runs.enumerated() {
             var statistics = ReadStatistics()
             statistics.records = run.samples.count

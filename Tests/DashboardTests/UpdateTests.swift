@@ -93,6 +93,26 @@ import Testing
         #expect(state.banners.allSatisfy { $0.alert.step != 300 || $0.alert.severity != .critical })
     }
 
+    /// The alert policy (cooldown and maximum, from rlwatch.yaml or the flags) decides which alerts reach the
+    /// dashboard, as it does for `kltop check`, and still does after a re-run.
+    @Test func theAlertPolicyDecidesWhichAlertsAreDelivered() {
+        var samples = Series.healthy(count: 700)
+        for spike in [300, 350, 500] { samples[spike] = MetricSample(step: Int64(spike), value: 0.2) }
+        func criticalSteps(_ state: DashboardState) -> [Int64] {
+            state.alertHistory.filter { $0.alert.severity == .critical }.map(\.alert.step).sorted()
+        }
+        // rlwatch's default cooldown of 100 steps: the spike at 350 falls in the one at 300 started.
+        #expect(criticalSteps(DashboardState.with([("a", samples)])) == [300, 500])
+        let noCooldown = DashboardState.with([("a", samples)], policy: AlertPolicySettings(cooldownSteps: 0))
+        #expect(criticalSteps(noCooldown) == [300, 350, 500])
+        var capped = DashboardState.with(
+            [("a", samples)], policy: AlertPolicySettings(cooldownSteps: 0, maxAlertsPerRun: 1))
+        #expect(criticalSteps(capped) == [300] && capped.alertHistory.count == 1)
+        #expect(capped.banners.count == 1)
+        capped.press("-")  // a re-run at σ 2.5 raises more alerts; still one is delivered
+        #expect(capped.alertHistory.count == 1)
+    }
+
     @Test func criticalBannersComeFirst() {
         var state = DashboardState.with([("warns", Series.drift(count: 600)), ("spikes", Self.spiky)])
         let severities = state.banners.map(\.alert.severity)
