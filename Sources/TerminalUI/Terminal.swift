@@ -118,6 +118,15 @@ public final class Terminal {
         noecho()
         nonl()
         keypad(window, true)
+        // Keypad mode asks the terminal for the cursor keys as terminfo names them (`\eOA` for xterm); keys
+        // typed before it is asked, or by a terminal that ignores the request, come as `\e[A`. Read as
+        // escape, `[` and `A`, an arrow would shrink the rolling window: both forms are the key.
+        for (sequence, key) in [
+            ("\u{1B}[A", KEY_UP), ("\u{1B}[B", KEY_DOWN), ("\u{1B}[C", KEY_RIGHT), ("\u{1B}[D", KEY_LEFT),
+            ("\u{1B}[H", KEY_HOME), ("\u{1B}[F", KEY_END),
+        ] where key_defined(sequence) == 0 {
+            define_key(sequence, key)
+        }
         nodelay(window, true)
         intrflush(window, false)
         leaveok(window, true)
