@@ -1,0 +1,351 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The dashboard's options and environment in a real terminal (tmux): the glyphs the locale and options
+/// choose, the colours the terminal and NO_COLOR allow, themes, what each size shows, the focus keys, and
+/// the terminal given back when the dashboard cannot start or crashes.
+@Suite(.serialized) struct DashboardOptionsEndToEndTests {
+    static let kltop = Kltop.executable.path
+
+    /// A tmux session with `bump.jsonl` (see ``DashboardEndToEndTests/bumpLines()``: a warning at step 250
+    /// at σ 3) in its folder.
+    static func sessionWithBump(width: Int = 100, height: Int = 30) throws -> TmuxSession {
+        let tmux = try TmuxSession(width: width, height: height)
+        let log = tmux.directory.appendingPathComponent("bump.jsonl")
+        FileManager.default.createFile(
+            atPath: log.path, contents: Data(DashboardEndToEndTests.bumpLines().utf8))
+        return tmux
+    }
+
+    /// The plot's rows of the one panel on screen: between its header (`● bump`, `* bump` in ASCII) and its
+    /// x axis.
+    static func plotRows(_ screen: [String]) -> [String] {
+        guard let header = screen.firstIndex(where: { $0.hasPrefix("● bump") || $0.hasPrefix("* bump") })
+        else { return [] }
+        return Array(screen[(header + 1)...].prefix { !$0.contains("└") && !$0.contains("+-") })
+    }
+
+    static func isBraille(_ scalar: Unicode.Scalar) -> Bool { (0x2801...0x28FF).contains(scalar.value) }
+    static let eighths = Set("▁▂▃▄▅▆▇█".unicodeScalars)
+
+    // MARK: - Glyphs
+
+    /// Outside a UTF-8 locale the terminal cannot take braille or blocks (ncurses draws nothing for them),
+    /// and `--ascii` is for fonts without them: everything on screen is ASCII, and the band (`:`) and the
+    /// critical line (`~`) still show. `--glyphs blocks` in the C locale falls back to ASCII too.
+    @Test(arguments: [
+        ("LANG=C", ""), ("LC_ALL=POSIX", ""), ("", "--ascii"), ("", "--glyphs ascii"),
+        ("LANG=C", "--glyphs blocks"),
+    ])
+    func asciiGlyphsOutsideUTF8OrWhenAsked(environment: String, options: String) throws {
+        let tmux = try Self.sessionWithBump()
+        try tmux.run("\(environment) \(Self.kltop) \(options) bump.jsonl")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 299") }, "\(tmux.screen())")
+        let screen = tmux.screen()
+        let nonASCII = screen.joined().unicodeScalars.filter { !$0.isASCII }
+        #expect(nonASCII.isEmpty, "\(String(String.UnicodeScalarView(nonASCII))): \(screen)")
+        let plot = Self.plotRows(screen)
+        #expect(plot.contains { $0.contains("::::") }, "no band: \(screen)")
+        #expect(plot.contains { $0.contains("~~~~") }, "no critical line: \(screen)")
+        #expect(screen.first?.contains("sigma 3") == true, "\(screen)")
+        #expect(screen.contains { $0.hasPrefix("* bump") && $0.contains(" mean ") }, "\(screen)")
+        try tmux.press("q")
+    }
+
+    /// In a UTF-8 locale the plot is braille unless `--glyphs blocks` asks for eighth blocks (fonts without
+    /// braille): then not one braille cell is left anywhere on screen.
+    @Test(arguments: [("", true), ("--glyphs braille", true), ("--glyphs blocks", false)])
+    func brailleByDefaultAndBlocksWhenAsked(options: String, braille: Bool) throws {
+        let tmux = try Self.sessionWithBump()
+        try tmux.run("\(Self.kltop) \(options) bump.jsonl")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 299") }, "\(tmux.screen())")
+        let screen = tmux.screen()
+        let plot = Self.plotRows(screen).joined().unicodeScalars
+        #expect(!plot.isEmpty, "\(screen)")
+        if braille {
+            #expect(plot.contains { Self.isBraille($0) }, "\(screen)")
+            #expect(!plot.contains { Self.eighths.contains($0) }, "\(screen)")
+        } else {
+            #expect(plot.contains { Self.eighths.contains($0) }, "\(screen)")
+            #expect(!screen.joined().unicodeScalars.contains { Self.isBraille($0) }, "\(screen)")
+        }
+        #expect(plot.contains("·"), "no band: \(screen)")
+        #expect(plot.contains("╌"), "no critical line: \(screen)")
+        try tmux.press("q")
+    }
+
+    // MARK: - Colours
+
+    /// Every byte the pane received while `command` ran `kltop ... bump.jsonl` and was quit: the dashboard
+    /// is drawn (step 299 on screen), then `q`.
+    static func bytesWritten(by command: String) throws -> Data {
+        let tmux = try Self.sessionWithBump()
+        let capture = tmux.directory.appendingPathComponent("bytes")
+        try tmux.captureOutput(to: capture)
+        try tmux.run("\(command) bump.jsonl; echo EXIT=$?")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 299") }, "\(tmux.screen())")
+        try tmux.press("q")
+        #expect(tmux.waitForScreen(timeout: 5) { $0.contains("EXIT=0") }, "\(tmux.screen())")
+        // The echo's output is the last the pane writes: once it is captured, so is everything before it.
+        let deadline = Date().addingTimeInterval(5)
+        var bytes = Data()
+        while Date() < deadline {
+            bytes = (try? Data(contentsOf: capture)) ?? Data()
+            if bytes.range(of: Data("EXIT=0".utf8)) != nil { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return bytes
+    }
+
+    /// The parameters of every SGR sequence (`ESC [ ... m`) in `bytes`, an empty parameter read as 0.
+    static func sgrParameters(_ bytes: Data) -> [[Int]] {
+        let bytes = Array(bytes)
+        var sequences: [[Int]] = []
+        var index = 0
+        while index + 1 < bytes.count {
+            guard bytes[index] == 0x1B, bytes[index + 1] == UInt8(ascii: "[") else {
+                index += 1
+                continue
+            }
+            var end = index + 2
+            while end < bytes.count, (0x30...0x3F).contains(bytes[end]) { end += 1 }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "m") {
+                let text = String(decoding: bytes[(index + 2)..<end], as: UTF8.self)
+                sequences.append(
+                    text.split(separator: ";", omittingEmptySubsequences: false).map { Int($0) ?? 0 })
+            }
+            index = end
+        }
+        return sequences
+    }
+
+    /// Whether an SGR parameter sets a colour: 30–38 and 40–48 (with 38;5 and 48;5 for 256 colours), and
+    /// the bright 90–97 and 100–107. 39 and 49 (the terminal's own colours) set none.
+    static func setsAColor(_ parameter: Int) -> Bool {
+        (30...38).contains(parameter) || (40...48).contains(parameter) || (90...97).contains(parameter)
+            || (100...107).contains(parameter)
+    }
+
+    static func containsBytes(_ data: Data, _ text: String) -> Bool { data.range(of: Data(text.utf8)) != nil }
+
+    /// NO_COLOR (set and not empty) and `--no-color` leave every colour out, and the dashboard is still
+    /// drawn (the header in reverse video, as the themes' `mono` says).
+    @Test(arguments: ["NO_COLOR=1 \(kltop)", "\(kltop) --no-color", "NO_COLOR=1 \(kltop) --theme light"])
+    func noColorWritesNoColors(command: String) throws {
+        let bytes = try Self.bytesWritten(by: command)
+        let sgr = Self.sgrParameters(bytes)
+        #expect(!sgr.isEmpty, "no attributes at all: the capture is \(bytes.count) bytes")
+        let colored = sgr.filter { $0.contains(where: Self.setsAColor) }
+        #expect(colored.isEmpty, "colours written: \(colored.prefix(10))")
+        #expect(sgr.contains { $0.contains(7) }, "no reverse video either: \(sgr.prefix(20))")
+    }
+
+    /// The foreground colours `sgr` sets, as colour numbers: `3N` and `9N` (0–15), `38;5;N`.
+    static func foregrounds(_ sgr: [[Int]]) -> Set<Int> {
+        var colors: Set<Int> = []
+        for parameters in sgr {
+            var index = 0
+            while index < parameters.count {
+                let parameter = parameters[index]
+                if (30...37).contains(parameter) { colors.insert(parameter - 30) }
+                if (90...97).contains(parameter) { colors.insert(parameter - 90 + 8) }
+                if parameter == 38 || parameter == 48 {
+                    if parameter == 38, index + 2 < parameters.count, parameters[index + 1] == 5 {
+                        colors.insert(parameters[index + 2])
+                    }
+                    index += 2
+                }
+                index += 1
+            }
+        }
+        return colors
+    }
+
+    /// A 256-colour terminal gets the default theme's 256-colour numbers, an 8-colour one (`TERM=xterm`)
+    /// its basic colours (`fg8`) and never a 256-colour sequence it cannot show; an empty NO_COLOR is not
+    /// set. The colours looked for are the band's, the critical line's, and the normal and warning points'
+    /// (the bump at step 250 is a warning).
+    @Test(arguments: [
+        ("", [31, 167, 114, 220]), ("TERM=xterm", [4, 1, 2, 3]), ("NO_COLOR=", [31, 167, 114, 220]),
+    ])
+    func colorsAreTheThemesAsTheTerminalCanShowThem(environment: String, colors: [Int]) throws {
+        let bytes = try Self.bytesWritten(by: "\(environment) \(Self.kltop)")
+        let sgr = Self.sgrParameters(bytes)
+        let written = Self.foregrounds(sgr)
+        #expect(Set(colors).isSubset(of: written), "foregrounds written: \(written.sorted())")
+        let uses256 = Self.containsBytes(bytes, "\u{1B}[38;5;") || Self.containsBytes(bytes, "\u{1B}[48;5;")
+        #expect(uses256 == colors.contains { $0 > 15 }, "\(sgr.prefix(20))")
+    }
+
+    // MARK: - Themes
+
+    /// A theme that cannot be used stops kltop before it takes the terminal: status 3, one line on stderr
+    /// naming the theme (and for a file, the line and key at fault), the terminal's settings as they were
+    /// and the screen never switched (no `\e[?1049h`).
+    static let unusableThemes: [(theme: String, contents: String?, message: String)] = [
+        ("no-such-theme", nil, "kltop: no-such-theme: no such theme (built in: default, light,"),
+        (
+            "bad.yaml", "name: x\nroles:\n  band: {colour: 1}\n",
+            "kltop: bad.yaml:3: roles.band.colour: unknown key"
+        ),
+        ("missing.yaml", nil, "kltop: missing.yaml: no such file"),
+    ]
+
+    @Test(arguments: unusableThemes)
+    func aThemeThatCannotBeUsedIsAClearErrorAndLeavesTheTerminalAlone(
+        theme: String, contents: String?, message: String
+    ) throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        if let contents {
+            try contents.write(
+                to: tmux.directory.appendingPathComponent(theme), atomically: true, encoding: .utf8)
+        }
+        let capture = tmux.directory.appendingPathComponent("bytes")
+        try tmux.captureOutput(to: capture)
+        try tmux.run(
+            "stty -g > before; \(Self.kltop) demo --theme \(theme) 2> errors; status=$?; stty -g > after; "
+                + "echo EXIT=$status")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.contains("EXIT=3") }, "\(tmux.screen())")
+        let errors = try String(contentsOf: tmux.directory.appendingPathComponent("errors"), encoding: .utf8)
+        #expect(errors.hasPrefix(message), "\(errors)")
+        #expect(errors.split(separator: "\n").count == 1, "\(errors)")
+        let before = try String(contentsOf: tmux.directory.appendingPathComponent("before"), encoding: .utf8)
+        let after = try String(contentsOf: tmux.directory.appendingPathComponent("after"), encoding: .utf8)
+        #expect(!before.isEmpty && before == after, "stty -g differs after kltop")
+        let bytes = (try? Data(contentsOf: capture)) ?? Data()
+        #expect(!Self.containsBytes(bytes, "\u{1B}[?1049h"), "kltop switched to the alternate screen")
+    }
+
+    /// A theme file given by its path is used: the light theme's header background (256-colour 24), not
+    /// the default theme's (237).
+    @Test func aThemeFileByPathStartsTheDashboardInItsColors() throws {
+        let light = Fixtures.packageRoot.appendingPathComponent("themes/light.yaml").path
+        let bytes = try Self.bytesWritten(by: "\(Self.kltop) --theme \(light)")
+        #expect(Self.containsBytes(bytes, "48;5;24m"), "\(Self.sgrParameters(bytes).prefix(20))")
+        #expect(!Self.containsBytes(bytes, "48;5;237m"), "\(Self.sgrParameters(bytes).prefix(20))")
+        // And the default theme does use 237 (what makes the check above mean something).
+        let standard = try Self.bytesWritten(by: Self.kltop)
+        #expect(Self.containsBytes(standard, "48;5;237m"), "\(Self.sgrParameters(standard).prefix(20))")
+    }
+
+    // MARK: - Sizes and keys
+
+    /// The run whose panel is on screen (the first run header: the others are one-line rows below it).
+    static func panelRun(_ screen: [String]) -> String? {
+        screen.first { $0.hasPrefix("● ") }.map { String($0.dropFirst(2).prefix { $0 != " " }) }
+    }
+
+    /// A tmux side pane (40×12) has every row drawn and no band labels; 20×6 still has the status line and
+    /// a run; back at 120×40 the labels and the header's μ are there again.
+    @Test func eachSizeShowsWhatFitsAndAllOfItComesBack() throws {
+        let tmux = try TmuxSession(width: 120, height: 40)
+        try tmux.run("\(Self.kltop) demo --speed 50; echo EXIT=$?")
+        func hasBandLabelsAndMean(_ screen: [String]) -> Bool {
+            let text = screen.joined(separator: "\n")
+            return text.contains("crit") && text.contains("+3σ") && text.contains("μ ")
+        }
+        #expect(tmux.waitForScreen(timeout: 10, hasBandLabelsAndMean), "\(tmux.screen())")
+
+        try tmux.resize(width: 40, height: 12)
+        #expect(
+            tmux.waitForScreen(timeout: 5) { $0.first?.hasPrefix(" kltop σ 3") == true && $0[0].count <= 40 },
+            "\(tmux.screen())")
+        var small = tmux.screen()
+        if small.last == "" { small.removeLast() }  // after capture-pane's last newline
+        #expect(small.count == 12 && small.allSatisfy { $0.count <= 40 }, "\(small)")
+        #expect(small.last?.isEmpty == false, "the bottom row is not drawn: \(small)")
+        #expect(!small.joined().contains("crit") && !small.joined().contains("+3σ"), "\(small)")
+        #expect(small.contains { $0.contains("┤") }, "no plot: \(small)")
+
+        try tmux.resize(width: 20, height: 6)
+        #expect(
+            tmux.waitForScreen(timeout: 5) { screen in
+                screen.first?.contains("σ 3") == true && screen.contains { $0.hasPrefix("● ") }
+                    && screen.allSatisfy { $0.count <= 20 }
+            }, "\(tmux.screen())")
+
+        try tmux.resize(width: 120, height: 40)
+        #expect(tmux.waitForScreen(timeout: 5, hasBandLabelsAndMean), "\(tmux.screen())")
+        try tmux.press("q")
+        #expect(tmux.waitForScreen(timeout: 5) { $0.contains("EXIT=0") }, "\(tmux.screen())")
+    }
+
+    /// Types `text` as one write to the terminal, escape characters included (`press` names keys one by
+    /// one, and a pause after an escape makes it the escape key).
+    static func type(_ text: String, in tmux: TmuxSession) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
+        process.arguments = ["-L", tmux.socket, "-f", "/dev/null", "send-keys", "-t", "main", "-l", text]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    /// Down, Tab, Shift-Tab and Up move the focus (in a small pane, the focused run gets the one panel),
+    /// and an arrow sent as `\e[B` (a terminal not in keypad mode) is an arrow too, not escape, `[` (a
+    /// smaller rolling window) and `B`.
+    @Test func arrowsAndTabMoveTheFocus() throws {
+        let tmux = try TmuxSession(width: 40, height: 12)
+        try tmux.run("\(Self.kltop) demo")
+        #expect(tmux.waitForScreen(timeout: 10) { Self.panelRun($0) == "healthy" }, "\(tmux.screen())")
+        for (key, run) in [("Down", "spike"), ("Tab", "slow-drift"), ("BTab", "spike"), ("Up", "healthy")] {
+            try tmux.press(key)
+            #expect(tmux.waitForScreen(timeout: 5) { Self.panelRun($0) == run }, "\(key): \(tmux.screen())")
+        }
+        try Self.type("\u{1B}[B", in: tmux)
+        #expect(tmux.waitForScreen(timeout: 5) { Self.panelRun($0) == "spike" }, "\(tmux.screen())")
+        #expect(tmux.screen().first?.contains("window 100") == true, "\(tmux.screen())")
+        try tmux.press("q")
+    }
+
+    // MARK: - When the dashboard cannot start, or crashes
+
+    /// Standard output redirected to a file: status 3 and the reason on stderr, nothing in the file, the
+    /// terminal as it was; for a log the reader thread, started first, does not hold kltop up.
+    @Test(arguments: ["demo", "calm.jsonl"])
+    func anOutputThatIsNotATerminalIsAClearError(arguments: String) throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        let log = tmux.directory.appendingPathComponent("calm.jsonl")
+        FileManager.default.createFile(
+            atPath: log.path, contents: Data(DashboardEndToEndTests.calmLines(0..<30).utf8))
+        try tmux.run(
+            "stty -g > before; \(Self.kltop) \(arguments) > out 2> errors; status=$?; stty -g > after; "
+                + "echo EXIT=$status")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.contains { $0.hasPrefix("EXIT=") } }, "\(tmux.screen())")
+        #expect(tmux.screen().contains("EXIT=3"), "\(tmux.screen())")
+        let file = { (name: String) in
+            try String(contentsOf: tmux.directory.appendingPathComponent(name), encoding: .utf8)
+        }
+        #expect(
+            try file("errors")
+                == "kltop: the dashboard needs a terminal (stdout is not one); for pipes and scripts use kltop check or kltop export\n"
+        )
+        #expect(try file("out").isEmpty)
+        #expect(try !file("before").isEmpty && file("before") == file("after"), "stty -g differs after kltop")
+    }
+
+    /// A crash (a segfault, a Swift trap's SIGILL) gives the terminal back, then ends kltop by that signal:
+    /// the shell reports 128 + its number. kltop runs in the foreground, by way of `sh -c 'echo $$ > pid;
+    /// exec kltop …'`, so that the test can signal it by its pid; no core file is written.
+    @Test(arguments: [(SIGSEGV, "EXIT=139"), (SIGILL, "EXIT=132")])
+    func aCrashGivesTheTerminalBackAndEndsBySignal(signal: Int32, status: String) throws {
+        let tmux = try TmuxSession(width: 100, height: 30)
+        try tmux.run("ulimit -c 0; stty -g > before; sh -c 'echo $$ > pid; exec \(Self.kltop) demo'")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("healthy") }, "\(tmux.screen())")
+        let pidText = try String(contentsOf: tmux.directory.appendingPathComponent("pid"), encoding: .utf8)
+        let pid = try #require(pid_t(pidText.trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(kill(pid, signal) == 0)
+        try tmux.run("status=$?; stty -g > after; echo EXIT=$status")
+        #expect(tmux.waitForScreen(timeout: 5) { $0.contains { $0.hasPrefix("EXIT=") } }, "\(tmux.screen())")
+        #expect(tmux.screen().contains(status), "\(tmux.screen())")
+        let before = try String(contentsOf: tmux.directory.appendingPathComponent("before"), encoding: .utf8)
+        let after = try String(contentsOf: tmux.directory.appendingPathComponent("after"), encoding: .utf8)
+        #expect(!before.isEmpty && before == after, "stty -g differs after kltop")
+        #expect(!tmux.screen().joined().contains("healthy"), "the dashboard is still on screen")
+    }
+}
