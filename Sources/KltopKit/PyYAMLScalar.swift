@@ -9,15 +9,19 @@
 enum PyYAMLScalar: Equatable {
     case null
     case bool(Bool)
-    /// An integer; nil when it does not fit in 64 bits (Python's integers have no bound).
-    case int(Int?)
+    case int(Int)
+    /// An integer beyond 64 bits (Python's have no bound), as the nearest Double.
+    case bigInt(Double)
     case float(Double)
     case text
-    /// Matched as a number, then refused by PyYAML's constructor (`0b_`): rlwatch cannot load the file.
+    /// Matched as a number, then refused by PyYAML's constructor (`0b_`), or a value of YAML 1.1's types
+    /// that safe_load cannot make (`=`, `<<`): rlwatch cannot load the file.
     case unreadable
 
     init(plain text: String) {
-        if Self.nulls.contains(text) {
+        if text == "=" || text == "<<" {
+            self = .unreadable
+        } else if Self.nulls.contains(text) {
             self = .null
         } else if let value = Self.bools[text] {
             self = .bool(value)
@@ -67,30 +71,56 @@ enum PyYAMLScalar: Equatable {
     }
 
     /// PyYAML's `construct_yaml_int`: underscores dropped, then the sign, `0b`, `0x`, a leading 0 (octal),
-    /// or base-60 parts.
+    /// or base-60 parts (each in decimal).
     private static func int(_ text: String) -> PyYAMLScalar {
         var digits = Substring(text.filter { $0 != "_" })
-        let sign = digits.first == "-" ? -1 : 1
+        let negative = digits.first == "-"
         if digits.first == "-" || digits.first == "+" { digits = digits.dropFirst() }
-        let magnitude: Int?
-        if digits.hasPrefix("0b") {
-            guard digits.count > 2 else { return .unreadable }
-            magnitude = Int(digits.dropFirst(2), radix: 2)
-        } else if digits.hasPrefix("0x") {
-            guard digits.count > 2 else { return .unreadable }
-            magnitude = Int(digits.dropFirst(2), radix: 16)
-        } else if digits.count > 1 && digits.first == "0" {
-            magnitude = Int(digits, radix: 8)
-        } else if digits.contains(":") {
-            magnitude = digits.split(separator: ":").reduce(Int?(0)) { total, part in
-                guard let total, let part = Int(part) else { return nil }
-                let (shifted, overflow) = total.multipliedReportingOverflow(by: 60)
-                return overflow ? nil : shifted.addingReportingOverflow(part).overflow ? nil : shifted + part
-            }
-        } else {
-            magnitude = Int(digits)
+        var radix = 10
+        if digits.hasPrefix("0b") || digits.hasPrefix("0x") {
+            radix = digits.hasPrefix("0b") ? 2 : 16
+            digits = digits.dropFirst(2)
+        } else if digits.count > 1 && digits.first == "0" && !digits.contains(":") {
+            radix = 8
         }
-        return .int(magnitude.map { sign * $0 })
+        guard !digits.isEmpty else { return .unreadable }
+        var exact: UInt64? = 0
+        var approximate = 0.0
+        for part in digits.split(separator: ":") {
+            guard let (partExact, partApproximate) = magnitude(part, radix: radix) else { return .unreadable }
+            let base: UInt64 = digits.contains(":") ? 60 : 1
+            if let total = exact, let partExact {
+                let (shifted, overflow) = total.multipliedReportingOverflow(by: base)
+                let (sum, carry) = shifted.addingReportingOverflow(partExact)
+                exact = overflow || carry ? nil : sum
+            } else {
+                exact = nil
+            }
+            approximate = approximate * Double(base) + partApproximate
+        }
+        if let exact {
+            if negative && exact == UInt64(Int.max) + 1 { return .int(.min) }
+            if let value = Int(exactly: exact) { return .int(negative ? -value : value) }
+        }
+        // Decimal digits (nearly always) rounded once, as Python's float() of the integer does.
+        if radix == 10 && !digits.contains(":"), let rounded = Double(digits) { approximate = rounded }
+        return .bigInt(negative ? -approximate : approximate)
+    }
+
+    /// Digits in `radix`: their value exactly while it fits in 64 bits, and as a Double.
+    private static func magnitude(_ digits: Substring, radix: Int) -> (exact: UInt64?, approximate: Double)? {
+        var exact: UInt64? = 0
+        var approximate = 0.0
+        for character in digits {
+            guard let digit = character.hexDigitValue, digit < radix else { return nil }
+            approximate = approximate * Double(radix) + Double(digit)
+            if let value = exact {
+                let (shifted, overflow) = value.multipliedReportingOverflow(by: UInt64(radix))
+                let (sum, carry) = shifted.addingReportingOverflow(UInt64(digit))
+                exact = overflow || carry ? nil : sum
+            }
+        }
+        return (exact, approximate)
     }
 
     /// PyYAML's `construct_yaml_float`: underscores dropped, `.inf` and `.nan`, base-60 parts, else Python's

@@ -131,7 +131,7 @@ private struct SectionReader {
                 config.sigmaMultiplier = sigma
             case "clip_region": config.clipRegion = try number(value, path)
             case "rolling_window":
-                let window = try integer(value, path, integerOnly: true)
+                let window = try integer(value, path, sizesAContainer: true)
                 guard window >= 1 else {
                     throw problem(
                         value,
@@ -141,7 +141,8 @@ private struct SectionReader {
             case "warmup_steps":
                 config.warmupSteps = try count(value, path, rlwatchReadsNegativeAs: "no warmup")
             case "baseline_mode":
-                guard let text = value.string, value.null == nil, let mode = BaselineMode(rawValue: text)
+                guard case .text? = try pythonValue(value, path), let text = value.string,
+                    let mode = BaselineMode(rawValue: text)
                 else {
                     let hint =
                         value.string.flatMap { BaselineMode(rawValue: $0.lowercased()) } != nil
@@ -214,34 +215,53 @@ private struct SectionReader {
         return result
     }
 
-    /// The scalar as rlwatch has it (``PyYAMLScalar``): a quoted one is text; nil for a mapping or a list.
-    private func pythonValue(_ node: Node) -> PyYAMLScalar? {
+    /// The scalar as rlwatch has it (``PyYAMLScalar``): a plain one typed as PyYAML types it, a quoted or
+    /// block one text; nil for a mapping or a list. A value with an explicit tag (`!!float 1e1`, `!!str
+    /// false`) is refused: PyYAML would construct it by the tag (and rlwatch read `!!str false` as true).
+    private func pythonValue(_ node: Node, _ path: String) throws(ConfigError) -> PyYAMLScalar? {
         guard let scalar = node.scalar else { return nil }
-        return scalar.style == .plain ? PyYAMLScalar(plain: scalar.string) : .text
+        // The tag as written (the node's own `tag` is the one Yams infers): none, for nearly every value.
+        if scalar.tag.rawValue == Tag.Name.implicit.rawValue && scalar.style == .plain {
+            return PyYAMLScalar(plain: scalar.string)
+        }
+        // Quoted and block scalars are text (Yams tags them so); a plain one tagged so was written `!!str`.
+        if scalar.style != .plain
+            && [Tag.Name.implicit.rawValue, Tag.Name.str.rawValue].contains(scalar.tag.rawValue)
+        {
+            return .text
+        }
+        throw problem(
+            node,
+            "\(path) is written with the YAML tag \(scalar.tag) (got '\(scalar.string)'): "
+                + "write the value without a tag")
     }
 
     private func number(_ node: Node, _ path: String) throws(ConfigError) -> Double {
-        switch pythonValue(node) {
-        case .int(let value?): return Double(value)
-        case .float(let value): return value
+        switch try pythonValue(node, path) {
+        case .int(let value): return Double(value)
+        case .bigInt(let value), .float(let value): return value
         default: throw problem(node, "\(path) must be a number (got \(describe(node)))")
         }
     }
 
-    /// A whole number. An integral float (`128.0`) is taken as the integer it is where rlwatch only compares
-    /// with it; `integerOnly` where rlwatch fails on a float (the rolling window sizes a deque).
-    private func integer(_ node: Node, _ path: String, integerOnly: Bool = false) throws(ConfigError) -> Int {
-        switch pythonValue(node) {
-        case .int(let value?): return value
-        case .float(let value) where !integerOnly:
+    /// A whole number. An integral float (`128.0`) is taken as the integer it is, and one beyond 64 bits as
+    /// the largest, where rlwatch only compares with it; `sizesAContainer` where rlwatch fails on either
+    /// (the rolling window sizes a deque).
+    private func integer(_ node: Node, _ path: String, sizesAContainer: Bool = false) throws(ConfigError)
+        -> Int
+    {
+        switch try pythonValue(node, path) {
+        case .int(let value): return value
+        case .float(let value) where !sizesAContainer:
             if let value = Int(exactly: value) { return value }
-        case .float where integerOnly:
+        case .bigInt(let value) where !sizesAContainer: return value < 0 ? .min : .max
+        case .float where sizesAContainer:
             throw problem(
                 node,
                 "\(path) must be a whole number written without a decimal point (got \(describe(node)); "
                     + "rlwatch fails on a float here)")
-        case .int(nil):
-            throw problem(node, "\(path) is too large (got \(describe(node)))")
+        case .bigInt where sizesAContainer:
+            throw problem(node, "\(path) is too large (got \(describe(node)); rlwatch fails on it)")
         default: break
         }
         throw problem(node, "\(path) must be a whole number (got \(describe(node)))")
@@ -253,13 +273,14 @@ private struct SectionReader {
     {
         let value = try integer(node, path)
         guard value >= 0 else {
-            throw problem(node, "\(path) must be ≥ 0 (got \(value); rlwatch would read it as \(meaning))")
+            throw problem(
+                node, "\(path) must be ≥ 0 (got \(describe(node)); rlwatch would read it as \(meaning))")
         }
         return value
     }
 
     private func bool(_ node: Node, _ path: String) throws(ConfigError) -> Bool {
-        guard case .bool(let value) = pythonValue(node) else {
+        guard case .bool(let value) = try pythonValue(node, path) else {
             throw problem(node, "\(path) must be true or false (got \(describe(node)))")
         }
         return value
@@ -268,13 +289,15 @@ private struct SectionReader {
     /// The value as written, and what rlwatch makes of it when that is not what it looks like.
     private func describe(_ node: Node) -> String {
         guard let scalar = node.scalar else { return node.mapping != nil ? "a mapping" : "a list" }
-        switch pythonValue(node) {
+        switch try? pythonValue(node, "") {
         case .null: return "null"
         case .bool(let value): return "'\(scalar.string)', which rlwatch reads as \(value ? "true" : "false")"
         case .text where scalar.style == .singleQuoted || scalar.style == .doubleQuoted:
             return "'\(scalar.string)', a quoted string"
+        case .text where scalar.style != .plain: return "'\(scalar.string)', a block of text"
         case .text where Double(scalar.string) != nil:
-            return "'\(scalar.string)', which rlwatch reads as text and fails on: YAML 1.1, as rlwatch reads "
+            return
+                "'\(scalar.string)', which rlwatch reads as text, not a number: YAML 1.1, as rlwatch reads "
                 + "it, wants numbers written like 1000, 0.5 or 1.0e+3"
         case .unreadable: return "'\(scalar.string)', on which rlwatch's YAML reader fails"
         default: return "'\(scalar.string)'"

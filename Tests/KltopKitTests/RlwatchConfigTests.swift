@@ -133,12 +133,12 @@ import Testing
             ),
             (
                 "alerts:\n  cooldown_steps: -5\n",
-                "alerts.cooldown_steps must be ≥ 0 (got -5; rlwatch would "
+                "alerts.cooldown_steps must be ≥ 0 (got '-5'; rlwatch would "
                     + "read it as no cooldown)"
             ),
             (
                 "alerts:\n  max_alerts_per_run: -1\n",
-                "alerts.max_alerts_per_run must be ≥ 0 (got -1; rlwatch "
+                "alerts.max_alerts_per_run must be ≥ 0 (got '-1'; rlwatch "
                     + "would read it as no alert ever delivered)"
             ),
             ("kl_explosion:\n  warmup_steps: -1\n", "kl_explosion.warmup_steps must be ≥ 0"),
@@ -200,7 +200,8 @@ import Testing
             switch (entry.type, entry.value) {
             case ("NoneType", _): expected = .null
             case ("bool", .bool(let value)): expected = .bool(value)
-            case ("int", .text(let digits)): expected = .int(Int(digits))
+            case ("int", .text(let digits)):
+                expected = Int(digits).map(PyYAMLScalar.int) ?? .bigInt(Double(digits) ?? .nan)
             case ("float", .text(let repr)):
                 // Python's repr: "inf", "-inf", "nan", or digits Double reads back exactly.
                 expected = .float(
@@ -244,11 +245,26 @@ import Testing
             """, file: "cfg.yaml")
         #expect(read.enabled == false && read.sigmaMultiplier == 10 && read.rollingWindow == 32)
         #expect(read.warmupSteps == 90 && read.cooldownSteps == 8)
+        // Beyond 64 bits: a number to rlwatch (Python's integers have no bound), so the largest here.
+        let huge = try RlwatchConfig.parse(
+            """
+            kl_explosion:
+              sigma_multiplier: 100000000000000000000
+              warmup_steps: 99999999999999999999
+            alerts:
+              max_alerts_per_run: 0x1_0000_0000_0000_0000
+              cooldown_steps: 0
+            """, file: "cfg.yaml")
+        #expect(huge.sigmaMultiplier == 1e20 && huge.warmupSteps == .max && huge.maxAlertsPerRun == .max)
+        // Quoted and block scalars are text, as to PyYAML; untagged plain ones are typed, so a quoted
+        // baseline mode is still read.
+        let quoted = try RlwatchConfig.parse("kl_explosion:\n  baseline_mode: \"frozen\"\n", file: "cfg.yaml")
+        #expect(quoted.baselineMode == .frozen)
         let refused: [(String, String)] = [
             (
                 "kl_explosion:\n  sigma_multiplier: 1e3\n",
-                "kl_explosion.sigma_multiplier must be a number (got '1e3', which rlwatch reads as text and "
-                    + "fails on: YAML 1.1, as rlwatch reads it, wants numbers written like 1000, 0.5 or 1.0e+3)"
+                "kl_explosion.sigma_multiplier must be a number (got '1e3', which rlwatch reads as text, not a "
+                    + "number: YAML 1.1, as rlwatch reads it, wants numbers written like 1000, 0.5 or 1.0e+3)"
             ),
             (
                 "kl_explosion:\n  clip_region: -.5\n",
@@ -272,10 +288,40 @@ import Testing
                 "alerts.cooldown_steps must be a whole number (got '0b_', on which"
             ),
             (
-                "alerts:\n  max_alerts_per_run: 99999999999999999999\n",
-                "alerts.max_alerts_per_run is too large"
+                "kl_explosion:\n  rolling_window: 99999999999999999999\n",
+                "kl_explosion.rolling_window is too large (got '99999999999999999999'; rlwatch fails on it)"
+            ),
+            (
+                "alerts:\n  cooldown_steps: -99999999999999999999\n",
+                "alerts.cooldown_steps must be ≥ 0 (got '-99999999999999999999'; rlwatch would read it as no"
+            ),
+            // An explicit tag: PyYAML constructs by it; rlwatch reads `!!str false` as true.
+            (
+                "kl_explosion:\n  enabled: !!str false\n",
+                "kl_explosion.enabled is written with the YAML tag tag:yaml.org,2002:str (got 'false'): "
+                    + "write the value without a tag"
+            ),
+            (
+                "kl_explosion:\n  sigma_multiplier: !!float 1e1\n",
+                "kl_explosion.sigma_multiplier is written with"
+            ),
+            (
+                "kl_explosion:\n  rolling_window: !!int \"50\"\n",
+                "kl_explosion.rolling_window is written with"
+            ),
+            (
+                "kl_explosion:\n  baseline_mode: !custom frozen\n",
+                "kl_explosion.baseline_mode is written with"
+            ),
+            (
+                "kl_explosion:\n  baseline_mode: =\n",
+                "kl_explosion.baseline_mode must be rolling or frozen (got '=', on"
             ),
             ("kl_explosion:\n  enabled: y\n", "kl_explosion.enabled must be true or false (got 'y')"),
+            (
+                "kl_explosion:\n  sigma_multiplier: >-\n    5\n",
+                "kl_explosion.sigma_multiplier must be a number (got '5', a block of text)"
+            ),
         ]
         for (text, message) in refused {
             #expect {
