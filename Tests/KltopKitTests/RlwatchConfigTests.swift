@@ -108,6 +108,18 @@ import Testing
         }
     }
 
+    /// Each text, as a file named cfg.yaml, is refused with an error on its line 2 that starts with the
+    /// message.
+    static func expectRefused(_ cases: [(text: String, message: String)]) {
+        for (text, message) in cases {
+            #expect {
+                _ = try RlwatchConfig.parse(text, file: "cfg.yaml")
+            } throws: { error in
+                (error as? ConfigError)?.description.hasPrefix("cfg.yaml:2: \(message)") == true
+            }
+        }
+    }
+
     /// What rlwatch reads the same way is accepted; what it would crash on, or silently read as something
     /// else, is refused with the reason.
     @Test func valuesAreTypedAsRlwatchWouldUseThem() throws {
@@ -161,13 +173,7 @@ import Testing
                 "'sigma_multiplier' written twice in one mapping (rlwatch would silently use the last): keep one"
             ),
         ]
-        for (text, message) in refused {
-            #expect {
-                _ = try RlwatchConfig.parse(text, file: "cfg.yaml")
-            } throws: { error in
-                (error as? ConfigError)?.description.hasPrefix("cfg.yaml:2: \(message)") == true
-            }
-        }
+        Self.expectRefused(refused)
     }
 
     /// PyYAML's own answers (Tests/Fixtures/pyyaml/make_scalars.py), replayed.
@@ -323,13 +329,7 @@ import Testing
                 "kl_explosion.sigma_multiplier must be a number (got '5', a block of text)"
             ),
         ]
-        for (text, message) in refused {
-            #expect {
-                _ = try RlwatchConfig.parse(text, file: "cfg.yaml")
-            } throws: { error in
-                (error as? ConfigError)?.description.hasPrefix("cfg.yaml:2: \(message)") == true
-            }
-        }
+        Self.expectRefused(refused)
     }
 
     @Test func anEmptyFileSetsNothing() throws {
