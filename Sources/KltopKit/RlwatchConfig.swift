@@ -141,15 +141,17 @@ private struct SectionReader {
             case "warmup_steps":
                 config.warmupSteps = try count(value, path, rlwatchReadsNegativeAs: "no warmup")
             case "baseline_mode":
-                guard case .text? = try pythonValue(value, path), let text = value.string,
-                    let mode = BaselineMode(rawValue: text)
+                let typed = try pythonValue(value, path)
+                guard case .text? = typed, let text = value.string, let mode = BaselineMode(rawValue: text)
                 else {
                     let hint =
-                        value.string.flatMap { BaselineMode(rawValue: $0.lowercased()) } != nil
-                        ? "in lower case; rlwatch compares it exactly and would use rolling"
-                        : "rlwatch would use rolling"
+                        typed == .unreadable
+                        ? ""
+                        : value.string.flatMap { BaselineMode(rawValue: $0.lowercased()) } != nil
+                            ? "; in lower case; rlwatch compares it exactly and would use rolling"
+                            : "; rlwatch would use rolling"
                     throw problem(
-                        value, "\(path) must be rolling or frozen (got \(describe(value)); \(hint))")
+                        value, "\(path) must be rolling or frozen (got \(describe(value))\(hint))")
                 }
                 config.baselineMode = mode
             default: warnUnknown(key, path)

@@ -321,7 +321,7 @@ import Testing
             ),
             (
                 "kl_explosion:\n  baseline_mode: =\n",
-                "kl_explosion.baseline_mode must be rolling or frozen (got '=', on"
+                "kl_explosion.baseline_mode must be rolling or frozen (got '=', on which rlwatch's YAML reader fails)"
             ),
             ("kl_explosion:\n  enabled: y\n", "kl_explosion.enabled must be true or false (got 'y')"),
             (
