@@ -84,43 +84,32 @@ enum PyYAMLScalar: Equatable {
             radix = 8
         }
         guard !digits.isEmpty else { return .unreadable }
+        // Base-60 parts are decimal; past the pattern, a part that does not fit `UInt64` is beyond 64 bits.
+        let parts = digits.split(separator: ":")
+        let base: UInt64 = parts.count > 1 ? 60 : 1
         var exact: UInt64? = 0
-        var approximate = 0.0
-        for part in digits.split(separator: ":") {
-            guard let (partExact, partApproximate) = magnitude(part, radix: radix) else { return .unreadable }
-            let base: UInt64 = digits.contains(":") ? 60 : 1
-            if let total = exact, let partExact {
-                let (shifted, overflow) = total.multipliedReportingOverflow(by: base)
-                let (sum, carry) = shifted.addingReportingOverflow(partExact)
-                exact = overflow || carry ? nil : sum
-            } else {
+        for part in parts {
+            guard let total = exact, let value = UInt64(part, radix: radix) else {
                 exact = nil
+                break
             }
-            approximate = approximate * Double(base) + partApproximate
+            let (shifted, overflow) = total.multipliedReportingOverflow(by: base)
+            let (sum, carry) = shifted.addingReportingOverflow(value)
+            exact = overflow || carry ? nil : sum
         }
         if let exact {
             if negative && exact == UInt64(Int.max) + 1 { return .int(.min) }
             if let value = Int(exactly: exact) { return .int(negative ? -value : value) }
         }
         // Decimal digits (nearly always) rounded once, as Python's float() of the integer does.
-        if radix == 10 && !digits.contains(":"), let rounded = Double(digits) { approximate = rounded }
-        return .bigInt(negative ? -approximate : approximate)
-    }
-
-    /// Digits in `radix`: their value exactly while it fits in 64 bits, and as a Double.
-    private static func magnitude(_ digits: Substring, radix: Int) -> (exact: UInt64?, approximate: Double)? {
-        var exact: UInt64? = 0
-        var approximate = 0.0
-        for character in digits {
-            guard let digit = character.hexDigitValue, digit < radix else { return nil }
-            approximate = approximate * Double(radix) + Double(digit)
-            if let value = exact {
-                let (shifted, overflow) = value.multipliedReportingOverflow(by: UInt64(radix))
-                let (sum, carry) = shifted.addingReportingOverflow(UInt64(digit))
-                exact = overflow || carry ? nil : sum
-            }
+        let approximate = parts.reduce(0.0) { total, part in
+            let value =
+                radix == 10
+                ? Double(part) ?? 0
+                : part.reduce(0.0) { $0 * Double(radix) + Double($1.hexDigitValue ?? 0) }
+            return total * Double(base) + value
         }
-        return (exact, approximate)
+        return .bigInt(negative ? -approximate : approximate)
     }
 
     /// PyYAML's `construct_yaml_float`: underscores dropped, `.inf` and `.nan`, base-60 parts, else Python's
