@@ -66,9 +66,9 @@ enum DashboardSession {
                 source = .demo(demo)
             }
             if now - lastTick >= tickInterval {
-                _ = update(&state, .tick(time: now))
+                // Only a tick that changed a figure is drawn: 256 silent runs cost no frames.
+                if update(&state, .tick(time: now)).contains(.figuresChanged) { dirty = true }
                 lastTick = now
-                dirty = true
             }
             if dirty && (keyPressed || now - lastFrame >= frameInterval) {
                 let (width, height) = terminal.size

@@ -176,6 +176,24 @@ import Testing
         #expect(state.runs[0].figures.step == 11)
     }
 
+    @Test func aTickAsksForAFrameOnlyWhenAFigureChanged() {
+        // Warming up (NaN mean) and a NaN KL: neither may look like a change on every tick.
+        var samples = Series.healthy(count: 5)
+        samples.append(MetricSample(step: 5, value: .nan))
+        var state = DashboardState.with([("quiet", samples), ("calm", Series.healthy(count: 300))])
+        _ = state.send(.tick(time: 100), .tick(time: 101.5))
+        #expect(state.send(.tick(time: 103)).isEmpty, "silent runs: nothing changed, no frame")
+        #expect(state.send(.tick(time: 105)).isEmpty)
+        state.send(
+            .samplesAppended(
+                RunID(1), metricKey: "kl", samples: [MetricSample(step: 300, value: 0.02)],
+                statistics: ReadStatistics()))
+        #expect(state.send(.tick(time: 105.5)) == [.figuresChanged], "a new step changes the header")
+        #expect(state.send(.tick(time: 106.2)) == [.figuresChanged], "and then its steps per second")
+        #expect(state.send(.tick(time: 107.5)) == [.figuresChanged], "which fall back to 0")
+        #expect(state.send(.tick(time: 109)).isEmpty, "quiet again")
+    }
+
     @Test func stepsPerSecondAreMeasuredOverTickTime() {
         var state = DashboardState.with([("a", Series.healthy(count: 10))])
         state.send(

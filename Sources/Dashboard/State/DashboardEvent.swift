@@ -32,4 +32,8 @@ public enum DashboardEffect: Equatable, Sendable {
     /// New alerts were delivered (the worst severity among them; one per batch of samples): ring the
     /// terminal bell if the user wants that (a side pane out of sight).
     case bell(Severity)
+    /// A tick refreshed numbers the screen shows: draw a frame. Every other event changes what is shown
+    /// and calls for a frame anyway; a tick that changed nothing (silent runs) asks for none, so an idle
+    /// dashboard renders nothing at all.
+    case figuresChanged
 }

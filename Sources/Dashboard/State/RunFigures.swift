@@ -18,6 +18,24 @@ public struct RunFigures: Equatable, Sendable {
     public var frozenBaseline: FrozenBaseline?
 
     public init() {}
+
+    /// Whether two refreshes put the same numbers on screen. Not `==`: a NaN KL, or the NaN mean of a
+    /// warming-up detector, is never `==` itself, and every tick would seem to change the screen.
+    func showsTheSame(as other: RunFigures) -> Bool {
+        func same(_ a: Double?, _ b: Double?) -> Bool { a?.bitPattern == b?.bitPattern }
+        func same(_ a: StepVerdict?, _ b: StepVerdict?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return a.step == b.step && same(a.value, b.value) && a.status == b.status && same(a.mean, b.mean)
+                && same(a.variance, b.variance) && a.usesFrozenBaseline == b.usesFrozenBaseline
+        }
+        func same(_ a: FrozenBaseline?, _ b: FrozenBaseline?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return same(a.mean, b.mean) && same(a.variance, b.variance) && a.lockedAtStep == b.lockedAtStep
+        }
+        return sampleCount == other.sampleCount && same(verdict, other.verdict) && step == other.step
+            && same(value, other.value) && same(stepsPerSecond, other.stepsPerSecond)
+            && badLines == other.badLines && same(frozenBaseline, other.frozenBaseline)
+    }
 }
 
 /// Samples per second, measured over windows of at least a second of tick time.

@@ -58,20 +58,26 @@ extension DashboardState {
             size = (max(0, width), max(0, height))
             return []
         case .tick(let time):
-            tick(time)
-            return []
+            return tick(time) ? [.figuresChanged] : []
         }
     }
 
-    private mutating func tick(_ time: Double) {
+    /// Returns whether any figure on screen changed.
+    private mutating func tick(_ time: Double) -> Bool {
         now = time
         for index in runs.indices {
             runs[index].rateMeter.observe(time: time, count: runs[index].history.count)
         }
-        guard !isPaused else { return }
-        if let last = lastFigureRefresh, time - last < options.figureInterval, time >= last { return }
+        guard !isPaused else { return false }
+        if let last = lastFigureRefresh, time - last < options.figureInterval, time >= last { return false }
         lastFigureRefresh = time
-        for index in runs.indices { refreshFigures(of: index) }
+        var changed = false
+        for index in runs.indices {
+            let before = runs[index].figures
+            refreshFigures(of: index)
+            if !runs[index].figures.showsTheSame(as: before) { changed = true }
+        }
+        return changed
     }
 
     /// Refreshes a run's header figures from the live state (or the paused prefix, after a re-run).
