@@ -34,6 +34,54 @@ import Testing
         #expect(strip.visibleRange(count: 151) == 100..<151)
     }
 
+    @Test func stepTicksAreRoundStepsAtTheColumnsThatHoldThem() {
+        // 8 steps a column, from step 0: ticks 100 apart (12.5 columns), at the column holding the step.
+        let columns: [(first: Int64, last: Int64)?] = (0..<60).map { (Int64($0) * 8, Int64($0) * 8 + 7) }
+        let placed = XTicks.place(columns: columns)
+        #expect(placed.interval == 100)
+        #expect(placed.ticks.map(\.step) == [0, 100, 200, 300, 400])
+        #expect(placed.ticks.map(\.column) == [0, 12, 25, 37, 50])
+        #expect(placed.ticks.map(\.label) == ["0", "100", "200", "300", "400"])
+        // Columns without steps (the run has not reached them yet) get none.
+        let half = XTicks.place(columns: Array(columns.prefix(30)) + Array(repeating: nil, count: 30))
+        #expect(half.ticks.map(\.step) == [0, 100, 200])
+    }
+
+    @Test func stepTicksFollowTheStepsLoggedNotTheSampleCount() {
+        // stable-baselines3 logs every 2048 timesteps, from 2048; one sample a column.
+        let columns: [(first: Int64, last: Int64)?] = (1...40).map { (Int64($0) * 2048, Int64($0) * 2048) }
+        let placed = XTicks.place(columns: columns)
+        #expect(placed.interval == 20_000)
+        #expect(placed.ticks.map(\.label) == ["20k", "40k", "60k", "80k"])
+        // Each tick sits on the first column whose steps reach it: 20000 lies between 18432 and 20480.
+        #expect(placed.ticks.first?.column == 9)
+        // Every pair of ticks is far enough apart for its labels.
+        for (a, b) in zip(placed.ticks, placed.ticks.dropFirst()) {
+            #expect(b.column - a.column >= max(XTicks.minimumSpacing, a.label.count + 1 + XTicks.gap))
+        }
+        // A restarted run (steps going back) gets no tick where they go back.
+        let restarted = columns.prefix(20) + columns.prefix(20)
+        let again = XTicks.place(columns: Array(restarted))
+        #expect(again.ticks.allSatisfy { $0.column < 20 })
+    }
+
+    @Test func stepLabelsAreShortAndNeverReadTheSame() {
+        #expect(XTicks.label(1500, interval: 500) == "1500")
+        #expect(XTicks.label(10_000, interval: 5000) == "10k")
+        #expect(XTicks.label(12_500, interval: 2500) == "12.5k")
+        #expect(XTicks.label(12_500, interval: 500) == "12.5k")
+        #expect(XTicks.label(12_520, interval: 20) == "12.52k")
+        #expect(XTicks.label(2_000_000, interval: 1_000_000) == "2M")
+        #expect(XTicks.label(1_500_000_000, interval: 500_000_000) == "1.5G")
+        #expect(XTicks.label(-20_000, interval: 10_000) == "-20k")
+        #expect(XTicks.niceInterval(atLeast: 0.3) == 1)
+        #expect(XTicks.niceInterval(atLeast: 120) == 200)
+        #expect(XTicks.niceInterval(atLeast: 501) == 1000)
+        #expect(XTicks.niceInterval(atLeast: 1e30) > 0, "never overflows")
+        #expect(XTicks.firstMultiple(of: 10, atLeast: -15) == -10)
+        #expect(XTicks.firstMultiple(of: 1000, atLeast: .max - 5) == nil)
+    }
+
     @Test func theMiddleLabelIsARoundValue() {
         let scale = YScale.fit(minimum: 0, maximum: 0.2, isLog: false)
         #expect(scale.roundValue(near: 0.5) == 0.1)

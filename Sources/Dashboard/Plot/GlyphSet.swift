@@ -51,6 +51,8 @@ public enum GlyphSet: String, CaseIterable, Sendable {
     var verticalAxis: Unicode.Scalar { self == .ascii ? "|" : "│" }
     var tick: Unicode.Scalar { self == .ascii ? "+" : "┤" }
     var corner: Unicode.Scalar { self == .ascii ? "+" : "└" }
+    /// A step tick on the x axis, its label to its right.
+    var axisTick: Unicode.Scalar { self == .ascii ? "+" : "┴" }
     /// The status mark before a run's name.
     var statusMark: Unicode.Scalar { self == .ascii ? "*" : "●" }
     var ellipsis: Unicode.Scalar { self == .ascii ? "~" : "…" }

@@ -277,30 +277,50 @@ extension Renderer {
         label(bandLabel, at: band.mean + k * band.std, .band)
     }
 
-    /// The x axis: the first step shown on the left, the scale on the right, and the frozen baseline's lock
-    /// mark. Neither label moves as steps arrive (the latest step is in the header), so the axis is only
-    /// rewritten when the scale doubles or the strip jumps.
+    /// The x axis: round step numbers at the columns that hold them, the scale on the right (when wide),
+    /// and the frozen baseline's lock mark. The labels stay put as steps arrive (the latest step is in the
+    /// header): the row is rewritten when a new tick is reached, the scale doubles or the strip jumps.
     private mutating func drawXAxis(
         _ series: PlotSeries, xScale: XScale, plot: Rect, row: Int, labelWidth: Int, frozen: Bool
     ) {
         let clip = Rect(x: plot.x, y: row, width: plot.width, height: 1)
         for x in plot.x..<plot.maxX { grid[x, row] = Cell(glyphs.horizontalAxis, role: .axis) }
         if labelWidth > 0 { grid[plot.x - 1, row] = Cell(glyphs.corner, role: .axis) }
-        let visible = xScale.visibleRange(count: series.count)
-        if !visible.isEmpty {
-            grid.write(
-                String(series.run.history.step(at: visible.lowerBound)), x: plot.x, y: row, role: .label,
-                clip: clip)
-        }
         let perCell = xScale.stepsPerColumn * glyphs.dotsAcross
         let scaleText =
             state.options.zoom == .recent ? "recent" : perCell == 1 ? "1 step/col" : "\(perCell) steps/col"
-        if plot.width >= scaleText.count + 12 {
+        // The scale label has a place of its own on wide plots; narrower ones give the room to step numbers.
+        let showsScale = plot.width >= 60
+        let ticksEnd = showsScale ? plot.maxX - scaleText.count - XTicks.gap : plot.maxX
+        let lockColumn =
+            frozen
+            ? series.run.frozenLockIndex.flatMap(xScale.column(ofIndex:)).map { $0 / glyphs.dotsAcross } : nil
+        for tick in xTicks(series, xScale: xScale, cells: plot.width).ticks {
+            let x = plot.x + tick.column
+            guard x + 1 + tick.label.count <= ticksEnd else { break }
+            if let lockColumn, (tick.column...(tick.column + tick.label.count)).contains(lockColumn) {
+                continue
+            }
+            grid[x, row] = Cell(glyphs.axisTick, role: .axis)
+            grid.write(tick.label, x: x + 1, y: row, role: .label, clip: clip)
+        }
+        if showsScale {
             grid.write(scaleText, x: plot.maxX - scaleText.count, y: row, role: .label, clip: clip)
         }
-        if frozen, let lock = series.run.frozenLockIndex, let column = xScale.column(ofIndex: lock) {
-            grid[plot.x + column / glyphs.dotsAcross, row] = Cell(glyphs.lockMark, role: .frozenMarker)
+        if let lockColumn { grid[plot.x + lockColumn, row] = Cell(glyphs.lockMark, role: .frozenMarker) }
+    }
+
+    /// The step ticks of a plot `cells` columns wide: from the first and last step each cell column shows.
+    func xTicks(_ series: PlotSeries, xScale: XScale, cells: Int) -> XTicks {
+        let across = glyphs.dotsAcross
+        let history = series.run.history
+        let columns: [(first: Int64, last: Int64)?] = (0..<cells).map { cell in
+            let first = xScale.range(ofColumn: cell * across).lowerBound
+            let end = min(series.count, xScale.range(ofColumn: cell * across + across - 1).upperBound)
+            guard first < end else { return nil }
+            return (history.step(at: first), history.step(at: end - 1))
         }
+        return XTicks.place(columns: columns)
     }
 }
 
