@@ -431,6 +431,8 @@ import Testing
     /// puts it, give or take the row it straddles.
     @Test func theLogScaleSpacesLabelsByTheirLogarithms() throws {
         var state = Self.demo()
+        // Every value in the scale: the demo's one spike to 0.2 is what makes it span a decade.
+        state.press("y")
         func middleRow(_ labels: [(row: Int, value: Double)], _ position: (Double) -> Double) -> Double {
             let (top, middle, bottom) = (labels[0], labels[1], labels[labels.count - 1])
             let rows = Double(bottom.row - top.row + 1)

@@ -47,6 +47,10 @@ public enum GlyphSet: String, CaseIterable, Sendable {
     var frozenLine: Unicode.Scalar { self == .ascii ? "=" : "═" }
     /// The mark on the x axis at the step where the frozen baseline locked.
     var lockMark: Unicode.Scalar { self == .ascii ? "^" : "▲" }
+    /// Before the value of a point beyond the top of the scale, at the plot's top edge.
+    var aboveMark: Unicode.Scalar { self == .ascii ? "^" : "▲" }
+    /// Before the value of a point below the bottom of the scale, at the plot's bottom edge.
+    var belowMark: Unicode.Scalar { self == .ascii ? "v" : "▼" }
     var horizontalAxis: Unicode.Scalar { self == .ascii ? "-" : "─" }
     var verticalAxis: Unicode.Scalar { self == .ascii ? "|" : "│" }
     var tick: Unicode.Scalar { self == .ascii ? "+" : "┤" }

@@ -65,6 +65,23 @@ struct YScale: Equatable {
         return plotted >= lower && plotted <= upper
     }
 
+    /// Whether a value lies above the range (+infinity does; NaN does not).
+    func isAbove(_ value: Double) -> Bool {
+        guard !value.isNaN else { return false }
+        if value == .infinity { return true }
+        if isLog && value <= 0 { return false }
+        return (isLog ? log10(value) : value) > upper
+    }
+
+    /// Whether a value lies below the range (-infinity does; on a log scale, values ≤ 0 are drawn at the
+    /// bottom and are not marked).
+    func isBelow(_ value: Double) -> Bool {
+        guard !value.isNaN else { return false }
+        if value == -.infinity { return true }
+        if isLog && value <= 0 { return false }
+        return (isLog ? log10(value) : value) < lower
+    }
+
     /// The round value closest to the one at `fraction` of the height, strictly inside the range: a multiple
     /// of the tick, and on a log scale a power of ten. Nil when there is none.
     func roundValue(near fraction: Double) -> Double? {

@@ -11,6 +11,7 @@ enum HelpText {
         ("b", "baseline rolling / frozen (re-runs the detector)"),
         ("w", "warmup steps: next value (re-runs the detector)"),
         ("l", "log scale"),
+        ("y", "y axis: the bulk of the values, outliers marked at the edge / every value"),
         ("s", "smoothing: TensorBoard's EMA, weight 0.6 / 0.9 / 0.99 / off"),
         ("x", "zoom: whole run / recent steps"),
         ("o", "overlay all runs in one plot / a panel per run"),
@@ -25,6 +26,7 @@ enum HelpText {
         var lines = [
             "\(glyphs.bandFill) band: baseline mean \(glyphs.plusMinus) k\(times)\(sigma) at each step; "
                 + "\(glyphs.criticalLine) critical line at mean + 1.5\(times)k\(times)\(sigma)",
+            "\(glyphs.aboveMark) 40 at the top edge: a value above the scale (y puts it in)",
             "\(glyphs.frozenLine) frozen baseline mean, \(glyphs.lockMark) on the axis where it locked",
             "points: normal, warning (z > k), critical (z > 1.5\(times)k); dim while warming up",
         ]

@@ -108,29 +108,29 @@ extension Renderer {
         let bandColumns = cellBands(columns[columns.count - 1], cells: plot.width)
         let frozen = frozenBaseline(of: band)
 
-        // The vertical range holds the data, the band, and the frozen baseline. KL is nonnegative in most
-        // logs: when every value in view is, the band's lower edge is cut at 0 (drawn at the axis) rather
-        // than taking the axis below zero.
-        var range = ValueRange(isLog: options.logScale)
+        // The vertical range holds the data, the band, and the frozen baseline, or only their bulk (see
+        // ``PlotExtent``). KL is nonnegative in most logs: when every value in view is, the band's lower
+        // edge is cut at 0 (drawn at the axis) rather than taking the axis below zero.
+        var extent = PlotExtent(isLog: options.logScale)
         var isNonNegative = true
         for summaries in columns {
             for summary in summaries {
                 if summary.hasNegativeInfinity { isNonNegative = false }
                 guard summary.finiteCount > 0 else { continue }
-                range.include(summary.minimum)
-                range.include(summary.maximum)
+                extent.includeColumn(minimum: summary.minimum, maximum: summary.maximum)
                 if summary.minimum < 0 { isNonNegative = false }
             }
         }
         for cell in bandColumns {
             if let cell {
                 let lower = cell.mean - k * cell.std
-                range.include(isNonNegative ? max(0, lower) : lower)
-                range.include(cell.mean + k * cell.std)
+                extent.includeBand(
+                    lower: isNonNegative ? max(0, lower) : lower, upper: cell.mean + k * cell.std)
             }
         }
-        if let frozen { range.include(frozen.mean) }
-        let yScale = YScale.fit(minimum: range.low, maximum: range.high, isLog: options.logScale)
+        if let frozen { extent.includeMarker(frozen.mean) }
+        let bounds = extent.bounds(ignoringOutliers: options.ignoresOutliers)
+        let yScale = YScale.fit(minimum: bounds.low, maximum: bounds.high, isLog: options.logScale)
 
         // Behind the points: the band, the critical line, the frozen baseline.
         for (cellX, cell) in bandColumns.enumerated() {
@@ -176,6 +176,7 @@ extension Renderer {
             }
         }
         canvas.draw(into: &grid, at: (plot.x, plot.y)) { _ in [] }
+        drawOutlierMarks(series, columns: columns, yScale: yScale, plot: plot)
 
         if labelWidth > 0 { drawYLabels(yScale, plot: plot, labelWidth: labelWidth) }
         if bandLabelWidth > 0 {
@@ -227,6 +228,70 @@ extension Renderer {
         if summary.hasNegativeInfinity { low = 0 }
         guard let bottom = low ?? high, let top = high ?? low else { return nil }
         return (bottom, top)
+    }
+
+    /// Values beyond the scale (left out of it, or infinite): a mark at the plot's top or bottom edge in
+    /// the cell column that holds them, with the most extreme value after it (`▲ 40`, `▼ -3.2`, `▲ inf`).
+    /// Where labels would collide the more extreme value keeps its label; the others keep their mark.
+    private mutating func drawOutlierMarks(
+        _ series: [PlotSeries], columns: [[ValueSummary]], yScale: YScale, plot: Rect
+    ) {
+        struct Mark {
+            var cell: Int
+            var value: Double
+            var role: ColorRole
+            var isAbove: Bool
+        }
+        var marks: [Mark] = []
+        let across = glyphs.dotsAcross
+        for cell in 0..<plot.width {
+            var above: Mark?
+            var below: Mark?
+            for (seriesIndex, one) in series.enumerated() {
+                for dot in (cell * across)..<min(columns[seriesIndex].count, (cell + 1) * across) {
+                    let summary = columns[seriesIndex][dot]
+                    let role = one.role ?? StatusStyle.role(summary.worst)
+                    let high = summary.hasPositiveInfinity ? Double.infinity : summary.maximum
+                    if summary.finiteCount > 0 || summary.hasPositiveInfinity,
+                        yScale.isAbove(high), high > (above?.value ?? -.infinity)
+                    {
+                        above = Mark(cell: cell, value: high, role: role, isAbove: true)
+                    }
+                    let low = summary.hasNegativeInfinity ? -Double.infinity : summary.minimum
+                    if summary.finiteCount > 0 || summary.hasNegativeInfinity,
+                        yScale.isBelow(low), low < (below?.value ?? .infinity)
+                    {
+                        below = Mark(cell: cell, value: low, role: role, isAbove: false)
+                    }
+                }
+            }
+            marks += [above, below].compactMap { $0 }
+        }
+        guard !marks.isEmpty else { return }
+        for mark in marks {
+            let row = mark.isAbove ? 0 : plot.height - 1
+            grid[plot.x + mark.cell, plot.y + row] = Cell(
+                mark.isAbove ? glyphs.aboveMark : glyphs.belowMark, role: mark.role, attributes: .bold)
+        }
+        // The columns each edge row's marks and labels hold; a label keeps a column clear of the others.
+        var taken: [Bool: [Range<Int>]] = [:]
+        for mark in marks { taken[mark.isAbove, default: []].append(mark.cell..<(mark.cell + 1)) }
+        for mark in marks.sorted(by: { abs($0.value) > abs($1.value) }) {
+            let text = mark.value.isInfinite ? "inf" : Figures.short(mark.value, digits: 3)
+            let own = mark.cell..<(mark.cell + 1)
+            func isFree(_ columns: Range<Int>) -> Bool {
+                guard columns.lowerBound >= 0, columns.upperBound <= plot.width else { return false }
+                let padded = (columns.lowerBound - 1)..<(columns.upperBound + 1)
+                return !(taken[mark.isAbove] ?? []).contains { $0 != own && $0.overlaps(padded) }
+            }
+            // After the mark, else before it where the plot's edge or another label is in the way.
+            let after = (mark.cell + 1)..<(mark.cell + 1 + text.count)
+            let before = (mark.cell - text.count)..<mark.cell
+            guard let place = [after, before].first(where: isFree) else { continue }
+            taken[mark.isAbove, default: []].append(place)
+            let row = plot.y + (mark.isAbove ? 0 : plot.height - 1)
+            grid.write(text, x: plot.x + place.lowerBound, y: row, role: mark.role, clip: plot)
+        }
     }
 
     private mutating func drawYLabels(_ yScale: YScale, plot: Rect, labelWidth: Int) {
@@ -321,20 +386,5 @@ extension Renderer {
             return (history.step(at: first), history.step(at: end - 1))
         }
         return XTicks.place(columns: columns)
-    }
-}
-
-/// The extent of the values a plot must hold; on a log scale only positive values count.
-struct ValueRange {
-    let isLog: Bool
-    private(set) var low = Double.infinity
-    private(set) var high = -Double.infinity
-
-    init(isLog: Bool) { self.isLog = isLog }
-
-    mutating func include(_ value: Double) {
-        guard value.isFinite, !isLog || value > 0 else { return }
-        low = min(low, value)
-        high = max(high, value)
     }
 }

@@ -19,6 +19,7 @@ extension Renderer {
         if options.smoothing > 0 {
             segments.append(HeaderSegment("ema \(Figures.short(options.smoothing, digits: 2))", priority: 35))
         }
+        if !options.ignoresOutliers { segments.append(HeaderSegment("full range", priority: 34)) }
         if options.zoom == .recent { segments.append(HeaderSegment("recent", priority: 38)) }
         if options.layout == .overlay { segments.append(HeaderSegment("overlay", priority: 36)) }
         if state.isPaused {

@@ -1,6 +1,6 @@
 /// A key the user pressed, as the terminal layer decodes it (ncurses key codes → these).
 public enum Key: Hashable, Sendable {
-    /// A printable character: the commands `q ? p + - [ ] b w l s x a o h`.
+    /// A printable character: the commands `q ? p + - [ ] b w l y s x a o h`.
     case character(Character)
     case tab
     /// Shift-Tab (`KEY_BTAB`).

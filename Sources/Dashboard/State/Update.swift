@@ -132,6 +132,7 @@ extension DashboardState {
             let current = weights.firstIndex(of: options.smoothing) ?? 0
             options.smoothing = weights[(current + 1) % weights.count]
         case .character("x"): options.zoom = options.zoom == .wholeRun ? .recent : .wholeRun
+        case .character("y"): options.ignoresOutliers.toggle()
         case .character("o"): options.layout = options.layout == .stacked ? .overlay : .stacked
         case .character("a"): acknowledgeAll()
         default: break

@@ -9,18 +9,22 @@ public struct ViewOptions: Equatable, Sendable {
     public var zoom: Zoom
     /// o: a panel per run, or all runs in one plot.
     public var layout: PlotLayout
+    /// y: scale the plot to the bulk of its values and mark the outliers at its edge (TensorBoard's
+    /// "ignore outliers in chart scaling"), or hold every value.
+    public var ignoresOutliers: Bool
     /// Least seconds between refreshes of the numbers that change every step (headers, steps/s).
     public var figureInterval: Double
 
     public init(
         glyphs: GlyphSet = .braille, logScale: Bool = false, smoothing: Double = 0, zoom: Zoom = .wholeRun,
-        layout: PlotLayout = .stacked, figureInterval: Double = 0.25
+        layout: PlotLayout = .stacked, ignoresOutliers: Bool = true, figureInterval: Double = 0.25
     ) {
         self.glyphs = glyphs
         self.logScale = logScale
         self.smoothing = smoothing
         self.zoom = zoom
         self.layout = layout
+        self.ignoresOutliers = ignoresOutliers
         self.figureInterval = figureInterval
     }
 
