@@ -63,8 +63,8 @@ struct LookOptions: ParsableArguments {
             }
         }
         if ascii { glyphSet = .ascii }
-        let state = DashboardState(
-            settings: settings.detector, policy: settings.policy, options: ViewOptions(glyphs: glyphSet))
+        let options = ViewOptions(glyphs: glyphSet, shadesBand: theme.shadesTheBand(at: terminal.colorDepth))
+        let state = DashboardState(settings: settings.detector, policy: settings.policy, options: options)
         return (terminal, state)
     }
 }
@@ -76,7 +76,7 @@ struct DashboardCommand: ParsableCommand {
         abstract: "The live dashboard (the default command: `kltop PATH...`).",
         discussion: """
             Keys: q quit, ? help, p pause, tab/arrows focus, + - sigma, [ ] window, b rolling/frozen, \
-            w warmup, l log scale, s smoothing, x zoom, a acknowledge, o overlay/stacked, h alert history.
+            w warmup, l log scale, y outliers in/out of the scale, s smoothing, x zoom, a acknowledge, o overlay/stacked, h alert history.
             """
     )
 

@@ -18,6 +18,13 @@ enum Snapshot {
                 "--- roles (\(ColorRole.allCases.map { "\($0.letter)=\($0.rawValue)" }.joined(separator: " ")))"
             )
             lines += grid.roleLines()
+            let backdrops = (0..<grid.height).map { y in
+                String((0..<grid.width).map { x in grid[x, y].backdrop?.letter ?? "." })
+            }
+            if backdrops.contains(where: { $0.contains { $0 != "." } }) {
+                lines.append("--- backdrops (the background role behind a cell's glyph, . for none)")
+                lines += backdrops
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

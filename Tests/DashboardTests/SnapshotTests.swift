@@ -45,6 +45,14 @@ import Testing
             render(state, width: 80, height: 24), named: "overlay-log-ema-80x24", roles: true)
     }
 
+    /// The band as a shaded background behind the points, as on a 256-colour terminal.
+    @Test func shadedBand() {
+        Snapshot.assertMatches(
+            render(Self.demo(ViewOptions(shadesBand: true)), width: 80, height: 24),
+            named: "shaded-band-80x24",
+            roles: true)
+    }
+
     @Test func recentZoom() {
         var state = Self.demo()
         state.press("xa")

@@ -30,6 +30,23 @@ import Testing
         #expect(fromFile.source.hasSuffix("themes/\(name).yaml"))
     }
 
+    /// Every colour theme shades the band at 256 colours, behind whatever glyph a band cell holds; none does
+    /// at 8 colours or without colour, and the mono theme never does.
+    @Test(arguments: Theme.builtInNames) func theBandIsShadedOnlyWhereAThemeCanShadeIt(name: String) throws {
+        let theme = try Theme.load(nameOrPath: name, searchDirectories: [])
+        #expect(theme.shadesTheBand(at: .colors256) == (name != "mono"))
+        #expect(!theme.shadesTheBand(at: .colors8))
+        #expect(!theme.shadesTheBand(at: .none))
+        guard name != "mono" else { return }
+        var point = Cell("⣿", role: .pointCritical)
+        let plain = theme.style(for: point, depth: .colors256)
+        point.backdrop = .bandShade
+        let shaded = theme.style(for: point, depth: .colors256)
+        #expect(shaded.background == theme.style(for: .bandShade, depth: .colors256).background)
+        #expect(shaded.foreground == plain.foreground, "the point keeps its colour on the band")
+        #expect(shaded.background != theme.style(for: .text, depth: .colors256).background)
+    }
+
     @Test func okabeItoUsesThePaletteForSeverities() throws {
         let theme = try Theme.load(nameOrPath: "okabe-ito", searchDirectories: [])
         #expect(theme.style(for: .pointWarning, depth: .colors256).foreground == TerminalColor(178))

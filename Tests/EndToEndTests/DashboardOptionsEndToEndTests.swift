@@ -182,6 +182,70 @@ import Testing
         #expect(uses256 == colors.contains { $0 > 15 }, "\(sgr.prefix(20))")
     }
 
+    /// Each cell of a `capture-pane -e` line: its character and the 256-colour background it is on (nil:
+    /// the terminal's own).
+    static func cellsWithBackgrounds(_ line: String) -> [(scalar: Unicode.Scalar, background: Int?)] {
+        var cells: [(Unicode.Scalar, Int?)] = []
+        var background: Int?
+        let scalars = Array(line.unicodeScalars)
+        var index = 0
+        while index < scalars.count {
+            if scalars[index] == "\u{1B}", index + 1 < scalars.count, scalars[index + 1] == "[" {
+                var end = index + 2
+                while end < scalars.count, (0x30...0x3F).contains(scalars[end].value) { end += 1 }
+                if end < scalars.count, scalars[end] == "m" {
+                    let parameters = String(String.UnicodeScalarView(scalars[(index + 2)..<end]))
+                        .split(separator: ";", omittingEmptySubsequences: false).map { Int($0) ?? 0 }
+                    var p = 0
+                    while p < parameters.count {
+                        switch parameters[p] {
+                        case 0, 49: background = nil
+                        case 40...47: background = parameters[p] - 40
+                        case 48 where p + 2 < parameters.count && parameters[p + 1] == 5:
+                            background = parameters[p + 2]
+                            p += 2
+                        case 38 where p + 2 < parameters.count && parameters[p + 1] == 5: p += 2
+                        default: break
+                        }
+                        p += 1
+                    }
+                }
+                index = end + 1
+                continue
+            }
+            cells.append((scalars[index], background))
+            index += 1
+        }
+        return cells
+    }
+
+    /// With 256 colours the band is a shaded background (the theme's `band_shade`) that the points are
+    /// drawn on; where the terminal or the theme has no such shade (8 colours, no colour, the mono
+    /// theme), it is the dotted band, and no cell gets that background.
+    @Test(arguments: [
+        ("", "", 236), ("", "--theme light", 254), ("TERM=xterm", "", nil), ("", "--no-color", nil),
+        ("", "--theme mono", nil),
+    ])
+    func theBandIsShadedWhereTheTerminalCanShowIt(environment: String, options: String, shade: Int?) throws {
+        let tmux = try Self.sessionWithBump()
+        try tmux.run("\(environment) \(Self.kltop) \(options) bump.jsonl; echo EXIT=$?")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 299") }, "\(tmux.screen())")
+        let rows = Self.plotRows(tmux.screen())
+        let captured = tmux.screenWithAttributes()
+        try tmux.press("q")
+        #expect(tmux.waitForScreen(timeout: 5) { $0.contains("EXIT=0") }, "\(tmux.screen())")
+        let cells = captured.flatMap(Self.cellsWithBackgrounds)
+        if let shade {
+            let shaded = cells.filter { $0.background == shade }
+            #expect(shaded.contains { $0.scalar == " " }, "no shaded band cell")
+            #expect(shaded.contains { Self.isBraille($0.scalar) }, "no point drawn on the band")
+            #expect(!rows.joined().contains("·"), "the dotted band is gone where it is shaded")
+        } else {
+            #expect(!cells.contains { ($0.background ?? 0) > 15 }, "a 256-colour background where none fits")
+            #expect(rows.joined().contains("·"), "the dotted band: \(rows)")
+        }
+    }
+
     // MARK: - Themes
 
     /// A theme that cannot be used stops kltop before it takes the terminal: status 3, one line on stderr

@@ -68,6 +68,11 @@ public final class TmuxSession: @unchecked Sendable {
         (try? tmux(["capture-pane", "-p", "-t", "main"]))?.components(separatedBy: "\n") ?? []
     }
 
+    /// The screen as text lines with its colours and attributes as SGR escape sequences (`capture-pane -e`).
+    public func screenWithAttributes() -> [String] {
+        (try? tmux(["capture-pane", "-e", "-p", "-t", "main"]))?.components(separatedBy: "\n") ?? []
+    }
+
     /// Waits until `condition` holds for the screen, or `timeout` seconds pass; returns whether it held.
     @discardableResult
     public func waitForScreen(timeout: Double, _ condition: ([String]) -> Bool) -> Bool {

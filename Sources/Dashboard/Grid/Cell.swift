@@ -21,6 +21,9 @@ public struct Cell: Hashable, Sendable {
     public private(set) var glyph: Unicode.Scalar
     public var role: ColorRole
     public var attributes: CellAttributes
+    /// A role whose background shows behind the glyph, whatever the glyph's own role (the band behind a
+    /// point); nil: the glyph's role decides the background too.
+    public var backdrop: ColorRole?
     public private(set) var kind: Kind
 
     /// How many columns a cell's glyph takes.

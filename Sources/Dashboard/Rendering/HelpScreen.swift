@@ -20,11 +20,11 @@ enum HelpText {
     ]
 
     /// What the plot's marks mean, in the glyphs they are drawn with.
-    static func legend(_ glyphs: GlyphSet) -> [String] {
+    static func legend(_ glyphs: GlyphSet, shadedBand: Bool = false) -> [String] {
         let sigma = glyphs.deviationLabel
         let times = glyphs.times
         var lines = [
-            "\(glyphs.bandFill) band: baseline mean \(glyphs.plusMinus) k\(times)\(sigma) at each step; "
+            "\(shadedBand ? "shaded" : "\(glyphs.bandFill)") band: baseline mean \(glyphs.plusMinus) k\(times)\(sigma) at each step; "
                 + "\(glyphs.criticalLine) critical line at mean + 1.5\(times)k\(times)\(sigma)",
             "\(glyphs.aboveMark) 40 at the top edge: a value above the scale (y puts it in)",
             "\(glyphs.frozenLine) frozen baseline mean, \(glyphs.lockMark) on the axis where it locked",
@@ -44,7 +44,9 @@ extension Renderer {
             lines.append([Span(Fit.padLeft(key, to: keyWidth - 2) + "  ", .label, .bold), Span(action)])
         }
         lines.append([])
-        for text in HelpText.legend(glyphs) { lines.append([Span(text, .dim)]) }
+        for text in HelpText.legend(glyphs, shadedBand: state.options.shadesBand) {
+            lines.append([Span(text, .dim)])
+        }
         lines.append([])
         lines.append([Span("themes: " + Theme.builtInNames.joined(separator: ", "), .dim)])
         drawScrolled(lines, in: rect)

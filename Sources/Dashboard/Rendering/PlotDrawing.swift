@@ -132,7 +132,10 @@ extension Renderer {
         let bounds = extent.bounds(ignoringOutliers: options.ignoresOutliers)
         let yScale = YScale.fit(minimum: bounds.low, maximum: bounds.high, isLog: options.logScale)
 
-        // Behind the points: the band, the critical line, the frozen baseline.
+        // Behind the points: the band, the critical line, the frozen baseline. The band is a shaded
+        // background that the points keep (applied once they are drawn), or dotted cells around them.
+        var bandRows: [ClosedRange<Int>?] = Array(repeating: nil, count: plot.width)
+        let bandCell = options.shadesBand ? Cell(" ", role: .band) : Cell(glyphs.bandFill, role: .band)
         for (cellX, cell) in bandColumns.enumerated() {
             guard let cell else { continue }
             let x = plot.x + cellX
@@ -141,7 +144,8 @@ extension Renderer {
             if let top = yScale.cellRow(upper, rows: plot.height),
                 let bottom = yScale.cellRow(lower, rows: plot.height), top <= bottom
             {
-                for row in top...bottom { grid[x, plot.y + row] = Cell(glyphs.bandFill, role: .band) }
+                bandRows[cellX] = top...bottom
+                for row in top...bottom { grid[x, plot.y + row] = bandCell }
             }
             let critical = cell.mean + 1.5 * k * cell.std
             if yScale.contains(critical), let row = yScale.cellRow(critical, rows: plot.height) {
@@ -177,6 +181,12 @@ extension Renderer {
         }
         canvas.draw(into: &grid, at: (plot.x, plot.y)) { _ in [] }
         drawOutlierMarks(series, columns: columns, yScale: yScale, plot: plot)
+        if options.shadesBand {
+            for (cellX, rows) in bandRows.enumerated() {
+                guard let rows else { continue }
+                for row in rows { grid[plot.x + cellX, plot.y + row].backdrop = .bandShade }
+            }
+        }
 
         if labelWidth > 0 { drawYLabels(yScale, plot: plot, labelWidth: labelWidth) }
         if bandLabelWidth > 0 {

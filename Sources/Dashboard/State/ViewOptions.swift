@@ -12,12 +12,16 @@ public struct ViewOptions: Equatable, Sendable {
     /// y: scale the plot to the bulk of its values and mark the outliers at its edge (TensorBoard's
     /// "ignore outliers in chart scaling"), or hold every value.
     public var ignoresOutliers: Bool
+    /// The band as a shaded background behind the points (256 colours with a theme that has a
+    /// `band_shade`), rather than dotted cells around them; the terminal layer decides.
+    public var shadesBand: Bool
     /// Least seconds between refreshes of the numbers that change every step (headers, steps/s).
     public var figureInterval: Double
 
     public init(
         glyphs: GlyphSet = .braille, logScale: Bool = false, smoothing: Double = 0, zoom: Zoom = .wholeRun,
-        layout: PlotLayout = .stacked, ignoresOutliers: Bool = true, figureInterval: Double = 0.25
+        layout: PlotLayout = .stacked, ignoresOutliers: Bool = true, shadesBand: Bool = false,
+        figureInterval: Double = 0.25
     ) {
         self.glyphs = glyphs
         self.logScale = logScale
@@ -25,6 +29,7 @@ public struct ViewOptions: Equatable, Sendable {
         self.zoom = zoom
         self.layout = layout
         self.ignoresOutliers = ignoresOutliers
+        self.shadesBand = shadesBand
         self.figureInterval = figureInterval
     }
 

@@ -20,6 +20,7 @@ roles:
   axis: {fg: 240, fg8: white, mono: [dim]}
   label: {fg: 245, fg8: cyan}
   band: {fg: 31, fg8: blue, mono: [dim]}
+  band_shade: {bg: 236}
   critical_line: {fg: 167, fg8: red}
   frozen_marker: {fg: 141, fg8: magenta, attrs: [bold]}
   point_normal: {fg: 114, fg8: green}
@@ -52,6 +53,7 @@ roles:
   axis: {fg: 248, fg8: black, mono: [dim]}
   label: {fg: 241, fg8: blue}
   band: {fg: 110, fg8: cyan, mono: [dim]}
+  band_shade: {bg: 254}
   critical_line: {fg: 160, fg8: red}
   frozen_marker: {fg: 91, fg8: magenta, attrs: [bold]}
   point_normal: {fg: 28, fg8: green}
@@ -85,6 +87,7 @@ roles:
   axis: {fg: 240, bg: 234, fg8: white, mono: [dim]}
   label: {fg: 245, bg: 234, fg8: cyan}
   band: {fg: 33, bg: 234, fg8: blue, mono: [dim]}
+  band_shade: {bg: 235}
   critical_line: {fg: 160, bg: 234, fg8: red}
   frozen_marker: {fg: 125, bg: 234, fg8: magenta, attrs: [bold]}
   point_normal: {fg: 64, bg: 234, fg8: green}
@@ -117,6 +120,7 @@ roles:
   axis: {fg: 250, bg: 16, fg8: white, bg8: black}
   label: {fg: 231, bg: 16, fg8: white, bg8: black}
   band: {fg: 51, bg: 16, fg8: cyan, bg8: black}
+  band_shade: {bg: 237}
   critical_line: {fg: 196, bg: 16, fg8: red, bg8: black, attrs: [bold]}
   frozen_marker: {fg: 201, bg: 16, fg8: magenta, bg8: black, attrs: [bold]}
   point_normal: {fg: 46, bg: 16, fg8: green, bg8: black, attrs: [bold]}
@@ -149,6 +153,7 @@ roles:
   axis: {attrs: [dim]}
   label: {}
   band: {attrs: [dim]}
+  band_shade: {bg: default}
   critical_line: {attrs: [bold]}
   frozen_marker: {attrs: [bold]}
   point_normal: {}
@@ -184,6 +189,7 @@ roles:
   axis: {fg: 242, fg8: white, mono: [dim]}
   label: {fg: 250, fg8: white}
   band: {fg: 25, fg8: blue, mono: [dim]}
+  band_shade: {bg: 237}
   critical_line: {fg: 166, fg8: red}
   frozen_marker: {fg: 175, fg8: magenta, attrs: [bold]}
   point_normal: {fg: 74, fg8: cyan}

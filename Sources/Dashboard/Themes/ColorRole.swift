@@ -11,6 +11,9 @@ public enum ColorRole: String, CaseIterable, Hashable, Sendable {
     case label
     /// The mean ± k·σ band behind the points.
     case band
+    /// The band's background where it is drawn as a filled region behind the points (a cell's
+    /// ``Cell/backdrop``; 256 colours only, see ``Theme/shadesTheBand(at:)``).
+    case bandShade = "band_shade"
     /// The critical threshold, mean + 1.5·k·σ.
     case criticalLine = "critical_line"
     /// The frozen baseline's mean, and the mark at the step where it locked.
@@ -48,6 +51,7 @@ public enum ColorRole: String, CaseIterable, Hashable, Sendable {
         case .axis: "a"
         case .label: "l"
         case .band: "b"
+        case .bandShade: "s"
         case .criticalLine: "c"
         case .frozenMarker: "f"
         case .pointNormal: "n"

@@ -22,11 +22,21 @@ public struct Theme: Equatable, Sendable {
         (roles[role] ?? RoleStyle()).style(at: depth)
     }
 
-    /// How a cell is drawn: its role's style plus the cell's own attributes.
+    /// How a cell is drawn: its role's style plus the cell's own attributes, on its backdrop's background.
     public func style(for cell: Cell, depth: ColorDepth) -> Style {
         var style = style(for: cell.role, depth: depth)
         style.attributes.formUnion(cell.attributes)
+        if let backdrop = cell.backdrop, let background = self.style(for: backdrop, depth: depth).background {
+            style.background = background
+        }
         return style
+    }
+
+    /// Whether the band is drawn as a shaded region at this depth: only with 256 colours, where a theme can
+    /// pick a background just off the terminal's own (eight colours have no such shade), and only when the
+    /// theme gives one (the mono theme does not).
+    public func shadesTheBand(at depth: ColorDepth) -> Bool {
+        depth == .colors256 && roles[.bandShade]?.background256 != nil
     }
 
     /// The names of the built-in themes, in the order the help lists them.
