@@ -123,7 +123,8 @@ public final class Terminal {
         // escape, `[` and `A`, an arrow would shrink the rolling window: both forms are the key.
         for (sequence, key) in [
             ("\u{1B}[A", KEY_UP), ("\u{1B}[B", KEY_DOWN), ("\u{1B}[C", KEY_RIGHT), ("\u{1B}[D", KEY_LEFT),
-            ("\u{1B}[H", KEY_HOME), ("\u{1B}[F", KEY_END),
+            ("\u{1B}[H", KEY_HOME), ("\u{1B}[F", KEY_END), ("\u{1B}[1;2C", KEY_SRIGHT),
+            ("\u{1B}[1;2D", KEY_SLEFT),
         ] where key_defined(sequence) == 0 {
             define_key(sequence, key)
         }
@@ -164,6 +165,8 @@ public final class Terminal {
             case KEY_DOWN: return .key(.down)
             case KEY_LEFT: return .key(.left)
             case KEY_RIGHT: return .key(.right)
+            case KEY_SLEFT: return .key(.shiftLeft)
+            case KEY_SRIGHT: return .key(.shiftRight)
             case KEY_NPAGE: return .key(.pageDown)
             case KEY_PPAGE: return .key(.pageUp)
             case KEY_HOME: return .key(.home)

@@ -353,6 +353,41 @@ import Testing
     /// Down, Tab, Shift-Tab and Up move the focus (in a small pane, the focused run gets the one panel),
     /// and an arrow sent as `\e[B` (a terminal not in keypad mode) is an arrow too, not escape, `[` (a
     /// smaller rolling window) and `B`.
+    /// The step the inspect cursor reads, from the panel's header (`at step N`).
+    static func inspectedStep(_ screen: [String]) -> Int? {
+        guard let line = screen.first(where: { $0.contains("at step ") }),
+            let range = line.range(of: "at step ")
+        else { return nil }
+        return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// `i` starts the cursor on the last step; ← moves it a column, shift-← ten (as the terminal sends them:
+    /// terminfo's `kLFT`, or `\e[1;2D` where terminfo has none), Esc leaves.
+    @Test func theInspectCursorMovesWithArrowsAndShiftArrows() throws {
+        let tmux = try Self.sessionWithBump(width: 100, height: 30)
+        try tmux.run("\(Self.kltop) bump.jsonl")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("step 299") }, "\(tmux.screen())")
+        try tmux.press("i")
+        #expect(tmux.waitForScreen(timeout: 5) { Self.inspectedStep($0) == 299 }, "\(tmux.screen())")
+        try tmux.press("Left")
+        #expect(tmux.waitForScreen(timeout: 5) { (Self.inspectedStep($0) ?? 299) < 299 }, "\(tmux.screen())")
+        let one = Self.inspectedStep(tmux.screen()) ?? 0
+        try tmux.press("S-Left")
+        #expect(
+            tmux.waitForScreen(timeout: 5) { (Self.inspectedStep($0) ?? one) < one - 5 }, "\(tmux.screen())")
+        let eleven = Self.inspectedStep(tmux.screen()) ?? 0
+        try Self.type("\u{1B}[1;2C", in: tmux)
+        #expect(
+            tmux.waitForScreen(timeout: 5) { (Self.inspectedStep($0) ?? eleven) > eleven + 5 },
+            "\(tmux.screen())")
+        try tmux.press("Escape")
+        #expect(tmux.waitForScreen(timeout: 5) { Self.inspectedStep($0) == nil }, "\(tmux.screen())")
+        #expect(
+            tmux.screen().first?.contains("window 100") == true,
+            "Escape was not read as a key: \(tmux.screen())")
+        try tmux.press("q")
+    }
+
     @Test func arrowsAndTabMoveTheFocus() throws {
         let tmux = try TmuxSession(width: 40, height: 12)
         try tmux.run("\(Self.kltop) demo")

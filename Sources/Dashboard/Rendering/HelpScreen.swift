@@ -15,6 +15,7 @@ enum HelpText {
         ("s", "smoothing: TensorBoard's EMA, weight 0.6 / 0.9 / 0.99 / off"),
         ("x", "zoom: whole run / recent steps"),
         ("o", "overlay all runs in one plot / a panel per run"),
+        ("i", "inspect: a cursor on the plot, ← → a column, shift ← → ten, Esc leaves"),
         ("a", "acknowledge the alerts shown in banners"),
         ("h", "alert history"),
     ]

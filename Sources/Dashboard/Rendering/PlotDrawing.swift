@@ -79,22 +79,19 @@ extension Renderer {
         grid.fill(area)
         let hasAxis = area.height >= 3
         let plotRows = hasAxis ? area.droppingBottom(1) : area
-        let labelWidth = area.width >= 30 ? 10 : 0
+        let margins = Self.plotMargins(
+            areaWidth: area.width, plotRows: plotRows.height, state.settings, glyphs)
+        let labelWidth = margins.left
         let k = state.settings.sigmaMultiplier
-        // As wide as the longest label ("crit", "+3σ", "+4.5σ", "+3sd"), and a space before it.
-        let bandLabel = "+\(Figures.short(k, digits: 2))\(glyphs.deviationLabel)"
-        let bandLabelWidth =
-            area.width >= 60 && plotRows.height >= 3 ? 1 + max(4, Span(bandLabel).columns) : 0
+        let bandLabel = Self.bandLabel(state.settings, glyphs)
+        let bandLabelWidth = margins.right
         let plot = plotRows.droppingLeft(labelWidth).droppingRight(bandLabelWidth)
         guard !plot.isEmpty else { return }
         let options = state.options
         let dotColumns = plot.width * glyphs.dotsAcross
         let dotRows = plot.height * glyphs.dotsDown
         let longest = series.map(\.count).max() ?? 0
-        let xScale =
-            options.zoom == .wholeRun
-            ? XScale.wholeRun(count: longest, columns: dotColumns)
-            : XScale.recent(count: longest, columns: dotColumns)
+        let xScale = Self.xScale(count: longest, dotColumns: dotColumns, zoom: options.zoom)
 
         let columns: [[ValueSummary]] = series.map { one in
             (0..<dotColumns).map {
@@ -199,6 +196,42 @@ extension Renderer {
                 band, xScale: xScale, plot: plot, row: area.maxY - 1, labelWidth: labelWidth,
                 frozen: frozen != nil)
         }
+        if let reading = state.inspect?.readings[band.run.id], reading.index < band.count,
+            let dot = xScale.column(ofIndex: reading.index)
+        {
+            // The inspect cursor: its cell column in reverse video, down to the axis, points and all.
+            let x = plot.x + dot / glyphs.dotsAcross
+            for y in plot.y..<(hasAxis ? plot.maxY + 1 : plot.maxY) { grid[x, y].attributes.insert(.reverse) }
+        }
+    }
+
+    /// The y labels' width on the left and the band labels' on the right of a plot in an area this wide.
+    static func plotMargins(areaWidth: Int, plotRows: Int, _ settings: DetectorSettings, _ glyphs: GlyphSet)
+        -> (left: Int, right: Int)
+    {
+        // As wide as the longest band label ("crit", "+3σ", "+4.5σ", "+3sd"), and a space before it.
+        let right =
+            areaWidth >= 60 && plotRows >= 3 ? 1 + max(4, Span(bandLabel(settings, glyphs)).columns) : 0
+        return (areaWidth >= 30 ? 10 : 0, right)
+    }
+
+    static func bandLabel(_ settings: DetectorSettings, _ glyphs: GlyphSet) -> String {
+        "+\(Figures.short(settings.sigmaMultiplier, digits: 2))\(glyphs.deviationLabel)"
+    }
+
+    static func xScale(count: Int, dotColumns: Int, zoom: ViewOptions.Zoom) -> XScale {
+        zoom == .wholeRun
+            ? XScale.wholeRun(count: count, columns: dotColumns)
+            : XScale.recent(count: count, columns: dotColumns)
+    }
+
+    /// The x scale of a plot as wide as the screen (every plot is), for the inspect cursor's moves.
+    static func xScale(count: Int, screenWidth: Int, options: ViewOptions, settings: DetectorSettings)
+        -> XScale
+    {
+        let margins = plotMargins(areaWidth: screenWidth, plotRows: 3, settings, options.glyphs)
+        let cells = max(1, screenWidth - margins.left - margins.right)
+        return xScale(count: count, dotColumns: cells * options.glyphs.dotsAcross, zoom: options.zoom)
     }
 
     /// The band (mean, std) at the last step of each cell column; nil where the detector was warming up.

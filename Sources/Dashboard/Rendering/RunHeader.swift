@@ -16,7 +16,16 @@ extension Renderer {
     func headerSegments(_ run: RunState, focused: Bool, nameRole: ColorRole?, compact: Bool = false)
         -> [HeaderSegment]
     {
-        let figures = run.figures
+        var figures = run.figures
+        // Under the inspect cursor: the figures as they were at its step.
+        let cursor = state.inspect
+        let reading = cursor?.readings[run.id]
+        if let reading {
+            figures.step = reading.step
+            figures.value = reading.value
+            figures.verdict = reading.verdict
+            figures.stepsPerSecond = nil
+        }
         let status = figures.verdict?.status ?? .warmingUp
         let mark = Span(String(glyphs.statusMark), figures.sampleCount > 0 ? StatusStyle.role(status) : .dim)
         let name = Fit.truncate(run.name, to: compact ? 16 : 28, ellipsis: glyphs.ellipsis)
@@ -46,7 +55,11 @@ extension Renderer {
                 HeaderSegment(
                     Self.keyProblemSummary(problem, compact: compact), priority: 95, role: .pointWarning))
         }
-        if let step = figures.step { labelled("step", String(step), 80) }
+        if let cursor, reading == nil {
+            segments.append(HeaderSegment("no step at or before \(cursor.step)", priority: 90, role: .dim))
+        } else if let step = figures.step {
+            labelled(cursor == nil ? "step" : "at step", String(step), 80, cursor == nil ? .text : .selection)
+        }
         if let value = figures.value { labelled("KL", Figures.short(value), 85, StatusStyle.role(status)) }
         if let verdict = figures.verdict, verdict.status != .warmingUp {
             labelled("z", Figures.short(verdict.z, digits: 3), 70, StatusStyle.role(status))
@@ -57,6 +70,11 @@ extension Renderer {
         } else if figures.sampleCount > 0 && !compact {
             let text = state.settings.enabled ? "warming up" : "detector off"
             segments.append(HeaderSegment(text, priority: 55, role: .dim))
+        }
+        if let verdict = reading?.verdict, verdict.status != .warmingUp {
+            // (A warming-up detector, or one turned off, is said by the segment above.)
+            segments.append(
+                HeaderSegment(Self.verdictWord(verdict.status), priority: 75, role: StatusStyle.role(status)))
         }
         if !compact {
             if state.settings.baselineMode == .frozen {
@@ -72,6 +90,16 @@ extension Renderer {
             segments.append(HeaderSegment("\(figures.badLines) bad", priority: 60, role: .pointWarning))
         }
         return segments
+    }
+
+    /// The detector's verdict at the inspect cursor, in a word.
+    static func verdictWord(_ status: StepStatus) -> String {
+        switch status {
+        case .warmingUp: "warming up"
+        case .normal: "normal"
+        case .warning: "WARNING"
+        case .critical: "CRITICAL"
+        }
     }
 
     /// The header's word on a run without KL values (``RunState/keyProblem``), as `kltop check` says it.

@@ -22,6 +22,12 @@ extension Renderer {
         if !options.ignoresOutliers { segments.append(HeaderSegment("full range", priority: 34)) }
         if options.zoom == .recent { segments.append(HeaderSegment("recent", priority: 38)) }
         if options.layout == .overlay { segments.append(HeaderSegment("overlay", priority: 36)) }
+        if state.inspect != nil {
+            segments.append(
+                HeaderSegment(
+                    "INSPECT \(glyphs == .ascii ? "<- ->" : "← →"), shift \(glyphs == .ascii ? "+/-" : "±")10, esc",
+                    priority: 98, role: .selection, attributes: .bold))
+        }
         if state.isPaused {
             segments.append(
                 HeaderSegment(

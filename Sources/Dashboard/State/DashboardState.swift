@@ -15,6 +15,8 @@ public struct DashboardState: Sendable {
     public internal(set) var screen = Screen.runs
     /// First line shown on the help and alert-history screens.
     public internal(set) var scroll = 0
+    /// i: the inspect cursor, while it is on.
+    public internal(set) var inspect: InspectCursor?
     /// p: samples shown per run while paused (the view is frozen there; reading goes on). Nil: live.
     public internal(set) var pausedCounts: [RunID: Int]?
     /// The last tick's time, and when the header figures were last refreshed.

@@ -108,7 +108,23 @@ extension DashboardState {
         case .runs:
             break
         }
+        if inspect != nil {
+            switch key {
+            case .character("i"), .escape:
+                inspect = nil
+                return []
+            case .left: moveInspect(byColumns: -1)
+            case .right: moveInspect(byColumns: 1)
+            case .shiftLeft: moveInspect(byColumns: -10)
+            case .shiftRight: moveInspect(byColumns: 10)
+            default: break
+            }
+            if [.left, .right, .shiftLeft, .shiftRight].contains(key) { return [] }
+        }
         switch key {
+        case .character("i"):
+            enterInspect()
+            return []
         case .character("?"): open(.help)
         case .character("h"): open(.alertHistory)
         case .character("p"): togglePause()
@@ -137,6 +153,8 @@ extension DashboardState {
         case .character("a"): acknowledgeAll()
         default: break
         }
+        // Another focus, other settings, a pause: the cursor's step stays, what it reads there is new.
+        takeReadings()
         return []
     }
 
