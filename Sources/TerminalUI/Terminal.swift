@@ -62,6 +62,13 @@ public final class Terminal {
     /// one), once. A program that starts threads before the terminal calls it first: setlocale(3) is not
     /// safe while another thread may be reading the locale (in glob, strerror, fnmatch).
     public static func adoptTheUsersLocale() { _ = localeAdopted }
+
+    /// Whether the user's locale is UTF-8 (adopting it first): what a frame printed without a terminal
+    /// picks its glyphs by.
+    public static var localeIsUTF8: Bool {
+        adoptTheUsersLocale()
+        return cnc_locale_is_utf8() != 0
+    }
     private static let localeAdopted: Void = { _ = setlocale(LC_ALL, "") }()
 
     /// Takes over the terminal. Keys are read from the terminal itself (`/dev/tty`) when standard input is

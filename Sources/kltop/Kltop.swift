@@ -10,7 +10,10 @@ struct Kltop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kltop",
         abstract: "Watch RL training runs for KL-divergence explosions (rlwatch's detector, in a terminal).",
-        subcommands: [DashboardCommand.self, DemoCommand.self, CheckCommand.self, ExportCommand.self],
+        subcommands: [
+            DashboardCommand.self, DemoCommand.self, CheckCommand.self, ExportCommand.self,
+            SnapshotCommand.self,
+        ],
         defaultSubcommand: DashboardCommand.self
     )
 
