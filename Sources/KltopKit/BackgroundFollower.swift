@@ -222,7 +222,7 @@ private final class Channel: @unchecked Sendable {
         var polled = ([wakeReader.readEnd] + descriptors).map {
             pollfd(fd: $0, events: Int16(POLLIN), revents: 0)
         }
-        let milliseconds = timeout.map { Int32(max(0, min($0, 3600)) * 1000) } ?? -1
+        let milliseconds = timeout.map(LogFollower.pollMilliseconds) ?? -1
         _ = poll(&polled, nfds_t(polled.count), milliseconds)
         wakeReader.clear()
     }

@@ -118,8 +118,14 @@ public final class LogFollower {
     /// Waits until a descriptor is readable or `timeout` seconds pass.
     public func wait(timeout: Double) {
         var descriptors = waitDescriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-        let milliseconds = Int32(max(0, min(timeout, 3600)) * 1000)
-        _ = Glibc.poll(&descriptors, nfds_t(descriptors.count), milliseconds)
+        _ = Glibc.poll(&descriptors, nfds_t(descriptors.count), Self.pollMilliseconds(timeout))
+    }
+
+    /// A wait in seconds as poll(2)'s milliseconds, rounded up (at most an hour). Rounded down, a wait of
+    /// 0.9 ms becomes 0 and a loop waiting for a deadline spins until it passes, several times a wake.
+    public static func pollMilliseconds(_ seconds: Double) -> Int32 {
+        guard seconds > 0 else { return 0 }
+        return Int32((min(seconds, 3600) * 1000).rounded(.up))
     }
 
     private func start(now: Double, emit: (FollowEvent) -> Void) {

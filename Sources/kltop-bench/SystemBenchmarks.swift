@@ -221,6 +221,47 @@ func benchFollow(idleSeconds: Double) {
     }
 }
 
+/// The dashboard itself, idle: 64 and 256 silent runs (50 steps each, nothing more arriving) at 160×50,
+/// its CPU ticks over `idleSeconds` and the bytes it writes, beside tail -F on the same files.
+func benchDashboardIdle(idleSeconds: Double) {
+    print(
+        "the dashboard idle at 160×50 for \(Int(idleSeconds)) s with silent runs (target ≤ 0.2% of one core, 0 bytes), beside tail -F"
+    )
+    let series = klSeries(count: 50)
+    let history = (0..<50).map { jsonLine(step: $0, kl: series[$0]) }.joined()
+    for runs in [64, 256] {
+        let directory = NSTemporaryDirectory() + "kltop-idle-\(getpid())-\(runs)"
+        try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let files = (0..<runs).map { "\(directory)/run\($0).jsonl" }
+        for file in files { FileManager.default.createFile(atPath: file, contents: Data(history.utf8)) }
+        guard
+            let dashboard = CapturedDashboard(
+                lines: [], command: { _ in "\(kltopBinary) \(directory)" }, width: 160, height: 50),
+            let pid = dashboard.panePID
+        else { return }
+        Thread.sleep(forTimeInterval: 4)  // read, drawn, steps per second back to zero
+        dashboard.startCapture()
+        let before = cpuSeconds(of: pid)
+        Thread.sleep(forTimeInterval: idleSeconds)
+        let used = cpuSeconds(of: pid) - before
+        let label = "kltop, \(runs) runs"
+        print(
+            "  \(label.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(format: "%.3f", used / idleSeconds * 100))% of a core, \(dashboard.written) bytes written"
+        )
+        guard let tail = spawn(["/usr/bin/tail", "-q", "-F"] + files) else { continue }
+        Thread.sleep(forTimeInterval: 2)
+        let tailBefore = cpuSeconds(of: tail.pid)
+        Thread.sleep(forTimeInterval: idleSeconds)
+        let tailUsed = cpuSeconds(of: tail.pid) - tailBefore
+        tail.stop()
+        let tailLabel = "tail -F, \(runs) files"
+        print(
+            "  \(tailLabel.padding(toLength: 20, withPad: " ", startingAt: 0)) \(String(format: "%.3f", tailUsed / idleSeconds * 100))% of a core"
+        )
+    }
+}
+
 func appendLine(_ line: String, to path: String) {
     guard let handle = FileHandle(forWritingAtPath: path) else { return }
     handle.seekToEndOfFile()
@@ -230,16 +271,17 @@ func appendLine(_ line: String, to path: String) {
 
 // MARK: - Bytes to the terminal
 
-/// kltop in a detached 120×40 tmux session on one JSON Lines log, every byte it writes captured with
-/// pipe-pane once `startCapture` is called.
+/// A program in a detached tmux session (kltop on one JSON Lines log by default) at 120×40, every byte it
+/// writes captured with pipe-pane once `startCapture` is called.
 final class CapturedDashboard {
-    let directory = NSTemporaryDirectory() + "kltop-terminal-\(getpid())"
+    let directory = NSTemporaryDirectory() + "kltop-terminal-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
     var log: String { "\(directory)/run.jsonl" }
     private var bytes: String { "\(directory)/bytes" }
-    private let socket = "kltop-bench-\(getpid())"
+    private let socket = "kltop-bench-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
 
-    /// Starts kltop on a log holding `lines`; nil (and a message) without tmux or the release build.
-    init?(lines: [String]) {
+    /// Starts `command` (kltop on the log, when nil) on a log holding `lines`, in a `width`×`height` pane;
+    /// nil (and a message) without tmux or the release build.
+    init?(lines: [String], command: ((_ log: String) -> String)? = nil, width: Int = 120, height: Int = 40) {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/tmux"),
             FileManager.default.isExecutableFile(atPath: kltopBinary)
         else {
@@ -249,11 +291,17 @@ final class CapturedDashboard {
         try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         FileManager.default.createFile(atPath: log, contents: Data(lines.joined().utf8))
         tmux([
-            "new-session", "-d", "-s", "b", "-x", "120", "-y", "40",
-            "env TERM=xterm-256color LANG=C.UTF-8 \(kltopBinary) \(log)",
+            "new-session", "-d", "-s", "b", "-x", "\(width)", "-y", "\(height)",
+            "env TERM=xterm-256color LANG=C.UTF-8 " + (command?(log) ?? "\(kltopBinary) \(log)"),
         ])
         tmux(["set-option", "-t", "b", "status", "off"])
-        tmux(["resize-window", "-t", "b", "-x", "120", "-y", "40"])
+        tmux(["resize-window", "-t", "b", "-x", "\(width)", "-y", "\(height)"])
+    }
+
+    /// The process the pane runs (`env` execs the command, so it is the command itself).
+    var panePID: pid_t? {
+        runProgram(["/usr/bin/tmux", "-L", socket, "list-panes", "-t", "b", "-F", "#{pane_pid}"])
+            .flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
     }
 
     deinit {
@@ -315,8 +363,9 @@ func benchTerminal() {
     print("  a larger spike that moves the y axis again (no new banner: cooldown): \(rescaledAgain) bytes")
 }
 
-/// How often a step costs more than 2 KB in a run that grows from a short history: the steps that change a
-/// scale (the x axis doubling its steps per column, the y axis moving) redraw the whole plot.
+/// What a run that grows from a short history costs on the wire per step, with the steps that change a
+/// scale (the x axis doubling its steps per column, the y axis moving) among them; beside ttyplot plotting
+/// the same values in the same pane size.
 func benchTerminalStream(steps: Int = 500, from first: Int = 150, gap: Double = 0.12) {
     let series = klSeries(count: first + steps)
     guard let dashboard = CapturedDashboard(lines: (0..<first).map { jsonLine(step: $0, kl: series[$0]) })
@@ -327,16 +376,41 @@ func benchTerminalStream(steps: Int = 500, from first: Int = 150, gap: Double = 
     let perStep = (first..<first + steps).map {
         dashboard.bytesFor(line: jsonLine(step: $0, kl: series[$0]), settle: gap)
     }
+    print(
+        "bytes per step of a run growing from \(first) to \(first + steps) steps, one every \(Int(gap * 1000)) ms, 120×40 (targets: mean ≤ 300, p99 ≤ 1024)"
+    )
+    print("  kltop    " + distribution(perStep))
     let over = zip(first..., perStep).filter { $0.1 > 2048 }
-    let sorted = perStep.sorted()
-    print(
-        "a run growing from \(first) to \(first + steps) steps, one every \(Int(gap * 1000)) ms, 120×40 (target ≤ 2048 per step)"
-    )
-    print(
-        "  median \(median(perStep)), 99th percentile \(sorted[sorted.count * 99 / 100]), max \(sorted.last ?? 0) bytes; "
-            + "\(over.count) of \(steps) steps over 2 KB"
-            + (over.isEmpty ? "" : ": " + over.map { "step \($0.0) (\($0.1) B)" }.joined(separator: ", "))
-    )
+    if !over.isEmpty {
+        print(
+            "           steps over 2 KB: " + over.map { "step \($0.0) (\($0.1) B)" }.joined(separator: ", "))
+    }
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ttyplot") else {
+        print("  ttyplot  not installed (Debian's ttyplot package)")
+        return
+    }
+    // ttyplot reads one value per line from its standard input: the same values, from a file tail -F reads.
+    guard
+        let ttyplot = CapturedDashboard(
+            lines: (0..<first).map { "\(series[$0])\n" },
+            command: { "sh -c 'tail -n +1 -F \($0) | /usr/bin/ttyplot -t kl'" })
+    else { return }
+    Thread.sleep(forTimeInterval: 4)
+    ttyplot.startCapture()
+    Thread.sleep(forTimeInterval: 2)
+    let ttyplotPerStep = (first..<first + steps).map {
+        ttyplot.bytesFor(line: "\(series[$0])\n", settle: gap)
+    }
+    print("  ttyplot  " + distribution(ttyplotPerStep))
+}
+
+/// Mean, median, 99th percentile and maximum of byte counts.
+func distribution(_ counts: [Int]) -> String {
+    let sorted = counts.sorted()
+    guard !sorted.isEmpty else { return "no samples" }
+    let mean = Double(sorted.reduce(0, +)) / Double(sorted.count)
+    return
+        "mean \(Int(mean.rounded())), median \(median(sorted)), 99th percentile \(sorted[sorted.count * 99 / 100]), max \(sorted.last!) bytes over \(sorted.count) steps"
 }
 
 func median(_ values: [Int]) -> Int { values.isEmpty ? 0 : values.sorted()[values.count / 2] }

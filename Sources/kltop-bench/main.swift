@@ -1,7 +1,7 @@
 // kltop's benchmark: prints figures for this machine, asserts nothing.
 //
 //   Scripts/bench.sh [detector] [jsonl] [tensorboard] [csv] [sqlite] [dashboard] [rlwatch] [cold-open]
-//                    [follow] [terminal] [terminal-stream] [numbers]
+//                    [follow] [dashboard-idle] [terminal] [terminal-stream] [numbers]
 //
 // Targets (from the issues): detector ≤ 20 ns per step; JSONL ingest ≥ 300 MB/s of veRL-style lines;
 // TensorBoard event files and CSV ≥ 200 MB/s; rlwatch's SQLite store ≥ 1M rows/s; dashboard: re-running the
@@ -240,6 +240,11 @@ if everything || arguments.contains("cold-open") {
 if everything || arguments.contains("follow") {
     let seconds = ProcessInfo.processInfo.environment["KLTOP_BENCH_IDLE_SECONDS"].flatMap(Double.init) ?? 60
     benchFollow(idleSeconds: seconds)
+    fflush(nil)
+}
+if everything || arguments.contains("dashboard-idle") {
+    let seconds = ProcessInfo.processInfo.environment["KLTOP_BENCH_IDLE_SECONDS"].flatMap(Double.init) ?? 60
+    benchDashboardIdle(idleSeconds: seconds)
     fflush(nil)
 }
 if everything || arguments.contains("terminal") {

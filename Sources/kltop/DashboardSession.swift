@@ -87,6 +87,6 @@ enum DashboardSession {
 
     private static func wait(on descriptors: [Int32], timeout: Double) {
         var polled = descriptors.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
-        _ = poll(&polled, nfds_t(polled.count), Int32(max(0, timeout) * 1000))
+        _ = poll(&polled, nfds_t(polled.count), LogFollower.pollMilliseconds(timeout))
     }
 }

@@ -87,3 +87,15 @@ import Testing
         #expect(following.runs == ["ppo"])
     }
 }
+
+/// The idle dashboard woke 4 times a second and then spun: a deadline 0.9 ms away was a poll of 0 ms.
+@Suite struct PollTimeoutTests {
+    @Test func waitsAreRoundedUpToWholeMilliseconds() {
+        #expect(LogFollower.pollMilliseconds(0.0001) == 1)
+        #expect(LogFollower.pollMilliseconds(0.2491) == 250)
+        #expect(LogFollower.pollMilliseconds(0.25) == 250)
+        #expect(LogFollower.pollMilliseconds(0) == 0)
+        #expect(LogFollower.pollMilliseconds(-1) == 0)
+        #expect(LogFollower.pollMilliseconds(1e9) == 3_600_000)
+    }
+}
