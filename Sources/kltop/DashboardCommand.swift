@@ -63,7 +63,9 @@ struct LookOptions: ParsableArguments {
             }
         }
         if ascii { glyphSet = .ascii }
-        let options = ViewOptions(glyphs: glyphSet, shadesBand: theme.shadesTheBand(at: terminal.colorDepth))
+        // ASCII is for terminals that can show little: the band is drawn with `:` there, as without colour.
+        let shadesBand = glyphSet != .ascii && theme.shadesTheBand(at: terminal.colorDepth)
+        let options = ViewOptions(glyphs: glyphSet, shadesBand: shadesBand)
         let state = DashboardState(settings: settings.detector, policy: settings.policy, options: options)
         return (terminal, state)
     }

@@ -98,7 +98,8 @@ struct SnapshotCommand: ParsableCommand {
         let depth = Self.depth(for: color)
         var state = DashboardState(
             settings: settings.detector, policy: settings.policy,
-            options: ViewOptions(glyphs: glyphSet, shadesBand: loaded.shadesTheBand(at: depth)))
+            options: ViewOptions(
+                glyphs: glyphSet, shadesBand: glyphSet != .ascii && loaded.shadesTheBand(at: depth)))
         _ = update(&state, .resized(width: size.columns, height: size.rows))
         let options = FollowOptions(
             metric: settings.metric, pollInterval: sources.pollInterval, forcePolling: sources.forcePolling,

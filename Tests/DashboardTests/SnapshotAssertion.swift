@@ -25,6 +25,13 @@ enum Snapshot {
                 lines.append("--- backdrops (the background role behind a cell's glyph, . for none)")
                 lines += backdrops
             }
+            let reversed = (0..<grid.height).map { y in
+                String((0..<grid.width).map { x in grid[x, y].attributes.contains(.reverse) ? "R" : "." })
+            }
+            if reversed.contains(where: { $0.contains("R") }) {
+                lines.append("--- reverse video (R)")
+                lines += reversed
+            }
         }
         return lines.joined(separator: "\n") + "\n"
     }

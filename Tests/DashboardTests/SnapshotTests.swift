@@ -15,7 +15,7 @@ import Testing
             options: options)
     }
 
-    @Test(arguments: [(120, 40), (80, 24), (40, 12), (20, 6), (1, 1)])
+    @Test(arguments: [(160, 50), (120, 40), (80, 24), (40, 12), (20, 6), (1, 1)])
     func twoRuns(width: Int, height: Int) {
         Snapshot.assertMatches(
             render(Self.demo(), width: width, height: height), named: "two-runs-\(width)x\(height)",
@@ -51,6 +51,17 @@ import Testing
             render(Self.demo(ViewOptions(shadesBand: true)), width: 80, height: 24),
             named: "shaded-band-80x24",
             roles: true)
+    }
+
+    /// The inspect cursor on the spike: a reversed column, both headers read at its step.
+    @Test(arguments: [(120, 40), (40, 12)])
+    func inspectCursor(width: Int, height: Int) {
+        var state = Self.demo(ViewOptions(shadesBand: true))
+        _ = update(&state, .resized(width: width, height: height))
+        state.press("i")
+        for _ in 0..<300 where (state.inspect?.step ?? 0) > 455 { _ = update(&state, .keyPressed(.left)) }
+        Snapshot.assertMatches(
+            render(state, width: width, height: height), named: "inspect-\(width)x\(height)", roles: true)
     }
 
     @Test func recentZoom() {

@@ -74,7 +74,15 @@ import Testing
             #expect(plot.contains { Self.eighths.contains($0) }, "\(screen)")
             #expect(!screen.joined().unicodeScalars.contains { Self.isBraille($0) }, "\(screen)")
         }
-        #expect(plot.contains("·"), "no band: \(screen)")
+        // Step numbers on the x axis: 0 and at least one round step after it.
+        let axis = screen.first { $0.contains("└┴0") } ?? ""
+        let ticks = axis.split(separator: "┴").dropFirst().compactMap { Int($0.prefix { $0.isNumber }) }
+        #expect(ticks.first == 0 && ticks.count >= 3 && ticks == ticks.sorted(), "x axis: \(axis)")
+        // On this 256-colour terminal the band is the shaded background behind the points.
+        let shaded = tmux.screenWithAttributes().flatMap(Self.cellsWithBackgrounds).filter {
+            $0.background == 236
+        }
+        #expect(!shaded.isEmpty, "no band: \(screen)")
         #expect(plot.contains("╌"), "no critical line: \(screen)")
         try tmux.press("q")
     }
