@@ -78,7 +78,8 @@ struct DashboardCommand: ParsableCommand {
         abstract: "The live dashboard (the default command: `kltop PATH...`).",
         discussion: """
             Keys: q quit, ? help, p pause, tab/arrows focus, + - sigma, [ ] window, b rolling/frozen, \
-            w warmup, l log scale, y outliers in/out of the scale, s smoothing, x zoom, a acknowledge, o overlay/stacked, h alert history.
+            w warmup, l log scale, y outliers in/out of the scale, s smoothing, x zoom, i inspect cursor, \
+            a acknowledge, o overlay/stacked, h alert history.
             """
     )
 
