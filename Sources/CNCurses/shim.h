@@ -42,6 +42,12 @@ static inline int cnc_get_key(WINDOW *window, unsigned int *key) {
     return result;
 }
 
+/* Gives back a key cnc_get_key read, for the next read to return it. */
+static inline void cnc_unget_key(int result, unsigned int key) {
+    if (result == KEY_CODE_YES) ungetch((int)key);
+    else unget_wch((wchar_t)key);
+}
+
 /* Reads back a cell (for tests that drive ncurses without a terminal). */
 static inline unsigned int cnc_glyph_at(WINDOW *window, int y, int x) {
     cchar_t cell;

@@ -132,6 +132,10 @@ public final class Terminal {
             ("\u{1B}[A", KEY_UP), ("\u{1B}[B", KEY_DOWN), ("\u{1B}[C", KEY_RIGHT), ("\u{1B}[D", KEY_LEFT),
             ("\u{1B}[H", KEY_HOME), ("\u{1B}[F", KEY_END), ("\u{1B}[1;2C", KEY_SRIGHT),
             ("\u{1B}[1;2D", KEY_SLEFT),
+            // tmux and screen send Home and End as `\e[1~` and `\e[4~` (rxvt as `\e[7~`, `\e[8~`), also
+            // to a program that was told TERM=xterm-256color, whose terminfo does not know them.
+            ("\u{1B}[1~", KEY_HOME), ("\u{1B}[4~", KEY_END), ("\u{1B}[7~", KEY_HOME), ("\u{1B}[8~", KEY_END),
+            ("\u{1B}[5~", KEY_PPAGE), ("\u{1B}[6~", KEY_NPAGE),
         ] where key_defined(sequence) == 0 {
             define_key(sequence, key)
         }
@@ -186,11 +190,36 @@ public final class Terminal {
         switch value {
         case 9: return .key(.tab)
         case 10, 13: return .key(.enter)
-        case 27: return .key(.escape)
+        case 27: return skippingUnknownSequence()
         default:
             guard let scalar = Unicode.Scalar(value), value >= 32, value != 127 else { return read() }
             return .key(.character(Character(scalar)))
         }
+    }
+
+    /// Escape, unless it starts a sequence ncurses does not know (a function key, a key with modifiers
+    /// this terminal's terminfo does not list): that is read to its end and dropped. Read as escape, `[`,
+    /// `1`, `5` and `~`, F5 would close the screen shown and shrink the rolling window.
+    private func skippingUnknownSequence() -> TerminalInput? {
+        var value: UInt32 = 0
+        let next = cnc_get_key(window, &value)
+        guard next != ERR else { return .key(.escape) }
+        guard next != KEY_CODE_YES, value == 91 || value == 79 else {  // `[` (CSI) or `O` (SS3)
+            cnc_unget_key(next, value)
+            return .key(.escape)
+        }
+        // Escape then `[` typed, with nothing after them: both keys, as they were pressed.
+        let introducer = value
+        guard cnc_get_key(window, &value) != ERR else {
+            cnc_unget_key(next, introducer)
+            return .key(.escape)
+        }
+        // CSI: parameter and intermediate bytes (0x20–0x3F), then a final byte (0x40–0x7E); SS3: one byte.
+        let isControlSequence = introducer == 91
+        if isControlSequence {
+            while (0x20...0x3F).contains(value), cnc_get_key(window, &value) != ERR {}
+        }
+        return read()
     }
 
     /// Paints `grid`: only the cells that changed since the last paint, then one `doupdate`.

@@ -70,6 +70,16 @@ extension PainterTests {
             #expect(try Self.inputs(prefix + "H" + prefix + "F") == [.key(.home), .key(.end)])
         }
 
+        /// tmux's Home and End, and function keys kltop has no use for, whichever the terminfo lists: never
+        /// escape plus the sequence's bytes as keys (`[` shrinks the rolling window).
+        @Test func sequencesTheTerminfoDoesNotListAreOneKeyOrNone() throws {
+            #expect(try Self.inputs("\u{1B}[1~\u{1B}[4~") == [.key(.home), .key(.end)])
+            #expect(try Self.inputs("\u{1B}[15~q") == [.key(.character("q"))])
+            #expect(
+                try Self.inputs("\u{1B}[1;5Pq\u{1B}OPq") == [.key(.character("q")), .key(.character("q"))])
+            #expect(try Self.inputs("\u{1B}q") == [.key(.escape), .key(.character("q"))])
+        }
+
         @Test func aLoneEscapeIsTheEscapeKey() throws {
             #expect(try Self.inputs("\u{1B}") == [.key(.escape)])
             #expect(try Self.inputs("\u{1B}[") == [.key(.escape), .key(.character("["))])
