@@ -15,18 +15,27 @@ let package = Package(
     targets: [
         // Pure z-score detector and alert policy: no I/O, no dependencies.
         .target(name: "KLDetector"),
-        // Bytes of run logs -> plain records (step, value). No terminal, no detector.
-        .target(name: "RunLogs", dependencies: ["CNumbers", "CSQLite"]),
+        // Bytes of run logs -> plain records (step, value), decompressed where they are compressed. No terminal,
+        // no detector.
+        .target(name: "RunLogs", dependencies: ["CNumbers", "CSQLite", "CZlib", "CZstd"]),
         // The system's SQLite, to read rlwatch's metrics.db.
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
+        // The system's zlib and libzstd, to read gzip- and zstd-compressed logs.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
         // strtod in the C locale (glibc's strtod_l is not visible to Swift).
         .target(name: "CNumbers"),
         // Follows files, directories, globs and standard input by name, as tail -F does, feeding readers.
         .target(name: "LogFollowing", dependencies: ["RunLogs"]),
-        // Wires readers to the detector: per-run checking, rlwatch.yaml, alert formatting.
+        // Wires readers to the detector: per-run checking, rlwatch.yaml, alert formatting, and the delivery
+        // of alerts to Slack, Discord, webhooks, email and commands (Delivery/).
         .target(
             name: "KltopKit",
-            dependencies: ["KLDetector", "RunLogs", "LogFollowing", .product(name: "Yams", package: "Yams")]),
+            dependencies: [
+                "KLDetector", "RunLogs", "LogFollowing", "CCurl", .product(name: "Yams", package: "Yams"),
+            ]),
+        // The system's libcurl, to deliver alerts: HTTP for Slack, Discord and webhooks, SMTP for email.
+        .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // The dashboard's pure core: state, update(event), render(state, size) -> grid of cells, themes.
         .target(
             name: "Dashboard",
@@ -48,7 +57,7 @@ let package = Package(
             name: "kltop-bench",
             dependencies: ["KLDetector", "RunLogs", "KltopKit", "Dashboard", "CSQLite", "TestSupport"]),
         // Fixture paths, rlwatch's expected decisions, running the built binary.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CZlib", "CZstd"], path: "Tests/TestSupport"),
         .testTarget(name: "KLDetectorTests", dependencies: ["KLDetector", "TestSupport"]),
         .testTarget(name: "RunLogsTests", dependencies: ["RunLogs", "CSQLite", "TestSupport"]),
         .testTarget(

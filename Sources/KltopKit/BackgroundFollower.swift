@@ -38,31 +38,40 @@ public final class BackgroundFollower: Sendable {
     ) throws(StartError) {
         let channel = try Channel(maximumWaitingSamples: maximumWaitingSamples)
         self.channel = channel
-        thread = try Self.startThread {
+        thread = try startSignalFreeThread(purpose: "read the logs") {
             Self.readUntilStopped(arguments: arguments, options: options, channel: channel)
         }
     }
 
     deinit { stop() }
 
-    /// Readable while events wait to be taken (a pipe the reader writes a byte to).
-    public var readyDescriptor: Int32 { channel.ready.readEnd }
-
-    /// Everything the reader reported and the consumer has not taken yet, in order; empty when nothing waits.
-    public func takeWaitingEvents() -> [FollowEvent] {
+    /// The events waiting (as ``takeWaitingEvents()``), and, once, where among them the logs' past ends:
+    /// the events before that index were in the logs when reading started (what alerts sum up as a run's
+    /// past), those after it are new.
+    public func takeWaiting() -> (events: [FollowEvent], pastEndsAt: Int?) {
         channel.withQueue { queue in
-            guard !queue.events.isEmpty else { return [] }
             let taken = queue.events
+            let end = queue.pastEndsAt
             queue.events = []
             queue.waitingSamples = 0
+            queue.pastEndsAt = nil
+            // Under the lock with the queue: the reader signals under it too, so nothing is missed.
             channel.ready.clear()
             if queue.readerWaitsForRoom {
                 queue.readerWaitsForRoom = false
                 channel.wakeReader.signal()
             }
-            return taken
+            return (taken, end)
         }
     }
+
+    /// Readable while events (or the end of the logs' past) wait to be taken: a pipe the reader writes a
+    /// byte to.
+    public var readyDescriptor: Int32 { channel.ready.readEnd }
+
+    /// Everything the reader reported and the consumer has not taken yet, in order; empty when nothing
+    /// waits. Also takes the end-of-the-past mark, for a consumer that has no use for it.
+    public func takeWaitingEvents() -> [FollowEvent] { takeWaiting().events }
 
     /// Stops the reader and waits for its thread to end: within one round of reading (a round reads at most
     /// ``FollowOptions/bytesPerRound`` of each file), also while it waits for the logs or for room. Events
@@ -94,6 +103,14 @@ public final class BackgroundFollower: Sendable {
                 if !stopped && !channel.enqueue([event]) { stopped = true }
             }
             if stopped { return }
+            if !moreWaiting {
+                channel.withQueue { queue in
+                    guard !queue.hasCaughtUp else { return }
+                    queue.hasCaughtUp = true
+                    queue.pastEndsAt = queue.events.count
+                    channel.ready.signal()
+                }
+            }
             // Only standard input was given, and it closed: nothing more can come.
             if follower.hasEnded { return }
             if !moreWaiting {
@@ -103,36 +120,40 @@ public final class BackgroundFollower: Sendable {
             }
         }
     }
+}
 
-    /// Runs `body` on a new thread that takes none of the signals meant for the program (Ctrl-C, SIGTERM,
-    /// SIGHUP, a terminal resize, a suspend): they must land on the main thread and interrupt its poll(2),
-    /// which is how the dashboard stops or redraws at once, and ncurses handles some of them. A new thread
-    /// inherits its creator's signal mask, so they are blocked around its creation. Faults stay unblocked,
-    /// so that a crash on the reader thread still reaches the handler that restores the terminal.
-    private static func startThread(_ body: @escaping @Sendable () -> Void) throws(StartError) -> pthread_t {
-        var blocked = sigset_t()
-        sigfillset(&blocked)
-        for fault in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS] {
-            sigdelset(&blocked, fault)
-        }
-        var previous = sigset_t()
-        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-
-        let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
-        var thread = pthread_t()
-        let result = pthread_create(
-            &thread, nil,
-            { context in
-                Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().run()
-                return nil
-            }, context)
-        guard result == 0 else {
-            Unmanaged<ThreadBody>.fromOpaque(context).release()
-            throw StartError(description: "cannot start a thread to read the logs: \(errnoMessage(result))")
-        }
-        return thread
+/// Runs `body` on a new thread that takes none of the signals meant for the program (Ctrl-C, SIGTERM,
+/// SIGHUP, a terminal resize, a suspend): they must land on the main thread and interrupt its poll(2),
+/// which is how the dashboard stops or redraws at once, and ncurses handles some of them. A new thread
+/// inherits its creator's signal mask, so they are blocked around its creation. Faults stay unblocked,
+/// so that a crash on another thread still reaches the handler that restores the terminal. `purpose`
+/// completes "cannot start a thread to …".
+func startSignalFreeThread(purpose: String, _ body: @escaping @Sendable () -> Void)
+    throws(BackgroundFollower.StartError) -> pthread_t
+{
+    var blocked = sigset_t()
+    sigfillset(&blocked)
+    for fault in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT, SIGSYS] {
+        sigdelset(&blocked, fault)
     }
+    var previous = sigset_t()
+    pthread_sigmask(SIG_BLOCK, &blocked, &previous)
+    defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+
+    let context = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+    var thread = pthread_t()
+    let result = pthread_create(
+        &thread, nil,
+        { context in
+            Unmanaged<ThreadBody>.fromOpaque(context!).takeRetainedValue().run()
+            return nil
+        }, context)
+    guard result == 0 else {
+        Unmanaged<ThreadBody>.fromOpaque(context).release()
+        throw BackgroundFollower.StartError(
+            description: "cannot start a thread to \(purpose): \(errnoMessage(result))")
+    }
+    return thread
 }
 
 /// A closure handed to pthread_create, which takes a raw pointer.
@@ -154,6 +175,10 @@ private final class Channel: @unchecked Sendable {
         var waitingSamples = 0
         var readerWaitsForRoom = false
         var stopRequested = false
+        /// What the logs held at the start has been read (and queued).
+        var hasCaughtUp = false
+        /// Where in `events` the logs' past ends, until the consumer has been told.
+        var pastEndsAt: Int?
     }
 
     private let lock = NSLock()
@@ -229,8 +254,8 @@ private final class Channel: @unchecked Sendable {
 }
 
 /// A pipe used as a flag another thread's poll(2) can wait for: readable once signalled, until cleared.
-private struct WakePipe: Sendable {
-    let readEnd: Int32
+public struct WakePipe: Sendable {
+    public let readEnd: Int32
     let writeEnd: Int32
 
     init() throws(BackgroundFollower.StartError) {

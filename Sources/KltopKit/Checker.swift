@@ -17,6 +17,10 @@ public struct CheckRequest: Sendable {
     public var forcePolling: Bool
     /// `--input-format`: read every file as this format instead of recognising it.
     public var inputFormat: LogFormat?
+    /// `--name`: names for the runs read from standard input and pipes.
+    public var streamNames: [String] = []
+    /// Where delivered alerts also go (`--follow` with channels configured, or `--on-alert`).
+    public var courier: AlertCourier?
 
     public init(
         paths: [String], detector: DetectorSettings = DetectorSettings(),
@@ -37,8 +41,10 @@ public struct CheckRequest: Sendable {
     }
 
     var followOptions: FollowOptions {
-        FollowOptions(
+        var options = FollowOptions(
             metric: metric, pollInterval: pollInterval, forcePolling: forcePolling, inputFormat: inputFormat)
+        options.streamNames = streamNames
+        return options
     }
 }
 
@@ -80,7 +86,13 @@ public enum Checker {
         if request.follow {
             SourceDriver.follow(
                 request.paths, options: request.followOptions, shouldStop: shouldStop,
-                handle: { session.handle($0) })
+                handle: { session.handle($0) },
+                afterRound: { session.showDeliveryReports() },
+                caughtUp: { request.courier?.caughtUp() })
+            if let courier = request.courier {
+                courier.finish(within: 5)
+                session.showDeliveryReports()
+            }
         } else {
             SourceDriver.readToEnd(request.paths, options: request.followOptions) { session.handle($0) }
         }
@@ -124,6 +136,7 @@ struct CheckSession {
                 Run(
                     name: name, path: path,
                     monitor: RunMonitor(name: name, detector: request.detector, policy: request.policy)))
+            request.courier?.seen(RunIdentity(name: name, source: LogFollower.absolutePath(path)))
         case .samples(let run, let samples, let metricKey, let statistics):
             if runs[run].metricKey == nil, let metricKey, case .automatic = request.metric {
                 sink.diagnostics(
@@ -166,10 +179,23 @@ struct CheckSession {
         } else {
             runs[index].printedWarning = true
         }
+        if observation.isDelivered, let courier = request.courier {
+            let run = runs[index]
+            courier.send(
+                AlertReport(
+                    run: RunIdentity(name: run.name, source: LogFollower.absolutePath(run.path)),
+                    metric: run.metricKey ?? "", alert: alert,
+                    sigmaMultiplier: request.detector.sigmaMultiplier))
+        }
         sink.output(
             AlertOutput.line(
                 for: alert, run: runs[index].name, metric: runs[index].metricKey ?? "", format: request.format
             ))
+    }
+
+    /// What the delivery thread has to say: retries, undelivered alerts, the `--on-alert` command's output.
+    func showDeliveryReports() {
+        for report in request.courier?.takeReports() ?? [] { sink.diagnostics(report.line) }
     }
 
     /// Reports each run and returns the exit status.

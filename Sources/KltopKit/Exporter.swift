@@ -18,6 +18,8 @@ public struct ExportRequest: Sendable {
     public var pollInterval: Double
     public var forcePolling: Bool
     public var inputFormat: LogFormat?
+    /// `--name`: names for the runs read from standard input and pipes.
+    public var streamNames: [String] = []
 
     public init(
         paths: [String], metric: MetricSelection = .automatic, format: ExportFormat = .jsonl,
@@ -47,9 +49,10 @@ public enum Exporter {
         var runs: [(name: String, path: String, metricKey: String?, statistics: ReadStatistics)] = []
         var failed = false
         if request.format == .csv { sink.output("run,step,value") }
-        let options = FollowOptions(
+        var options = FollowOptions(
             metric: request.metric, pollInterval: request.pollInterval, forcePolling: request.forcePolling,
             inputFormat: request.inputFormat)
+        options.streamNames = request.streamNames
         let handle: (FollowEvent) -> Void = { event in
             switch event {
             case .runAppeared(_, let name, let path):

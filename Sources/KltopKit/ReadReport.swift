@@ -23,6 +23,12 @@ enum ReadReport {
                     + (count > 1 ? "; …" : "")
                     + "); \(count == 1 ? "its ordinal was" : "their ordinals were") used as the step")
         }
+        if statistics.repeatedSteps > 0 {
+            let count = statistics.repeatedSteps
+            notes.append(
+                "kltop: \(shownName): skipped \(count) record\(count == 1 ? "" : "s") repeating steps already read "
+                    + "from the log's previous rotation")
+        }
         return notes
     }
 

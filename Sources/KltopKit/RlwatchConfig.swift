@@ -14,6 +14,8 @@ public struct RlwatchConfig: Sendable, Equatable {
     public var baselineMode: BaselineMode?
     public var cooldownSteps: Int?
     public var maxAlertsPerRun: Int?
+    /// The `alerts` section's delivery channels (Slack, Discord, webhook, email), as the file sets them.
+    public var channels = RlwatchChannelSections()
     /// Keys in the two sections that rlwatch does not know, as `file:line: key` notes.
     public var warnings: [String] = []
 
@@ -113,7 +115,7 @@ public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
 /// (`sigma_multiplier: 1e3`, which is text in YAML 1.1; `rolling_window: 100.0`) or silently read as
 /// something else (`baseline_mode: Frozen` is rolling to rlwatch, a negative `max_alerts_per_run` delivers
 /// nothing, `enabled: "false"` is true).
-private struct SectionReader {
+struct SectionReader {
     let file: String
     var warnings: [String] = []
 
@@ -169,14 +171,16 @@ private struct SectionReader {
             case "max_alerts_per_run":
                 config.maxAlertsPerRun = try count(
                     value, path, rlwatchReadsNegativeAs: "no alert ever delivered")
-            case "slack", "email", "discord", "webhook":
-                continue  // delivery channels: rlwatch's business, not kltop's
+            case "slack": config.channels.slack = try readSlack(value)
+            case "discord": config.channels.discord = try readDiscord(value)
+            case "webhook": config.channels.webhook = try readWebhook(value)
+            case "email": config.channels.email = try readEmail(value)
             default: warnUnknown(key, path)
             }
         }
     }
 
-    private mutating func warnUnknown(_ key: Node, _ path: String) {
+    mutating func warnUnknown(_ key: Node, _ path: String) {
         let location = key.mark.map { "\(file):\($0.line)" } ?? file
         warnings.append("\(location): unknown key \(path) ignored")
     }
@@ -220,7 +224,7 @@ private struct SectionReader {
     /// The scalar as rlwatch has it (``PyYAMLScalar``): a plain one typed as PyYAML types it, a quoted or
     /// block one text; nil for a mapping or a list. A value with an explicit tag (`!!float 1e1`, `!!str
     /// false`) is refused: PyYAML would construct it by the tag (and rlwatch read `!!str false` as true).
-    private func pythonValue(_ node: Node, _ path: String) throws(ConfigError) -> PyYAMLScalar? {
+    func pythonValue(_ node: Node, _ path: String) throws(ConfigError) -> PyYAMLScalar? {
         guard let scalar = node.scalar else { return nil }
         // The tag as written (the node's own `tag` is the one Yams infers): none, for nearly every value.
         if scalar.tag.rawValue == Tag.Name.implicit.rawValue && scalar.style == .plain {
@@ -238,7 +242,7 @@ private struct SectionReader {
                 + "write the value without a tag")
     }
 
-    private func number(_ node: Node, _ path: String) throws(ConfigError) -> Double {
+    func number(_ node: Node, _ path: String) throws(ConfigError) -> Double {
         switch try pythonValue(node, path) {
         case .int(let value): return Double(value)
         case .bigInt(let value), .float(let value): return value
@@ -249,7 +253,7 @@ private struct SectionReader {
     /// A whole number. An integral float (`128.0`) is taken as the integer it is, and one beyond 64 bits as
     /// the largest, where rlwatch only compares with it; `sizesAContainer` where rlwatch fails on either
     /// (the rolling window sizes a deque).
-    private func integer(_ node: Node, _ path: String, sizesAContainer: Bool = false) throws(ConfigError)
+    func integer(_ node: Node, _ path: String, sizesAContainer: Bool = false) throws(ConfigError)
         -> Int
     {
         switch try pythonValue(node, path) {
@@ -281,7 +285,7 @@ private struct SectionReader {
         return value
     }
 
-    private func bool(_ node: Node, _ path: String) throws(ConfigError) -> Bool {
+    func bool(_ node: Node, _ path: String) throws(ConfigError) -> Bool {
         guard case .bool(let value) = try pythonValue(node, path) else {
             throw problem(node, "\(path) must be true or false (got \(describe(node)))")
         }
@@ -289,7 +293,7 @@ private struct SectionReader {
     }
 
     /// The value as written, and what rlwatch makes of it when that is not what it looks like.
-    private func describe(_ node: Node) -> String {
+    func describe(_ node: Node) -> String {
         guard let scalar = node.scalar else { return node.mapping != nil ? "a mapping" : "a list" }
         switch try? pythonValue(node, "") {
         case .null: return "null"
@@ -306,7 +310,7 @@ private struct SectionReader {
         }
     }
 
-    private func problem(_ node: Node, _ message: String) -> ConfigError {
+    func problem(_ node: Node, _ message: String) -> ConfigError {
         ConfigError(file: file, line: node.mark?.line, message: message)
     }
 }

@@ -8,6 +8,10 @@ public struct ResolvedSettings: Sendable {
     public var metric: MetricSelection
     /// Notes for the user (unknown config keys), already worded.
     public var notes: [String]
+    /// The `alerts` section's delivery channels as the file sets them (see ``alertChannels(environment:onAlert:)``).
+    public var channels = RlwatchChannelSections()
+    /// The rlwatch.yaml the settings came from, if any.
+    public var configFile: String?
 }
 
 /// Settings given on the command line; nil means "not given".
@@ -44,11 +48,13 @@ public struct SettingsOverrides: Sendable {
         var detector = DetectorSettings()
         var policy = AlertPolicySettings()
         var notes: [String] = []
+        var channels = RlwatchChannelSections()
         let file = configPath ?? RlwatchConfig.findDefault(in: directory)
         if let file {
             let config = try RlwatchConfig.load(path: file)
             config.apply(to: &detector, policy: &policy)
             notes += config.warnings
+            channels = config.channels
         }
         if let sigma { detector.sigmaMultiplier = sigma }
         if let window { detector.rollingWindow = window }
@@ -68,7 +74,7 @@ public struct SettingsOverrides: Sendable {
         }
         return ResolvedSettings(
             detector: detector, policy: policy, metric: metric.map(MetricSelection.key) ?? .automatic,
-            notes: notes)
+            notes: notes, channels: channels, configFile: file)
     }
 
     /// The first flag whose value cannot be used, as `--flag: why`: what the command line checks before

@@ -6,7 +6,8 @@ import LogFollowing
 
 /// Runs a ``LogFollower`` for the headless commands: once to the end of every source, or on and on.
 public enum SourceDriver {
-    /// Reads every source to its end (standard input until it closes), then takes last unterminated records.
+    /// Reads every source to its end (standard input and pipes until their writers close them), then takes
+    /// last unterminated records.
     public static func readToEnd(
         _ arguments: [String], options: FollowOptions, handle: (FollowEvent) -> Void
     ) {
@@ -16,21 +17,27 @@ public enum SourceDriver {
         while true {
             let moreWaiting = follower.poll(now: monotonicSeconds(), emit: handle)
             if moreWaiting { continue }
-            guard follower.isWaitingForStandardInput else { break }
+            guard follower.isWaitingForStreams else { break }
             follower.wait(timeout: options.pollInterval)
         }
         follower.finishAll(emit: handle)
     }
 
     /// Follows every source until `shouldStop` says so or nothing more can arrive (only standard input was
-    /// given, and it closed). `afterRound` runs after each round of reading, to flush output.
+    /// given, and it closed). `afterRound` runs after each round of reading, to flush output; `caughtUp`
+    /// once, after the first round that left nothing waiting: what the logs held at the start is read.
     public static func follow(
         _ arguments: [String], options: FollowOptions, shouldStop: () -> Bool, handle: (FollowEvent) -> Void,
-        afterRound: () -> Void = {}
+        afterRound: () -> Void = {}, caughtUp: () -> Void = {}
     ) {
         let follower = LogFollower(arguments: arguments, options: options)
+        var hasCaughtUp = false
         while !shouldStop() {
             let moreWaiting = follower.poll(now: monotonicSeconds(), emit: handle)
+            if !moreWaiting && !hasCaughtUp {
+                hasCaughtUp = true
+                caughtUp()
+            }
             afterRound()
             if follower.hasEnded { break }
             if !moreWaiting { follower.wait(timeout: min(options.pollInterval, options.quietPeriod)) }

@@ -20,6 +20,8 @@ public struct FollowOptions: Sendable {
     /// False when the files are read to their end once (`check` and `export` without `--follow`): what is
     /// there is read as it is, and no rewrite under way is waited out.
     public var follows = true
+    /// `--name`: names for the runs read from standard input and pipes, in the order of the arguments.
+    public var streamNames: [String] = []
 
     public init(
         metric: MetricSelection = .automatic, pollInterval: Double = 1.0, forcePolling: Bool = false,
@@ -33,9 +35,13 @@ public struct FollowOptions: Sendable {
         self.inputFormat = inputFormat
     }
 
-    /// The reader for one log: its format from `--input-format`, or recognised from its first bytes.
+    /// The reader for one log: decompressed if it is compressed (whatever its name), its format from
+    /// `--input-format`, or recognised from its first bytes and its name (a rotation's or compressed log's
+    /// name is its log's: `train.jsonl.2.gz` is JSON Lines).
     func makeReader(path: String) -> any SampleReader {
-        AutoDetectingReader(path: path, forcedFormat: inputFormat, metric: metric)
+        let name = RunLogFiles.join(
+            RunLogFiles.parent(of: path), LogRotation.baseName(RunLogFiles.name(of: path)))
+        return DecompressingReader(AutoDetectingReader(path: name, forcedFormat: inputFormat, metric: metric))
     }
 }
 
@@ -61,6 +67,10 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
     public enum Kind: Sendable, Equatable {
         /// The file does not exist (yet); following waits for it.
         case waitingForFile
+        /// A FIFO nobody has opened for writing yet; reading waits for its writer.
+        case waitingForWriter
+        /// A FIFO's or pipe's writer closed it: it has been read to its end.
+        case streamEnded
         case permissionDenied
         /// A device or other special file: not something kltop reads.
         case notAFile
@@ -90,7 +100,8 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
     public var isProblem: Bool {
         switch kind {
         case .permissionDenied, .notAFile, .cannotOpen, .cannotRead: true
-        case .waitingForFile, .nothingToFollowYet, .following, .rotated, .replacedByContinuation, .truncated:
+        case .waitingForFile, .waitingForWriter, .streamEnded, .nothingToFollowYet, .following, .rotated,
+            .replacedByContinuation, .truncated:
             false
         }
     }
@@ -102,7 +113,7 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
         case .waitingForFile: "no such file or directory"
         case .nothingToFollowYet: "nothing to read: no run logs found"
         case .permissionDenied, .notAFile, .cannotOpen, .cannotRead: message
-        case .following, .rotated, .replacedByContinuation, .truncated: nil
+        case .waitingForWriter, .streamEnded, .following, .rotated, .replacedByContinuation, .truncated: nil
         }
     }
 

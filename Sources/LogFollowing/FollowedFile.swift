@@ -26,6 +26,9 @@ import RunLogs
 ///
 /// What copytruncate can lose by its nature: lines the writer appended after kltop's last read and before
 /// the copy was truncated exist only in the copy, which kltop does not follow.
+///
+/// A FIFO or a pipe (`<(ssh node cat run.jsonl)`) is read until its writer closes it, however long the
+/// writer takes to open it or to write; then the run has ended.
 final class FollowedFile {
     /// The file being read; for a run of several files, the current one.
     private(set) var path: String
@@ -80,6 +83,20 @@ final class FollowedFile {
     private var announcedProblem: String?
     /// The errno of a failed read in this round, said once the round's samples are out.
     private var readFailure: Int32?
+    /// A FIFO's or pipe's writer has closed it (or it has no writer and never had one after ours came): what
+    /// it held has been read, and nothing more can come.
+    private(set) var streamHasEnded = false
+    /// Reading a rotated log's next part, the last step read from the parts before it: the part's first
+    /// records up to that step are the overlap of the two (a rotation made while kltop was not reading)
+    /// and are skipped.
+    private var overlapEndsAfterStep: Int64?
+    private var lastStep: Int64?
+    /// Overlapping records skipped, taken off the reader's counts.
+    private var overlapSkippedInAll = 0
+    /// A compressed file is finished (nobody appends to a `.gz`): once it has been read to its end and has
+    /// been still for the quiet period, its stream is finished, so that a file cut short is reported and a
+    /// last line without its newline read, as reading it to the end would.
+    private var compressedStreamFinished = false
     private var readBuffer: UnsafeMutableRawPointer
     private static let bufferSize = 1 << 20
     private static let sampleSize = 4096
@@ -105,6 +122,7 @@ final class FollowedFile {
     /// Reads what is new, up to the round's byte budget. Returns true when the budget ran out (more is
     /// waiting), so the caller comes back soon.
     func poll(now: Double, emit: (FollowEvent) -> Void) -> Bool {
+        guard !streamHasEnded else { return false }
         var samples: [MetricSample] = []
         defer { flush(&samples, emit) }
         if group?.succession == .supersedes && !later.isEmpty { moveToLatestMember() }
@@ -168,11 +186,28 @@ final class FollowedFile {
             readFailure = nil
             announce(Notice(.cannotRead, path: path, "cannot be read: \(Errno(code).message)"), emit)
         }
+        if isWaitingForWriter {
+            isWaitingForWriter = false
+            announce(Notice(.waitingForWriter, path: path, "waiting for a writer to open it"), emit)
+        }
         if read > 0 { lastActivity = now }
+        if streamHasEnded {
+            reader?.finish { collect($0, &samples) }
+            flush(&samples, emit)
+            emit(.notice(run: run, Notice(.streamEnded, path: path, Self.endedMessage(offset: offset))))
+            emit(.runEnded(run: run))
+            return false
+        }
         let moreWaiting = !hitEnd
+        if hitEnd && isStill && !compressedStreamFinished && now - lastActivity >= options.quietPeriod,
+            case .some(.some) = Compression.recognise(head)
+        {
+            compressedStreamFinished = true
+            reader?.finish { collect($0, &samples) }
+        }
         if hitEnd {
             if let held = reader?.heldByteCount, held > 0, now - lastActivity >= options.quietPeriod {
-                reader?.takeHeldRecordIfComplete { samples.append($0) }
+                reader?.takeHeldRecordIfComplete { collect($0, &samples) }
             }
         }
         return moreWaiting
@@ -182,7 +217,7 @@ final class FollowedFile {
     /// terminator is read, or counted as bad.
     func finish(emit: (FollowEvent) -> Void) {
         var samples: [MetricSample] = []
-        reader?.finish { samples.append($0) }
+        reader?.finish { collect($0, &samples) }
         flush(&samples, emit)
     }
 
@@ -214,7 +249,8 @@ final class FollowedFile {
                     Notice(.cannotOpen, path: next.path, "cannot be opened: \(Errno(code).message)"), emit)
                 return false
             }
-            reader?.finish { samples.append($0) }
+            reader?.finish { collect($0, &samples) }
+            if group?.kind == .rotatedLog { overlapEndsAfterStep = lastStep }
             if descriptor >= 0 { close(descriptor) }
             descriptor = fd
             identity = opened
@@ -317,7 +353,10 @@ final class FollowedFile {
                 if code != EAGAIN && code != EWOULDBLOCK { readFailure = code }
                 return (total, true)
             }
-            if count == 0 { return (total, true) }
+            if count == 0 {
+                if identity?.kind == .fifo { noticeEndOfStream() }
+                return (total, true)
+            }
             if isBeingRewrittenInPlace() {
                 _ = lseek(descriptor, off_t(offset), SEEK_SET)  // as if these bytes had not been read
                 return (total, true)
@@ -326,6 +365,35 @@ final class FollowedFile {
             total += count
         }
         return (total, false)
+    }
+
+    /// A FIFO or pipe read nothing: either its writer has closed it (the end), or no writer has opened it
+    /// yet. Linux tells them apart: a FIFO opened before its writer reports a hang-up only once a writer has
+    /// come and gone (a pipe's writer is there from the start).
+    private func noticeEndOfStream() {
+        var descriptors = [pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)]
+        if Glibc.poll(&descriptors, 1, 0) == 1 && descriptors[0].revents & Int16(POLLHUP) != 0 {
+            streamHasEnded = true
+            close(descriptor)
+            descriptor = -1
+        } else if offset == 0 {
+            isWaitingForWriter = true
+        }
+    }
+
+    /// True while a FIFO is open with no writer yet: what the run is waiting for is said once.
+    private var isWaitingForWriter = false
+
+    /// Whether this run is a FIFO or pipe that has not ended: it is read whenever it is readable, and
+    /// reading to the end waits for it.
+    var isOpenStream: Bool { identity?.kind == .fifo && !streamHasEnded }
+
+    /// The descriptor to wait on while the run is an open FIFO or pipe (no inotify event tells of its data).
+    var streamDescriptor: Int32? { isOpenStream && descriptor >= 0 ? descriptor : nil }
+
+    private static func endedMessage(offset: Int) -> String {
+        offset == 0
+            ? "closed by its writer before anything was written" : "closed by its writer: read to its end"
     }
 
     /// Checked after each read, before its bytes are used: has the start of the file changed since it was
@@ -348,18 +416,35 @@ final class FollowedFile {
         if head.count < Self.sampleSize { head += bytes.prefix(Self.sampleSize - head.count) }
         tail.append(bytes)
         offset += bytes.count
-        reader!.consume(bytes) { samples.append($0) }
+        reader!.consume(bytes) { collect($0, &samples) }
+    }
+
+    /// Takes a sample the reader made, unless it is the overlap of a rotated log's part with the one before.
+    private func collect(_ sample: MetricSample, _ samples: inout [MetricSample]) {
+        if let overlap = overlapEndsAfterStep {
+            guard sample.step > overlap else {
+                overlapSkippedInAll += 1
+                return
+            }
+            overlapEndsAfterStep = nil
+        }
+        lastStep = sample.step
+        samples.append(sample)
     }
 
     /// Reports new samples, or new statistics alone (a bad line, a record without KL) so that nothing the
     /// reader counted goes unreported.
     private func flush(_ samples: inout [MetricSample], _ emit: (FollowEvent) -> Void) {
         guard let reader else { return }
-        let statistics = reader.statistics
+        var statistics = reader.statistics
+        statistics.repeatedSteps = overlapSkippedInAll
+        statistics.records -= overlapSkippedInAll
+        statistics.samples -= overlapSkippedInAll
         guard
             !samples.isEmpty || statistics.records != reported.records
                 || statistics.badLines != reported.badLines
                 || statistics.missingValues != reported.missingValues
+                || statistics.repeatedSteps != reported.repeatedSteps
         else { return }
         reported = statistics
         emit(.samples(run: run, samples, metricKey: reader.metricKey, statistics: statistics))
@@ -403,7 +488,7 @@ final class FollowedFile {
                     run: run,
                     Notice(.replacedByContinuation, path: path, "replaced by a file that continues it")))
         } else {
-            reader?.finish { samples.append($0) }
+            reader?.finish { collect($0, &samples) }
             reader?.restart()
             resetPosition()
             emit(
@@ -483,6 +568,7 @@ final class FollowedFile {
 
     private func resetPosition() {
         offset = 0
+        compressedStreamFinished = false
         head.removeAll(keepingCapacity: true)
         tail.removeAll()
         lastSize = -1

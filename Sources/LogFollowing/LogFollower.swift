@@ -23,6 +23,10 @@ public final class LogFollower {
     private var storePaths: Set<String> = []
     private var standardInput: StandardInputSource?
     private var runNames: Set<String> = []
+    /// Names for runs read from standard input and pipes, by path (`-` for standard input).
+    private let streamNames: [String: String]
+    /// Whether every spec is standard input or a pipe: then following ends when they all have.
+    private let onlyStreams: Bool
     private var runCount = 0
     /// Files that had more to read when their round's budget ran out.
     private var busy: Set<ObjectIdentifier> = []
@@ -39,6 +43,39 @@ public final class LogFollower {
         self.options = options
         specs = arguments.map(PathSpec.init(argument:))
         notifier = ChangeNotifier(enabled: !options.forcePolling)
+        streamNames = Self.streamNames(specs, given: options.streamNames)
+        onlyStreams = specs.allSatisfy { $0 == .standardInput || $0.isPipe }
+    }
+
+    /// How many PATH arguments are read as streams (standard input, pipes and FIFOs): the runs `--name`
+    /// can name, in this order.
+    public static func streamCount(_ arguments: [String]) -> Int {
+        arguments.map(PathSpec.init(argument:)).filter { $0 == .standardInput || $0.isPipe }.count
+    }
+
+    /// A person's names for streams: `stdin`; `pipe` for the one pipe of a process substitution (named
+    /// `/dev/fd/63` by the shell), `pipe1`, `pipe2`… for several; a named FIFO by its name, like a file.
+    /// Names given with `--name` take their place, in the order of the arguments.
+    private static func streamNames(_ specs: [PathSpec], given: [String]) -> [String: String] {
+        let streams = specs.compactMap { spec -> String? in
+            switch spec {
+            case .standardInput: "-"
+            case .file(let path) where spec.isPipe: path
+            default: nil
+            }
+        }
+        let anonymous = streams.filter(PathSpec.isAnonymousPipe)
+        var names: [String: String] = [:]
+        for (index, path) in streams.enumerated() {
+            if index < given.count {
+                names[path] = given[index]
+            } else if path == "-" {
+                names[path] = "stdin"
+            } else if let number = anonymous.firstIndex(of: path) {
+                names[path] = anonymous.count == 1 ? "pipe" : "pipe\(number + 1)"
+            }
+        }
+        return names
     }
 
     /// A PATH argument spelled as the paths of the runs it names are reported (`./runs/` is `runs`).
@@ -46,17 +83,23 @@ public final class LogFollower {
         argument == "-" ? argument : RunLogFiles.normalized(argument)
     }
 
+    /// `path` from the root (`-` as it is): how a run's source is named where it must stay the same
+    /// whatever the current folder (the record of delivered alerts).
+    public static func absolutePath(_ path: String) -> String { RunLogFiles.absolute(path) }
+
     /// Descriptors that become readable when there is something to do (inotify, standard input).
     public var waitDescriptors: [Int32] {
         var descriptors: [Int32] = []
         if notifier.isActive { descriptors.append(notifier.descriptor) }
         if let standardInput, !standardInput.hasEnded { descriptors.append(standardInput.descriptor) }
+        descriptors += files.compactMap(\.streamDescriptor)
         return descriptors
     }
 
-    /// True when nothing more can ever arrive: every source was standard input, and it has ended.
+    /// True when nothing more can ever arrive: every source was standard input or a pipe, and all ended.
     public var hasEnded: Bool {
-        specs.allSatisfy { $0 == .standardInput } && (standardInput?.hasEnded ?? false)
+        started && onlyStreams && !isWaitingForStreams
+            && files.count + (standardInput == nil ? 0 : 1) == specs.count
     }
 
     /// Whether inotify is in use (otherwise every change is found by polling).
@@ -88,7 +131,7 @@ public final class LogFollower {
             let touched = Set(changed.compactMap { fileByPath[$0].map(ObjectIdentifier.init) })
             toCheck = files.filter {
                 touched.contains(ObjectIdentifier($0)) || busy.contains(ObjectIdentifier($0))
-                    || $0.awaitingNewFile
+                    || $0.awaitingNewFile || $0.isOpenStream
             }
         }
         for file in toCheck {
@@ -112,8 +155,11 @@ public final class LogFollower {
         for file in files { file.finish(emit: emit) }
     }
 
-    /// True while standard input is among the sources and has not ended.
-    public var isWaitingForStandardInput: Bool { standardInput.map { !$0.hasEnded } ?? false }
+    /// True while standard input or a pipe is among the sources and has not ended (its writer may take its
+    /// time: reading to the end waits for it).
+    public var isWaitingForStreams: Bool {
+        standardInput.map { !$0.hasEnded } ?? false || files.contains(where: \.isOpenStream)
+    }
 
     /// Waits until a descriptor is readable or `timeout` seconds pass.
     public func wait(timeout: Double) {
@@ -204,7 +250,7 @@ public final class LogFollower {
         }
         // A run of several files is shown as its folder: its first file may be long gone (rotated checkpoints).
         let run = addRun(
-            named: RunNaming.name(forPath: RunLogFiles.absolute(path)), path: path,
+            named: streamNames[path] ?? RunNaming.name(forPath: RunLogFiles.absolute(path)), path: path,
             source: member?.group.folder ?? path, emit: emit
         )
         let file = FollowedFile(path: path, run: run, options: options, now: now, member: member)
@@ -215,7 +261,8 @@ public final class LogFollower {
 
     private func addRun(path: String, emit: (FollowEvent) -> Void) -> Int {
         addRun(
-            named: RunNaming.name(forPath: RunLogFiles.absolute(path)), path: path, source: path, emit: emit)
+            named: streamNames[path] ?? RunNaming.name(forPath: RunLogFiles.absolute(path)), path: path,
+            source: path, emit: emit)
     }
 
     /// A new run, its name made unique among the runs so far (prefixed with a folder of `path`, then counted),

@@ -1,3 +1,5 @@
+import RunLogs
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -30,6 +32,21 @@ enum PathSpec: Equatable {
         } else {
             self = .file(path)
         }
+    }
+
+    /// A FIFO or a pipe named on the command line (`<(cmd)` is `/dev/fd/63`): read as a stream.
+    var isPipe: Bool {
+        guard case .file(let path) = self else { return false }
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO
+    }
+
+    /// A pipe the shell made (process substitution), named by its descriptor, not by a person.
+    static func isAnonymousPipe(_ path: String) -> Bool {
+        let components = path.split(separator: "/")
+        guard components.count >= 3, components.last!.allSatisfy(\.isNumber) else { return false }
+        return (components[0] == "dev" && components[1] == "fd" && components.count == 3)
+            || (components[0] == "proc" && components.count == 4 && components[2] == "fd")
     }
 
     private static func hasExtension(_ path: String) -> Bool {
@@ -116,8 +133,11 @@ struct DirectoryStamps: Equatable {
 enum RunLogFiles {
     /// Names of files in a directory that are taken for run logs, whatever their content: `.out` is where
     /// Slurm puts a job's console output.
+    /// A rotation of a run log (`train.log.1`, `train.jsonl.2.gz`) or a compressed one (`run.csv.zst`) is
+    /// one too.
     static func isRunLog(_ name: String) -> Bool {
         if name.hasPrefix(".") { return false }
+        let name = LogRotation.baseName(name)
         if name.hasPrefix("events.out.tfevents.") { return true }
         if name == "trainer_state.json" || name == "metrics.db" { return true }
         let lower = name.lowercased()
@@ -219,6 +239,11 @@ enum RunLogFiles {
         guard !path.hasPrefix("/"), path != "-", let directory = getcwd(nil, 0) else { return path }
         defer { free(directory) }
         return normalized(join(String(cString: directory), path))
+    }
+
+    /// The last component of `path`.
+    static func name(of path: String) -> String {
+        path.split(separator: "/").last.map(String.init) ?? path
     }
 
     static func parent(of path: String) -> String {

@@ -1,7 +1,8 @@
 import RunLogs
 
 /// Several files that are one run, written one after another: the event files of a TensorBoard run folder,
-/// the `trainer_state.json` a transformers Trainer writes into each checkpoint folder.
+/// the `trainer_state.json` a transformers Trainer writes into each checkpoint folder, a log and its
+/// rotations (`train.log.2.gz`, `train.log.1`, `train.log`).
 ///
 /// Found from paths alone (``member(path:)``), when following a directory or a glob (a file named on the
 /// command line is a run of its own). A group has two rules:
@@ -18,6 +19,8 @@ struct RunGroup: Hashable {
         /// The `checkpoint-N/trainer_state.json` files of a trainer's output folder, and the folder's own
         /// `trainer_state.json` (written by `save_state()` when training ends).
         case trainerCheckpoints
+        /// A run log and its rotations (``LogRotation``): read oldest first, then the live log is followed.
+        case rotatedLog
     }
 
     /// How a later member takes over from the one being read.
@@ -42,12 +45,13 @@ struct RunGroup: Hashable {
     }
 
     var kind: Kind
-    /// The run's folder: the TensorBoard run folder; the trainer's output folder.
+    /// The path the run is known by: the TensorBoard run folder; the trainer's output folder; the live
+    /// log of a rotated one.
     var folder: String
 
     var succession: Succession {
         switch kind {
-        case .tensorBoardRun: .continues
+        case .tensorBoardRun, .rotatedLog: .continues
         case .trainerCheckpoints: .supersedes
         }
     }
@@ -56,12 +60,25 @@ struct RunGroup: Hashable {
     ///
     /// Event files rank by name: it starts with the creation time (`events.out.tfevents.<%010d seconds>.`),
     /// so name order is writing order. Checkpoints rank by their step number (`checkpoint-100` after
-    /// `checkpoint-20`), the output folder's own `trainer_state.json` after every checkpoint.
+    /// `checkpoint-20`), the output folder's own `trainer_state.json` after every checkpoint. Rotations rank
+    /// by age, oldest first (`.3` before `.2`, dated ones by date), the live log after them; any run log may
+    /// be one, so each is a member of its own rotation group (alone in it while it has no rotations).
     static func member(path: String) -> (group: RunGroup, rank: Rank)? {
-        let name = path.split(separator: "/").last.map(String.init) ?? path
+        let name = RunLogFiles.name(of: path)
         let folder = RunLogFiles.parent(of: path)
         if TensorBoardRunDirectory.isEventFileName(name) {
             return (RunGroup(kind: .tensorBoardRun, folder: folder), Rank(number: 0, name: name))
+        }
+        if name != TrainerCheckpoints.stateFileName && RunLogFiles.isRunLog(name) {
+            let rotation = LogRotation.parse(name)
+            let live = RunLogFiles.join(folder, rotation?.live ?? name)
+            let rank: Rank =
+                switch rotation?.age {
+                case nil: Rank(number: 0, name: "")
+                case .numbered(let number)?: Rank(number: -number, name: "")
+                case .dated(let date)?: Rank(number: Int.min, name: date)
+                }
+            return (RunGroup(kind: .rotatedLog, folder: live), rank)
         }
         guard name == TrainerCheckpoints.stateFileName else { return nil }
         let folderName = folder.split(separator: "/").last.map(String.init) ?? folder

@@ -62,6 +62,9 @@ public struct ReadStatistics: Sendable, Equatable {
     /// Keys of the first records that lacked the KL key (a CSV file's columns), where the reader can list
     /// them cheaply: what to name with `--metric` when the log holds no KL sample.
     public var keysSeen: [String] = []
+    /// Records of a rotated log's part that repeat steps its previous part already gave (the parts overlap):
+    /// skipped, and not counted in ``records`` or ``samples``.
+    public var repeatedSteps = 0
 
     public init() {}
 

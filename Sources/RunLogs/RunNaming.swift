@@ -68,11 +68,10 @@ public enum RunNaming {
         return names
     }
 
+    /// The file name without its extension, its compression suffix, or its rotation's (`train.log.2.gz`
+    /// is `train`: a rotation bears its log's name).
     static func stem(_ file: String) -> String {
-        var stem = Substring(file)
-        for compression in [".gz", ".zst"] where stem.hasSuffix(compression) {
-            stem = stem.dropLast(compression.count)
-        }
+        var stem = Substring(LogRotation.baseName(file))
         if let dot = stem.lastIndex(of: "."), dot != stem.startIndex { stem = stem[..<dot] }
         return String(stem)
     }

@@ -18,6 +18,8 @@ struct CheckCommand: ParsableCommand {
 
     @OptionGroup var sources: SourceFlags
 
+    @OptionGroup var alerts: AlertFlags
+
     @Flag(
         help: "Keep reading as the logs grow (files, directories, globs, -), until interrupted or stdin ends."
     )
@@ -39,16 +41,26 @@ struct CheckCommand: ParsableCommand {
         if paths.isEmpty {
             throw ValidationError("name at least one run log to check (or - for standard input)")
         }
+        try sources.validate(paths: paths)
+        if alerts.onAlert != nil && !follow {
+            throw ValidationError("--on-alert needs --follow: check delivers alerts only while it watches")
+        }
     }
 
     func run() throws {
         let settings = try detector.resolveOrExit()
         if follow { Interruption.install() }
-        let request = CheckRequest(
+        var request = CheckRequest(
             paths: paths, detector: settings.detector, policy: settings.policy, metric: settings.metric,
             raw: raw,
             format: format, follow: follow, pollInterval: sources.pollInterval,
             forcePolling: sources.forcePolling, inputFormat: sources.inputFormat)
+        request.streamNames = sources.names
+        if follow, let courier = try alerts.courier(settings) {
+            request.courier = courier
+            FileHandleOutput.standardError(
+                "kltop: delivering alerts to \(courier.channelNames.joined(separator: ", "))")
+        }
         let status = Checker.run(
             request, to: follow ? FileHandleOutput.immediateSink : FileHandleOutput.sink,
             shouldStop: { Interruption.wasRequested })

@@ -86,6 +86,7 @@ struct DashboardCommand: ParsableCommand {
     @OptionGroup var detector: DetectorOptions
     @OptionGroup var look: LookOptions
     @OptionGroup var sources: SourceFlags
+    @OptionGroup var alerts: AlertFlags
 
     @Argument(
         help: ArgumentHelp(
@@ -97,13 +98,12 @@ struct DashboardCommand: ParsableCommand {
         if paths.isEmpty {
             throw ValidationError("name the run logs to watch (or try `kltop demo`)")
         }
+        try sources.validate(paths: paths)
     }
 
     func run() throws {
         let settings = try detector.resolveOrExit()
-        let options = FollowOptions(
-            metric: settings.metric, pollInterval: sources.pollInterval, forcePolling: sources.forcePolling,
-            inputFormat: sources.inputFormat)
+        let options = sources.followOptions(metric: settings.metric)
         Terminal.adoptTheUsersLocale()  // before the reader thread exists
         // Started before the terminal, so that a failure to start it is said on a terminal in its normal mode.
         let reader: BackgroundFollower
@@ -113,11 +113,20 @@ struct DashboardCommand: ParsableCommand {
             FileHandleOutput.standardError("kltop: \(error.description)")
             throw ExitCode(3)
         }
-        let (terminal, state) = try look.startTerminal(settings: settings)
+        let courier = try alerts.courier(settings)
+        var (terminal, state) = try look.startTerminal(settings: settings)
+        state.options.alertChannels = courier?.channelNames ?? []
         defer { terminal.restore() }
-        DashboardSession.run(state: state, source: .logs(reader), terminal: terminal, bell: look.bell)
+        var reports = DashboardSession.run(
+            state: state, source: .logs(reader), terminal: terminal, bell: look.bell, courier: courier)
         terminal.restore()
         reader.stop()
+        // What the delivery thread said while the screen was the dashboard's, and what it could not send.
+        if let courier {
+            courier.finish(within: 5)
+            reports += courier.takeReports()
+            for report in reports { FileHandleOutput.standardError(report.line) }
+        }
         Interruption.endAsSignalled()
     }
 }

@@ -24,7 +24,15 @@ enum DashboardSession {
     static let tickInterval = 0.25
     static let frameInterval = 1.0 / 30
 
-    static func run(state initial: DashboardState, source: RunSource, terminal: Terminal, bell: Bool) {
+    /// `courier` gets every alert delivered for new samples; what it reports is returned, to be printed
+    /// once the terminal is restored.
+    @discardableResult
+    static func run(
+        state initial: DashboardState, source: RunSource, terminal: Terminal, bell: Bool,
+        courier: AlertCourier? = nil
+    ) -> [AlertCourier.Report] {
+        var reports: [AlertCourier.Report] = []
+        var seen = Set<RunID>()
         var state = initial
         var source = source
         Interruption.install()
@@ -54,13 +62,62 @@ enum DashboardSession {
             let deliver: (FollowEvent) -> Void = { event in
                 for dashboardEvent in DashboardEvent.translating(event) {
                     for effect in update(&state, dashboardEvent) {
-                        if case .bell = effect, bell { terminal.bell() }
+                        switch effect {
+                        case .bell: if bell { terminal.bell() }
+                        case .alertsDelivered(let id, let alerts):
+                            guard let courier, let run = state.runs.first(where: { $0.id == id }) else {
+                                break
+                            }
+                            for alert in alerts {
+                                courier.send(
+                                    AlertReport(
+                                        run: RunIdentity(
+                                            name: run.name, source: LogFollower.absolutePath(run.source)),
+                                        metric: run.metricKey ?? "", alert: alert,
+                                        sigmaMultiplier: state.settings.sigmaMultiplier))
+                            }
+                        default: break
+                        }
                     }
+                }
+                if let courier, case .runAppeared(let run, _, _) = event, !seen.contains(RunID(run)),
+                    let added = state.runs.first(where: { $0.id == RunID(run) })
+                {
+                    seen.insert(RunID(run))
+                    courier.seen(
+                        RunIdentity(name: added.name, source: LogFollower.absolutePath(added.source)))
                 }
                 dirty = true
             }
             switch source {
-            case .logs(let reader): for event in reader.takeWaitingEvents() { deliver(event) }
+            case .logs(let reader):
+                let (events, pastEndsAt) = reader.takeWaiting()
+                for (index, event) in events.enumerated() {
+                    if index == pastEndsAt { courier?.caughtUp() }
+                    deliver(event)
+                }
+                if let pastEndsAt, pastEndsAt >= events.count { courier?.caughtUp() }
+                if let courier {
+                    let taken = courier.takeReports()
+                    for report in taken {
+                        let line = report.line
+                        _ = update(
+                            &state,
+                            .deliveryReported(line.hasPrefix("kltop: ") ? String(line.dropFirst(7)) : line))
+                        dirty = true
+                    }
+                    for report in taken where report.kind == .undelivered {
+                        guard let name = report.run, let step = report.step, let severity = report.severity,
+                            let run = state.runs.first(where: { $0.name == name })
+                        else { continue }
+                        _ = update(
+                            &state,
+                            .alertUndelivered(run.id, step: step, severity: severity, channel: report.channel)
+                        )
+                        dirty = true
+                    }
+                    reports += taken
+                }
             case .demo(var demo):
                 demo.advance(to: now, emit: deliver)
                 source = .demo(demo)
@@ -83,6 +140,7 @@ enum DashboardSession {
             if case .logs(let reader) = source { descriptors.append(reader.readyDescriptor) }
             wait(on: descriptors, timeout: min(untilTick, untilFrame))
         }
+        return reports
     }
 
     private static func wait(on descriptors: [Int32], timeout: Double) {

@@ -38,14 +38,16 @@ struct ExportCommand: ParsableCommand {
             throw ValidationError("name at least one run log to export (or - for standard input)")
         }
         if let metric, metric.isEmpty { throw ValidationError("--metric needs a key") }
+        try sources.validate(paths: paths)
     }
 
     func run() throws {
         if follow { Interruption.install() }
-        let request = ExportRequest(
+        var request = ExportRequest(
             paths: paths, metric: metric.map(MetricSelection.key) ?? .automatic, format: format,
             follow: follow, pollInterval: sources.pollInterval, forcePolling: sources.forcePolling,
             inputFormat: sources.inputFormat)
+        request.streamNames = sources.names
         let status = Exporter.run(
             request, to: FileHandleOutput.sink, flush: FileHandleOutput.flush,
             shouldStop: { Interruption.wasRequested })

@@ -77,6 +77,7 @@ struct SnapshotCommand: ParsableCommand {
 
     func validate() throws {
         if paths.isEmpty { throw ValidationError("name the run logs to draw (or - for standard input)") }
+        try sources.validate(paths: paths)
     }
 
     func run() throws {
@@ -101,9 +102,7 @@ struct SnapshotCommand: ParsableCommand {
             options: ViewOptions(
                 glyphs: glyphSet, shadesBand: glyphSet != .ascii && loaded.shadesTheBand(at: depth)))
         _ = update(&state, .resized(width: size.columns, height: size.rows))
-        let options = FollowOptions(
-            metric: settings.metric, pollInterval: sources.pollInterval, forcePolling: sources.forcePolling,
-            inputFormat: sources.inputFormat)
+        let options = sources.followOptions(metric: settings.metric)
         var problems: [String] = []
         SourceDriver.readToEnd(paths, options: options) { event in
             if case .notice(_, let notice) = event, let problem = notice.problemWhenReadingToTheEnd {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import LogFollowing
 import RunLogs
 
 /// `--input-format NAME` takes the names of ``LogFormat/argumentName``; the help lists each with what it is.
@@ -39,6 +40,13 @@ struct SourceFlags: ParsableArguments {
             valueName: "name"))
     var inputFormat: LogFormat?
 
+    @Option(
+        name: .customLong("name"),
+        help: ArgumentHelp(
+            "Name the run read from standard input or a pipe (repeat for several, in the order of the PATHs).",
+            valueName: "name"))
+    var names: [String] = []
+
     static let formatsHelp = """
         Formats: JSON Lines, CSV (stable-baselines3, Lightning), TensorBoard event files (a directory is read \
         as TensorBoard's logdir: each folder of event files is a run), console output of transformers/TRL, \
@@ -49,6 +57,29 @@ struct SourceFlags: ParsableArguments {
         if let poll, !(poll > 0 && poll <= 3600) {
             throw ValidationError("--poll takes seconds between 0 and 3600")
         }
+    }
+
+    /// What can only be checked against the PATHs: `--name` needs a stream to name.
+    func validate(paths: [String]) throws {
+        if names.contains(where: { $0.allSatisfy(\.isWhitespace) }) {
+            throw ValidationError("--name needs a name")
+        }
+        let streams = LogFollower.streamCount(paths)
+        if names.count > streams {
+            let what =
+                streams == 0
+                ? "none of the PATHs is" : "only \(streams) of the PATHs \(streams == 1 ? "is" : "are")"
+            throw ValidationError(
+                "--name names a run read from standard input or a pipe, and \(what) (- or a pipe such as <(cmd))"
+            )
+        }
+    }
+
+    func followOptions(metric: MetricSelection) -> FollowOptions {
+        var options = FollowOptions(
+            metric: metric, pollInterval: pollInterval, forcePolling: forcePolling, inputFormat: inputFormat)
+        options.streamNames = names
+        return options
     }
 
     var pollInterval: Double { poll ?? 1.0 }

@@ -135,6 +135,30 @@ import Testing
         #expect(grid.textLines().contains { $0.contains("frozen@99") })
     }
 
+    /// A FIFO with no writer yet says what it waits for; standard input or a pipe that closed says so, and
+    /// keeps saying it when its last samples come after the news.
+    @Test func aStreamSaysItWaitsForItsWriterThenThatItClosed() {
+        var state = DashboardState()
+        state.send(.runAdded(RunID(0), name: "pipe", source: "/dev/fd/63"))
+        for event in DashboardEvent.translating(
+            .notice(run: 0, Notice(.waitingForWriter, path: "/dev/fd/63", "waiting")))
+        {
+            state.send(event)
+        }
+        #expect(render(state, width: 80, height: 24).textLines()[1].contains("waiting for a writer"))
+        var statistics = ReadStatistics()
+        statistics.records = 200
+        statistics.samples = 200
+        state.send(
+            .samplesAppended(
+                RunID(0), metricKey: "kl", samples: Series.healthy(count: 200), statistics: statistics))
+        for event in DashboardEvent.translating(.runEnded(run: 0)) { state.send(event) }
+        state.send(
+            .samplesAppended(RunID(0), metricKey: "kl", samples: [], statistics: statistics), .tick(time: 10))
+        let header = render(state, width: 80, height: 24).textLines()[1]
+        #expect(header.contains("input closed") && !header.contains("waiting"), "\(header)")
+    }
+
     @Test func escapeSequencesInNamesAndKeysNeverReachACell() {
         var state = DashboardState()
         state.send(
@@ -281,6 +305,27 @@ import Testing
                 })
             #expect(columns.count == 1, "\(field): \(lines)")
         }
+    }
+
+    /// An alert the delivery thread gave up on is marked on its line of the history, and the lines about
+    /// delivery (the --on-alert command's output among them) are kept below, sanitised, the last 50 only.
+    @Test func theAlertHistoryMarksUndeliveredAlertsAndKeepsTheDeliveryLines() throws {
+        var state = DashboardState.with([("spiky", Series.healthy(count: 300, spikeAt: 250))])
+        let alert = try #require(state.runs[0].alerts.first)
+        state.send(
+            .alertUndelivered(
+                state.runs[0].id, step: alert.step, severity: alert.severity, channel: "webhook"))
+        for index in 0..<60 { state.send(.deliveryReported("on-alert: line \(index)")) }
+        state.send(.deliveryReported("on-alert: \u{1B}[31mred\u{1B}[0m"))
+        state.press("h")
+        state.send(.keyPressed(.end))
+        let text = render(state, width: 100, height: 200).textLines()
+        let marked = text.filter { $0.contains("not delivered to webhook") }
+        #expect(marked.count == 1 && marked[0].contains(String(alert.step)), "\(text)")
+        #expect(text.contains { $0.contains("Delivery") && $0.contains("the last 50 lines") })
+        let trimmed = text.map { $0.trimmingCharacters(in: .whitespaces) }
+        #expect(!trimmed.contains { $0.hasSuffix("line 10") } && trimmed.contains { $0.hasSuffix("line 59") })
+        #expect(!text.joined().contains("\u{1B}") && text.contains { $0.contains("red") })
     }
 
     /// With each alert's action below it, the history is longer than its count of alerts: End must still

@@ -162,13 +162,40 @@ import Testing
         #expect(seen.samples.first?.map(\.step) == (0..<30_000).map(Int64.init))
     }
 
+    /// A regression: the mark where the past ends once left the descriptor readable for good when the
+    /// consumer took events with takeWaitingEvents(), so every later wait returned at once with nothing.
+    @Test func takingEventsAlsoTakesTheMarkOfThePast() throws {
+        let root = try TemporaryDirectory.make("kltop-background")
+        let log = root.appendingPathComponent("quiet.jsonl")
+        try Self.write(Self.jsonLines(0..<3), to: log)
+        let follower = try BackgroundFollower(arguments: [log.path], options: FollowOptions())
+        defer { follower.stop() }
+        // Taken as soon as they wait, so that the mark usually comes after the last take.
+        var seen = Transcript()
+        Self.consume(follower, into: &seen) { $0.sampleCount >= 3 }
+        usleep(300_000)
+        if Self.waitUntilReadable(follower.readyDescriptor, timeout: 0) {
+            #expect(follower.takeWaitingEvents().isEmpty)
+        }
+        #expect(seen.sampleCount == 3)
+        #expect(!Self.waitUntilReadable(follower.readyDescriptor, timeout: 0))
+    }
+
     @Test func theReadyDescriptorIsReadableExactlyWhileEventsWait() throws {
         let root = try TemporaryDirectory.make("kltop-background")
         let log = root.appendingPathComponent("quiet.jsonl")
         try Self.write(Self.jsonLines(0..<10), to: log)
         let follower = try BackgroundFollower(arguments: [log.path], options: FollowOptions())
         var seen = Transcript()
-        Self.consume(follower, into: &seen) { $0.sampleCount >= 10 }
+        // Until the end of the logs' past has been marked too: it also makes the descriptor readable.
+        var pastMarked = false
+        let deadline = Date().addingTimeInterval(60)
+        while !(pastMarked && seen.sampleCount >= 10) && Date() < deadline {
+            _ = Self.waitUntilReadable(follower.readyDescriptor, timeout: 0.5)
+            let (events, pastEndsAt) = follower.takeWaiting()
+            if pastEndsAt != nil { pastMarked = true }
+            for event in events { seen.record(event) }
+        }
         usleep(200_000)  // a few rounds with nothing new
         #expect(!Self.waitUntilReadable(follower.readyDescriptor, timeout: 0))
         #expect(follower.takeWaitingEvents().isEmpty)

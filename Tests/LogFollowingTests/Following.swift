@@ -14,9 +14,14 @@ final class Following {
     private(set) var sources: [String] = []
     private(set) var samples: [(run: String, sample: MetricSample)] = []
     private(set) var notices: [Notice] = []
+    /// Runs whose source said it can deliver nothing more.
+    private(set) var ended: [String] = []
+    private(set) var statistics: [String: ReadStatistics] = [:]
 
-    init(_ arguments: [String], pollInterval: Double = 1) {
-        follower = LogFollower(arguments: arguments, options: FollowOptions(pollInterval: pollInterval))
+    init(_ arguments: [String], pollInterval: Double = 1, options: FollowOptions? = nil) {
+        var options = options ?? FollowOptions()
+        options.pollInterval = pollInterval
+        follower = LogFollower(arguments: arguments, options: options)
     }
 
     /// Moves the clock on by `seconds`, then polls until nothing more is waiting; returns the steps reported.
@@ -41,9 +46,12 @@ final class Following {
             precondition(run == runs.count)
             runs.append(name)
             sources.append(path)
-        case .samples(let run, let new, _, _): samples += new.map { (runs[run], $0) }
+        case .samples(let run, let new, _, let statistics):
+            samples += new.map { (runs[run], $0) }
+            self.statistics[runs[run]] = statistics
         case .notice(_, let notice): notices.append(notice)
-        case .runEnded, .recordedAlerts: break
+        case .runEnded(let run): ended.append(runs[run])
+        case .recordedAlerts: break
         }
     }
 }

@@ -20,8 +20,12 @@ import Testing
         let notACheckpoint = try #require(
             RunGroup.member(path: "out/grpo/checkpoint-best/trainer_state.json"))
         #expect(notACheckpoint.group.folder == "out/grpo/checkpoint-best")
-        #expect(RunGroup.member(path: "out/grpo/checkpoint-10/metrics.jsonl") == nil)
-        #expect(RunGroup.member(path: "out/grpo/progress.csv") == nil)
+        // Any other run log is the live log of its rotations, alone while it has none.
+        let log = try #require(RunGroup.member(path: "out/grpo/progress.csv"))
+        #expect(log.group == RunGroup(kind: .rotatedLog, folder: "out/grpo/progress.csv"))
+        let rotation = try #require(RunGroup.member(path: "out/grpo/progress.csv.2.gz"))
+        #expect(rotation.group == log.group && rotation.rank < log.rank)
+        #expect(RunGroup.member(path: "out/grpo/model.pt.1") == nil, "a rotation of no run log")
     }
 
     @Test func checkpointsRankByStepNumberNotByName() throws {

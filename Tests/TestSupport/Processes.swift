@@ -22,6 +22,12 @@ public enum Kltop {
         public var status: Int32
         public var standardOutput: String
         public var standardError: String
+
+        public init(status: Int32, standardOutput: String, standardError: String) {
+            self.status = status
+            self.standardOutput = standardOutput
+            self.standardError = standardError
+        }
     }
 
     /// Runs `kltop arguments...` in `directory` (a fresh temporary one by default, so that no rlwatch.yaml

@@ -53,6 +53,11 @@ extension Renderer {
                 let value = figures[index][column]
                 line.append(Span(column == 3 ? value : Fit.padRight(value, to: figureWidths[column])))
             }
+            if !record.undeliveredTo.isEmpty {
+                line.append(
+                    Span("  not delivered to " + record.undeliveredTo.joined(separator: ", "), .pointCritical)
+                )
+            }
             lines.append(line)
             for text in Fit.wrap(alert.recommendation, firstWidth: actionWidth, width: actionWidth) {
                 lines.append([Span(indent + text, .dim)])
@@ -83,6 +88,22 @@ extension Renderer {
                     Span(alert.detector + "  ", .label),
                     Span(alert.message, .dim),
                 ])
+            }
+        }
+        if !state.deliveryLines.isEmpty {
+            lines.append([])
+            lines.append([
+                Span("Delivery", .header, .bold),
+                Span(
+                    state.deliveryLines.count == 1
+                        ? "  the last line from the channels and --on-alert"
+                        : "  the last \(state.deliveryLines.count) lines from the channels and --on-alert",
+                    .dim),
+            ])
+            for line in state.deliveryLines {
+                for (index, text) in Fit.wrap(line, firstWidth: width - 3, width: width - 5).enumerated() {
+                    lines.append([Span((index == 0 ? "  " : "    ") + text, .text)])
+                }
             }
         }
         return lines

@@ -49,6 +49,15 @@ extension Renderer {
             lines.append([Span(text, .dim)])
         }
         lines.append([])
+        let channels = state.options.alertChannels
+        lines.append(
+            channels.isEmpty
+                ? [
+                    Span(
+                        "alerts stay on this screen: no channel set (rlwatch.yaml's alerts section, --on-alert)",
+                        .dim)
+                ]
+                : [Span("alerts are also sent to: ", .dim), Span(channels.joined(separator: ", "), .text)])
         lines.append([Span("themes: " + Theme.builtInNames.joined(separator: ", "), .dim)])
         drawScrolled(lines, in: rect)
     }

@@ -47,6 +47,10 @@ extension Renderer {
             segments.append(HeaderSegment("waiting for the file", priority: 95, role: .dim))
         case .unreadable(let message):
             segments.append(HeaderSegment("unreadable: \(message)", priority: 95, role: .pointCritical))
+        case .waitingForWriter where figures.sampleCount == 0:
+            segments.append(HeaderSegment("waiting for a writer", priority: 95, role: .dim))
+        case .ended:
+            segments.append(HeaderSegment("input closed", priority: 60, role: .dim))
         default: break
         }
         if !compact, let key = run.metricKey { segments.append(HeaderSegment(key, priority: 30, role: .dim)) }

@@ -5,6 +5,8 @@ public struct AlertRecord: Equatable, Sendable {
     public var run: RunID
     public var alert: Alert
     public var isAcknowledged: Bool
+    /// The channels it could not be delivered to (the delivery thread gave up).
+    public var undeliveredTo: [String] = []
 
     public init(run: RunID, alert: Alert, isAcknowledged: Bool) {
         self.run = run

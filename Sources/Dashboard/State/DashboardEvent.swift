@@ -13,6 +13,11 @@ public enum DashboardEvent: Sendable {
     /// Alerts rlwatch itself recorded for a run read from its store: listed in the alert history beside
     /// kltop's own (they are rlwatch's decisions, with its settings, and take no part in kltop's banners).
     case recordedAlertsAppended(RunID, [RlwatchStoredAlert])
+    /// The delivery thread gave up sending an alert to a channel: marked in the alert history.
+    case alertUndelivered(RunID, step: Int64, severity: Severity, channel: String)
+    /// A line about delivery (a retry, an alert given up on, a line the `--on-alert` command printed): the
+    /// last ``DashboardState/maximumDeliveryLines`` are kept for the alert history screen. Shown sanitised.
+    case deliveryReported(String)
     /// What following says about a PATH rather than a run: a folder with no run logs in it yet, one that
     /// cannot be listed, a store that cannot be opened. `path` and `message` are shown sanitised; a later
     /// notice for the same path replaces the earlier one.
@@ -32,6 +37,9 @@ public enum DashboardEffect: Equatable, Sendable {
     /// New alerts were delivered (the worst severity among them; one per batch of samples): ring the
     /// terminal bell if the user wants that (a side pane out of sight).
     case bell(Severity)
+    /// A run's new samples delivered these alerts (never a re-run of the history after a tuning key): for
+    /// the channels alerts go to.
+    case alertsDelivered(RunID, [Alert])
     /// A tick refreshed numbers the screen shows: draw a frame. Every other event changes what is shown
     /// and calls for a frame anyway; a tick that changed nothing (silent runs) asks for none, so an idle
     /// dashboard renders nothing at all.

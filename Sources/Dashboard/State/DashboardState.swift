@@ -28,6 +28,9 @@ public struct DashboardState: Sendable {
     /// the order the paths were first mentioned; at most ``maximumSourceNotices``, the oldest dropped.
     public internal(set) var sourceNotices: [SourceNotice] = []
     static let maximumSourceNotices = 32
+    /// The last lines about delivery (``DashboardEvent/deliveryReported``), oldest first.
+    public internal(set) var deliveryLines: [String] = []
+    static let maximumDeliveryLines = 50
     /// The last size the terminal reported; render takes its size as arguments, this is for paging.
     public internal(set) var size: (width: Int, height: Int) = (80, 24)
 
@@ -63,8 +66,9 @@ public struct DashboardState: Sendable {
         var records: [AlertRecord] = []
         for run in runs {
             for alert in run.alerts {
-                records.append(
-                    AlertRecord(run: run.id, alert: alert, isAcknowledged: run.isAcknowledged(alert)))
+                var record = AlertRecord(run: run.id, alert: alert, isAcknowledged: run.isAcknowledged(alert))
+                record.undeliveredTo = run.undeliveredChannels(alert)
+                records.append(record)
             }
         }
         return records.sorted { a, b in

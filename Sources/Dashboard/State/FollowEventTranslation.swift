@@ -15,6 +15,8 @@ extension DashboardEvent {
         case .notice(let run?, let notice):
             switch notice.kind {
             case .waitingForFile: return [.runStatusChanged(RunID(run), .waitingForFile)]
+            case .waitingForWriter: return [.runStatusChanged(RunID(run), .waitingForWriter)]
+            case .streamEnded: return [.runStatusChanged(RunID(run), .ended)]
             case .permissionDenied, .notAFile, .cannotOpen, .cannotRead:
                 return [.runStatusChanged(RunID(run), .unreadable(notice.message))]
             case .following, .rotated, .replacedByContinuation, .truncated, .nothingToFollowYet:
@@ -24,8 +26,8 @@ extension DashboardEvent {
             return [.recordedAlertsAppended(RunID(run), alerts)]
         case .notice(nil, let notice):
             return [.sourceNoticed(path: notice.path, message: notice.message, isProblem: notice.isProblem)]
-        case .runEnded:
-            return []
+        case .runEnded(let run):
+            return [.runStatusChanged(RunID(run), .ended)]
         }
     }
 }

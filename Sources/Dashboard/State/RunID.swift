@@ -18,4 +18,8 @@ public enum RunSourceStatus: Equatable, Sendable {
     case unreadable(String)
     /// Being read and followed.
     case following
+    /// A FIFO nobody has opened for writing yet.
+    case waitingForWriter
+    /// Standard input or a pipe whose writer closed it: everything it held has been read.
+    case ended
 }

@@ -73,7 +73,9 @@ public struct RunState: Sendable {
         if let metricKey { self.metricKey = TerminalText.inert(metricKey) }
         self.statistics = statistics
         // Records read mean the file is there and being read, with KL in them or not.
-        if !samples.isEmpty || statistics.records > 0 { sourceStatus = .following }
+        if (!samples.isEmpty || statistics.records > 0) && sourceStatus != .ended {
+            sourceStatus = .following
+        }
         var delivered: [Alert] = []
         for sample in samples {
             let verdict = detector.check(step: sample.step, value: sample.value)
@@ -127,6 +129,17 @@ public struct RunState: Sendable {
 
     /// Sets the delivery order of alert `index` (after a re-run).
     mutating func renumber(_ index: Int, as order: Int) { deliveryOrder[index] = order }
+
+    /// The channels each alert could not be delivered to.
+    private(set) var undelivered: [AlertKey: [String]] = [:]
+
+    mutating func markUndelivered(_ key: AlertKey, channel: String) {
+        if undelivered[key]?.contains(channel) != true { undelivered[key, default: []].append(channel) }
+    }
+
+    func undeliveredChannels(_ alert: Alert) -> [String] {
+        undelivered[AlertKey(step: alert.step, severity: alert.severity)] ?? []
+    }
 
     func isAcknowledged(_ alert: Alert) -> Bool {
         acknowledged.contains(AlertKey(step: alert.step, severity: alert.severity))

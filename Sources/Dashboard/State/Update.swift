@@ -33,7 +33,8 @@ extension DashboardState {
             // The first samples show at once; after that the header waits for a tick.
             if wasEmpty && !isPaused { refreshFigures(of: index) }
             // One bell per batch, however many alerts it delivered: for the worst of them.
-            return delivered.map(\.severity).max().map { [.bell($0)] } ?? []
+            guard let worst = delivered.map(\.severity).max() else { return [] }
+            return [.bell(worst), .alertsDelivered(id, delivered)]
         case .runStatusChanged(let id, let status):
             guard let index = index(of: id) else { return [] }
             runs[index].setStatus(status)
@@ -41,6 +42,15 @@ extension DashboardState {
         case .recordedAlertsAppended(let id, let alerts):
             guard let index = index(of: id) else { return [] }
             runs[index].record(alerts)
+            return []
+        case .alertUndelivered(let id, let step, let severity, let channel):
+            guard let index = index(of: id) else { return [] }
+            runs[index].markUndelivered(
+                AlertKey(step: step, severity: severity), channel: TerminalText.inert(channel))
+            return []
+        case .deliveryReported(let line):
+            deliveryLines.append(TerminalText.inert(line))
+            if deliveryLines.count > Self.maximumDeliveryLines { deliveryLines.removeFirst() }
             return []
         case .sourceNoticed(let path, let message, let isProblem):
             let notice = SourceNotice(

@@ -17,6 +17,8 @@ public struct ViewOptions: Equatable, Sendable {
     public var shadesBand: Bool
     /// Least seconds between refreshes of the numbers that change every step (headers, steps/s).
     public var figureInterval: Double
+    /// Where delivered alerts also go (`slack`, `email`, `--on-alert`), for the help to say.
+    public var alertChannels: [String] = []
 
     public init(
         glyphs: GlyphSet = .braille, logScale: Bool = false, smoothing: Double = 0, zoom: Zoom = .wholeRun,

@@ -11,6 +11,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// TensorBoard event files: TFRecord framing, then the Event protobuf.
     case tensorboard
     case trainerState = "trainer-state"
+    /// gzip and zstd logs: decompression, then JSON Lines.
+    case decompression
     /// Recognising a log's format from its first bytes, and the reader that recognition picks.
     case formatDetection = "format-detection"
     case rlwatchConfig = "rlwatch-config"
@@ -25,6 +27,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .console: try ReaderHarnesses.console(input)
         case .tensorboard: try ReaderHarnesses.tensorboard(input)
         case .trainerState: try ReaderHarnesses.trainerState(input)
+        case .decompression: try DecompressionHarness.run(input)
         case .formatDetection: try FormatDetectionHarness.run(input)
         case .rlwatchConfig: try ConfigHarnesses.rlwatchConfig(input)
         case .theme: try ConfigHarnesses.theme(input)

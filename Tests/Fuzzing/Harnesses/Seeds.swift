@@ -48,6 +48,10 @@ extension FuzzTarget {
             return Self.files(under: fixtures + "/formats/tensorboard", where: { $0.contains("tfevents") })
         case .trainerState:
             return Self.files(under: fixtures + "/formats/trl", where: { $0.hasSuffix("trainer_state.json") })
+        case .decompression:
+            return Array(
+                Self.files(under: fixtures + "/conformance", where: { $0.hasSuffix(".jsonl") }).prefix(4))
+                + Array(Self.files(under: fixtures + "/edges", where: { $0.hasSuffix(".jsonl") }).prefix(8))
         case .formatDetection:
             let readers: [FuzzTarget] = [.jsonl, .csv, .console, .tensorboard, .trainerState]
             return readers.flatMap(\.repositoryFiles)
