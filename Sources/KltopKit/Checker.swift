@@ -164,6 +164,12 @@ struct CheckSession {
             }
         case .runEnded(let run):
             runs[run].ended = true
+        case .sourcesListed(let run, let paths, let primary):
+            sink.diagnostics(ReadReport.sources(run: runs[run].name, paths: paths, primary: primary))
+        case .logWithoutKL(let path, let statistics):
+            sink.diagnostics(ReadReport.withoutKL(path: path, statistics: statistics))
+        case .sourceSamples:
+            break  // the run is checked on its primary source
         }
     }
 

@@ -32,6 +32,32 @@ enum ReadReport {
         return notes
     }
 
+    /// Which of a run's logs its series is read from, and the others.
+    static func sources(run name: String, paths: [String], primary: Int) -> String {
+        let others = paths.indices.filter { $0 != primary }.map { TerminalText.inert(shortPath(paths[$0])) }
+        return
+            "kltop: \(TerminalText.inert(name)): read from \(TerminalText.inert(shortPath(paths[primary])))"
+            + "; \(others.count) other source\(others.count == 1 ? "" : "s") not used: "
+            + others.joined(separator: ", ")
+    }
+
+    /// The end of a log's path, as much as tells a person which file it is: its last two components.
+    public static func shortPath(_ path: String) -> String {
+        let components = path.split(separator: "/")
+        return components.suffix(2).joined(separator: "/")
+    }
+
+    /// A log found in a folder that holds no KL: not a run, and what it holds instead.
+    static func withoutKL(path: String, statistics: ReadStatistics) -> String {
+        let shown = TerminalText.inert(path)
+        if statistics.records == 0 && statistics.badLines == 0 { return "kltop: \(shown): \(strayFileNote)" }
+        guard statistics.records > 0 else {
+            return "kltop: \(shown): \(badRecords(statistics)) and no records; not a run"
+        }
+        let records = "\(statistics.records) record\(statistics.records == 1 ? "" : "s")"
+        return "kltop: \(shown): no KL in its \(records)\(describe(keysSeen: statistics.keysSeen)); not a run"
+    }
+
     /// "3 bad lines", or "1 bad record" for event files, which count records at byte offsets.
     static func badRecords(_ statistics: ReadStatistics) -> String {
         let noun = statistics.firstBadLines.contains { $0.byteOffset != nil } ? "record" : "line"

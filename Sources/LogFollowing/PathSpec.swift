@@ -91,6 +91,20 @@ enum PathSpec: Equatable {
         }
     }
 
+    /// The folder runs found by this spec are found under (``RunFolder``): the directory, or a glob's folder
+    /// above its first wildcard; a path named as a file that turned out to be a folder. Nil for standard input.
+    var root: String? {
+        switch self {
+        case .directory(let path): return path
+        case .glob(let pattern):
+            var folder = RunLogFiles.parent(of: pattern)
+            while folder.contains(where: { "*?[".contains($0) }) { folder = RunLogFiles.parent(of: folder) }
+            return folder
+        case .file(let path): return path
+        case .standardInput: return nil
+        }
+    }
+
     /// Whether a rescan can be skipped while the directories are unchanged: a glob with a wildcard above
     /// its last component can match in directories that are not stamped.
     var isStampable: Bool {

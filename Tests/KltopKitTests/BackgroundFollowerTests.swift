@@ -36,7 +36,7 @@ import Testing
                 }
                 samples[run] += new
                 lastStatistics[run] = statistics
-            case .notice, .runEnded, .recordedAlerts: break
+            case .notice, .runEnded, .recordedAlerts, .sourceSamples, .sourcesListed, .logWithoutKL: break
             }
         }
 

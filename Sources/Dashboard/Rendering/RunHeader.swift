@@ -28,7 +28,7 @@ extension Renderer {
         }
         let status = figures.verdict?.status ?? .warmingUp
         let mark = Span(String(glyphs.statusMark), figures.sampleCount > 0 ? StatusStyle.role(status) : .dim)
-        let name = Fit.truncate(run.name, to: compact ? 16 : 28, ellipsis: glyphs.ellipsis)
+        let name = Fit.elideMiddle(run.name, to: compact ? 16 : 28, ellipsis: glyphs.ellipsis)
         // A run with its own colour (the overlay's legend) keeps it when focused, reversed: the selection
         // colour would hide which series is whose.
         let nameSpan: Span
@@ -54,6 +54,17 @@ extension Renderer {
         default: break
         }
         if !compact, let key = run.metricKey { segments.append(HeaderSegment(key, priority: 30, role: .dim)) }
+        if !compact, run.sources.count > 1 {
+            // Which of the run's logs this is, and that there are others (f switches).
+            let path = run.sources[run.shownSource].path.split(separator: "/").suffix(2).joined(
+                separator: "/")
+            let others = run.sources.count - 1
+            segments.append(
+                HeaderSegment(
+                    "from \(Fit.elideMiddle(path, to: 32, ellipsis: glyphs.ellipsis)) +\(others)",
+                    priority: 25,
+                    role: .dim))
+        }
         if let problem = run.keyProblem {
             segments.append(
                 HeaderSegment(

@@ -28,6 +28,9 @@ public struct DashboardState: Sendable {
     /// the order the paths were first mentioned; at most ``maximumSourceNotices``, the oldest dropped.
     public internal(set) var sourceNotices: [SourceNotice] = []
     static let maximumSourceNotices = 32
+    /// Logs found beside the runs that hold no KL (``DashboardEvent/logWithoutKL``): not runs, listed on
+    /// the help screen.
+    public internal(set) var logsWithoutKL: [LogWithoutKL] = []
     /// The last lines about delivery (``DashboardEvent/deliveryReported``), oldest first.
     public internal(set) var deliveryLines: [String] = []
     static let maximumDeliveryLines = 50
@@ -125,4 +128,11 @@ public struct SourceNotice: Equatable, Sendable {
     public var path: String
     public var message: String
     public var isProblem: Bool
+}
+
+/// A log found beside the runs that holds no KL: its path, how many records, some of its keys (sanitised).
+public struct LogWithoutKL: Equatable, Sendable {
+    public var path: String
+    public var records: Int
+    public var keys: [String]
 }

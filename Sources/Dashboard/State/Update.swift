@@ -27,14 +27,23 @@ extension DashboardState {
             return []
         case .samplesAppended(let id, let metricKey, let samples, let statistics):
             guard let index = index(of: id) else { return [] }
-            let wasEmpty = runs[index].history.isEmpty
-            let delivered = runs[index].append(
-                samples, metricKey: metricKey, statistics: statistics, sequence: &alertSequence)
-            // The first samples show at once; after that the header waits for a tick.
-            if wasEmpty && !isPaused { refreshFigures(of: index) }
-            // One bell per batch, however many alerts it delivered: for the worst of them.
-            guard let worst = delivered.map(\.severity).max() else { return [] }
-            return [.bell(worst), .alertsDelivered(id, delivered)]
+            return appendSamples(
+                index, source: runs[index].followedPrimary, samples, metricKey: metricKey,
+                statistics: statistics)
+        case .sourceSamplesAppended(let id, let source, let metricKey, let samples, let statistics):
+            guard let index = index(of: id) else { return [] }
+            return appendSamples(index, source: source, samples, metricKey: metricKey, statistics: statistics)
+        case .sourcesListed(let id, let paths, let primary):
+            guard let index = index(of: id) else { return [] }
+            runs[index].listSources(paths, primary: primary)
+            return []
+        case .logWithoutKL(let path, let statistics):
+            let log = LogWithoutKL(
+                path: TerminalText.inert(path), records: statistics.records,
+                keys: statistics.keysSeen.prefix(12).map(TerminalText.inert))
+            if !logsWithoutKL.contains(where: { $0.path == log.path }) { logsWithoutKL.append(log) }
+            if logsWithoutKL.count > Self.maximumSourceNotices { logsWithoutKL.removeFirst() }
+            return []
         case .runStatusChanged(let id, let status):
             guard let index = index(of: id) else { return [] }
             runs[index].setStatus(status)
@@ -70,6 +79,19 @@ extension DashboardState {
         case .tick(let time):
             return tick(time) ? [.figuresChanged] : []
         }
+    }
+
+    private mutating func appendSamples(
+        _ index: Int, source: Int, _ samples: [MetricSample], metricKey: String?, statistics: ReadStatistics
+    ) -> [DashboardEffect] {
+        let wasEmpty = runs[index].history.isEmpty
+        let delivered = runs[index].appendToSource(
+            source, samples, metricKey: metricKey, statistics: statistics, sequence: &alertSequence)
+        // The first samples show at once; after that the header waits for a tick.
+        if wasEmpty && !isPaused { refreshFigures(of: index) }
+        // One bell per batch, however many alerts it delivered: for the worst of them.
+        guard let worst = delivered.map(\.severity).max() else { return [] }
+        return [.bell(worst), .alertsDelivered(runs[index].id, delivered)]
     }
 
     /// Returns whether any figure on screen changed.
@@ -161,6 +183,12 @@ extension DashboardState {
         case .character("y"): options.ignoresOutliers.toggle()
         case .character("o"): options.layout = options.layout == .stacked ? .overlay : .stacked
         case .character("a"): acknowledgeAll()
+        case .character("f"):
+            guard runs.indices.contains(focus) else { break }
+            if runs[focus].showNextSource(settings: settings, policy: policy) {
+                refreshFigures(of: focus, verdict: .some(runs[focus].lastVerdict))
+                renumberAlerts()
+            }
         default: break
         }
         // Another focus, other settings, a pause: the cursor's step stays, what it reads there is new.
@@ -191,7 +219,9 @@ extension DashboardState {
     /// How far the current screen scrolls: until its last line is at the bottom (or an upper bound).
     private var scrollLimit: Int {
         switch screen {
-        case .help: HelpText.lines.count
+        case .help:
+            // An upper bound: drawing clamps the last page to the screen.
+            HelpText.lines.count + 16 + (focusedRun?.sources.count ?? 0) + logsWithoutKL.count
         case .alertHistory:
             // As drawn below the status bar: an alert's action takes a line or more, as the width allows.
             Renderer.alertHistoryLines(self, width: size.width).count - max(1, size.height - 1)
