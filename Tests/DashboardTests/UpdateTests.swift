@@ -279,3 +279,49 @@ import Testing
         #expect(!text.contains("\u{1B}"))
     }
 }
+
+@Suite struct RunSourcesTests {
+    /// A run found in two logs: f shows the other one's series, with the detector re-run over it, and
+    /// nothing delivered for it; f again comes back.
+    @Test func fSwitchesToTheRunsOtherSourceAndBack() throws {
+        var state = DashboardState()
+        state.send(.runAdded(RunID(0), name: "grpo", source: "out/grpo"))
+        state.send(
+            .sourcesListed(
+                RunID(0),
+                paths: [
+                    "out/grpo/checkpoint-30/trainer_state.json", "out/grpo/runs/x/events.out.tfevents.1.h",
+                ], primary: 0))
+        let quiet = Series.healthy(count: 200)
+        let spiky = Series.healthy(count: 300, spikeAt: 250)
+        state.send(.samplesAppended(RunID(0), metricKey: "kl", samples: quiet, statistics: ReadStatistics()))
+        let effects = state.send(
+            .sourceSamplesAppended(
+                RunID(0), source: 1, metricKey: "train/kl", samples: spiky, statistics: ReadStatistics()))
+        #expect(effects.isEmpty, "the other source's alerts are not delivered")
+        #expect(state.runs[0].history.count == 200 && state.runs[0].alerts.isEmpty)
+        let header = render(state, width: 120, height: 24).textLines()[1]
+        #expect(header.contains("from checkpoint-30/trainer_state.json +1"), "\(header)")
+        let switched = state.send(.keyPressed(.character("f")))
+        #expect(switched.isEmpty)
+        #expect(state.runs[0].history.count == 300 && state.runs[0].metricKey == "train/kl")
+        #expect(state.runs[0].alerts.map(\.step).contains(250))
+        // Samples keep going where they belong while the other source is shown.
+        state.send(
+            .samplesAppended(
+                RunID(0), metricKey: "kl", samples: Series.healthy(count: 10, startStep: 200),
+                statistics: ReadStatistics()))
+        #expect(state.runs[0].history.count == 300)
+        state.press("f")
+        #expect(
+            state.runs[0].history.count == 210 && state.runs[0].metricKey == "kl"
+                && state.runs[0].alerts.isEmpty)
+    }
+
+    @Test func longNamesAreElidedInTheMiddleSoTheirEndsStayApart() {
+        let a = Fit.elideMiddle("sb3_ppo_cartpole_jump5e-2_at50pct", to: 16)
+        let b = Fit.elideMiddle("sb3_ppo_cartpole_jump5e-2_at75pct", to: 16)
+        #expect(a != b && a.hasPrefix("sb3_ppo") && a.hasSuffix("at50pct") && a.unicodeScalars.count == 16)
+        #expect(Fit.elideMiddle("short", to: 16) == "short")
+    }
+}
