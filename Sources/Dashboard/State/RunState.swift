@@ -36,6 +36,18 @@ public struct RunState: Sendable {
     /// What the header shows (refreshed on ticks).
     public internal(set) var figures = RunFigures()
     var rateMeter = RateMeter()
+    /// When samples last arrived (the dashboard's clock), for ordering by activity and telling stale runs.
+    public internal(set) var lastActivity: Double?
+
+    /// 2 with an unacknowledged critical, 1 with an unacknowledged warning, else 0.
+    public var pendingSeverityRank: Int {
+        var rank = 0
+        for alert in alerts where !isAcknowledged(alert) {
+            rank = max(rank, alert.severity == .critical ? 2 : 1)
+            if rank == 2 { break }
+        }
+        return rank
+    }
 
     init(id: RunID, name: String, source: String, settings: DetectorSettings, policy: AlertPolicySettings) {
         self.id = id

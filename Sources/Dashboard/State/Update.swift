@@ -12,6 +12,26 @@ public func update(_ state: inout DashboardState, _ event: DashboardEvent) -> [D
 
 extension DashboardState {
     public mutating func apply(_ event: DashboardEvent) -> [DashboardEffect] {
+        let effects = applyEvent(event)
+        // The focus follows the worst run until a focus key is pressed: when runs come, alerts are
+        // delivered, the order or the filter change. (Not on every batch of samples: sorting hundreds of
+        // runs per batch would cost more than the batch.)
+        switch event {
+        case .runAdded, .keyPressed: keepFocusInOrder()
+        default: if !effects.isEmpty { keepFocusInOrder() }
+        }
+        return effects
+    }
+
+    /// The focus on a run that is shown: the first in the order while it follows the order, or when the
+    /// focused run is filtered out.
+    mutating func keepFocusInOrder() {
+        guard !runs.isEmpty else { return }
+        let order = runOrder
+        if let first = order.first, focusFollowsOrder || !order.contains(focus) { focus = first }
+    }
+
+    private mutating func applyEvent(_ event: DashboardEvent) -> [DashboardEffect] {
         switch event {
         case .runAdded(let id, let name, let source):
             if let index = index(of: id) {
@@ -85,6 +105,7 @@ extension DashboardState {
         _ index: Int, source: Int, _ samples: [MetricSample], metricKey: String?, statistics: ReadStatistics
     ) -> [DashboardEffect] {
         let wasEmpty = runs[index].history.isEmpty
+        if !samples.isEmpty { runs[index].lastActivity = now ?? 0 }
         let delivered = runs[index].appendToSource(
             source, samples, metricKey: metricKey, statistics: statistics, sequence: &alertSequence)
         // The first samples show at once; after that the header waits for a tick.
@@ -120,6 +141,10 @@ extension DashboardState {
     }
 
     private mutating func press(_ key: Key) -> [DashboardEffect] {
+        if isTypingFilter {
+            typeFilter(key)
+            return []
+        }
         if key == .character("q") { return [.quit] }
         switch screen {
         case .help:
@@ -157,6 +182,14 @@ extension DashboardState {
         case .character("i"):
             enterInspect()
             return []
+        case .character("/"):
+            isTypingFilter = true
+            return []
+        case .escape where !filter.isEmpty:
+            filter = ""
+        case .character("r"): order = order.next
+        case .pageDown: moveFocus(by: max(1, size.height - 3))
+        case .pageUp: moveFocus(by: -max(1, size.height - 3))
         case .character("?"): open(.help)
         case .character("h"): open(.alertHistory)
         case .character("p"): togglePause()
@@ -229,9 +262,32 @@ extension DashboardState {
         }
     }
 
+    /// Moves the focus `delta` runs on in the order shown (wrapping for Tab and arrows, stopping at the
+    /// ends for a page).
     private mutating func moveFocus(by delta: Int) {
-        guard !runs.isEmpty else { return }
-        focus = ((focus + delta) % runs.count + runs.count) % runs.count
+        let order = runOrder
+        guard !order.isEmpty else { return }
+        focusFollowsOrder = false
+        let position = order.firstIndex(of: focus) ?? 0
+        let next =
+            abs(delta) > 1
+            ? min(max(0, position + delta), order.count - 1)
+            : ((position + delta) % order.count + order.count) % order.count
+        focus = order[next]
+    }
+
+    /// A key while the `/` filter is typed: characters add to it, Backspace takes the last off, Enter keeps
+    /// it, Esc clears it.
+    private mutating func typeFilter(_ key: Key) {
+        switch key {
+        case .character(let character): filter.append(character)
+        case .backspace: if !filter.isEmpty { filter.removeLast() }
+        case .enter, .tab: isTypingFilter = false
+        case .escape:
+            filter = ""
+            isTypingFilter = false
+        default: break
+        }
     }
 
     private mutating func togglePause() {
