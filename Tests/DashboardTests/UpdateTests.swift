@@ -325,3 +325,60 @@ import Testing
         #expect(Fit.elideMiddle("short", to: 16) == "short")
     }
 }
+
+@Suite struct SweepTests {
+    static func sweep() -> DashboardState {
+        var runs = (0..<40).map { ("lr1e-\($0 % 4)/seed\($0)", Series.healthy(count: 200, seed: UInt64($0))) }
+        runs[23].1 = Series.healthy(count: 300, seed: 23, spikeAt: 250)
+        return DashboardState.with(runs)
+    }
+
+    @Test func theWorstRunIsFocusedAndListedFirstUntilAFocusKeyIsPressed() {
+        var state = Self.sweep()
+        #expect(state.focusedRun?.name == "lr1e-3/seed23")
+        #expect(state.runOrder.first == state.focus)
+        #expect(state.severityCounts.critical == 1 && state.severityCounts.quiet == 39)
+        let text = render(state, width: 80, height: 24).textLines()
+        #expect(text[0].contains("1 crit") && text[0].contains("39 ok"), "\(text[0])")
+        state.press("r")
+        #expect(state.order == .name && state.focusedRun?.name == "lr1e-0/seed0")
+        state.send(.keyPressed(.tab))
+        let pinned = state.focus
+        state.press("r")
+        #expect(state.focus == pinned, "a focus key pins the focus")
+    }
+
+    @Test func slashFiltersRunsByNameAndEscClearsIt() {
+        var state = Self.sweep()
+        state.press("/seed1")
+        #expect(state.isTypingFilter && state.runOrder.count == 11)  // seed1, seed10 … seed19
+        state.send(.keyPressed(.backspace), .keyPressed(.character("5")))
+        state.send(.keyPressed(.enter))
+        #expect(!state.isTypingFilter && state.runOrder.map { state.runs[$0].name } == ["lr1e-1/seed5"])
+        #expect(state.focusedRun?.name == "lr1e-1/seed5", "the focus moves to a run that is shown")
+        let text = render(state, width: 80, height: 24).textLines()
+        #expect(text[0].contains("/seed5 1/40"), "\(text[0])")
+        // The critical run is out of the list, but its banner stays: a filter never hides an alert.
+        #expect(
+            !text.contains { $0.hasPrefix("● lr1e-3/seed23") } && text[1].contains("CRITICAL lr1e-3/seed23"))
+        state.press("q")  // q quits only outside the filter: here it is a command again
+        state.send(.keyPressed(.escape))
+        #expect(state.filter.isEmpty && state.runOrder.count == 40)
+        state.press("/zzz")
+        #expect(
+            render(state, width: 80, height: 24).textLines().contains {
+                $0.contains("no run name holds \"zzz\"")
+            })
+    }
+
+    @Test func pageKeysMoveTheFocusAPageAndTheListFollows() {
+        var state = Self.sweep()
+        state.press("r")
+        state.send(.resized(width: 80, height: 24), .keyPressed(.pageDown))
+        #expect(state.focusedRun?.name == state.runs[state.runOrder[21]].name)
+        let lines = render(state, width: 80, height: 24).textLines()
+        #expect(lines.contains { $0.contains(state.runs[state.runOrder[22]].name) }, "\(lines)")
+        state.send(.keyPressed(.pageUp), .keyPressed(.pageUp))
+        #expect(state.focus == state.runOrder[0])
+    }
+}
