@@ -382,3 +382,46 @@ import Testing
         #expect(state.focus == state.runOrder[0])
     }
 }
+
+@Suite struct StaleRunTests {
+    @Test func aSilentRunIsMarkedStaleInItsHeaderAndCountedThenNotWhenItLogsAgain() {
+        var state = DashboardState()
+        state.send(
+            .runAdded(RunID(0), name: "quiet", source: "q.jsonl"),
+            .runAdded(RunID(1), name: "busy", source: "b.jsonl"))
+        var step: Int64 = 0
+        func feed(_ run: Int, at time: Double) {
+            state.send(.tick(time: time))
+            state.send(
+                .samplesAppended(
+                    RunID(run), metricKey: "kl", samples: [MetricSample(step: step, value: 0.02)],
+                    statistics: ReadStatistics()))
+            step += 1
+        }
+        for second in stride(from: 0.0, through: 20, by: 2) {
+            feed(0, at: second)
+            feed(1, at: second)
+        }
+        for second in stride(from: 22.0, through: 200, by: 2) { feed(1, at: second) }
+        state.send(.tick(time: 201))
+        #expect(state.runs[0].isStale && !state.runs[1].isStale)
+        let lines = render(state, width: 100, height: 24).textLines()
+        #expect(lines[0].contains("1 stale"), "\(lines[0])")
+        #expect(lines.contains { $0.contains("quiet") && $0.contains("stale: silent 3 min") }, "\(lines)")
+        feed(0, at: 202)
+        #expect(!state.runs[0].isStale)
+    }
+
+    @Test func aFinishedRunSaysSoAndIsNeverStale() {
+        var state = DashboardState()
+        state.send(.runAdded(RunID(0), name: "done", source: "d"), .tick(time: 0))
+        var statistics = ReadStatistics()
+        statistics.runFinished = true
+        state.send(
+            .samplesAppended(
+                RunID(0), metricKey: "kl", samples: Series.healthy(count: 50), statistics: statistics))
+        state.send(.tick(time: 10_000))
+        #expect(!state.runs[0].isStale)
+        #expect(render(state, width: 100, height: 24).textLines()[1].contains("finished"))
+    }
+}

@@ -53,6 +53,13 @@ extension Renderer {
             segments.append(HeaderSegment("input closed", priority: 60, role: .dim))
         default: break
         }
+        if run.isFinished {
+            segments.append(HeaderSegment("finished", priority: 92, role: .dim))
+        } else if run.isStale {
+            // Minutes, not seconds: the line changes once a minute at most, and only for stale runs.
+            let text = "stale: silent \(RunActivity.describe(Double(max(1, run.staleMinutes) * 60)))"
+            segments.append(HeaderSegment(compact ? "stale" : text, priority: 78, role: .pointWarning))
+        }
         if !compact, let key = run.metricKey { segments.append(HeaderSegment(key, priority: 30, role: .dim)) }
         if !compact, run.sources.count > 1 {
             // Which of the run's logs this is, and that there are others (f switches).

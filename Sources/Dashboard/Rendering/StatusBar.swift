@@ -49,6 +49,10 @@ extension Renderer {
             if counts.critical > 0 { spans.append(Span("\(counts.critical) crit ", .bannerCritical, .bold)) }
             if counts.warning > 0 { spans.append(Span("\(counts.warning) warn ", .bannerWarning, .bold)) }
             spans.append(Span("\(counts.quiet) ok", .header))
+            let stale = state.runs.count(where: \.isStale)
+            if stale > 0 { spans.append(Span(" \(stale) stale", .bannerWarning)) }
+            let finished = state.runs.count(where: \.isFinished)
+            if finished > 0 { spans.append(Span(" \(finished) done", .header)) }
             segments.append(HeaderSegment(spans: spans, priority: 45))
             if state.order != .severity {
                 segments.append(HeaderSegment("by \(state.order.rawValue)", priority: 37))

@@ -36,8 +36,16 @@ public struct RunState: Sendable {
     /// What the header shows (refreshed on ticks).
     public internal(set) var figures = RunFigures()
     var rateMeter = RateMeter()
-    /// When samples last arrived (the dashboard's clock), for ordering by activity and telling stale runs.
-    public internal(set) var lastActivity: Double?
+    /// When samples last arrived (the dashboard's clock) and how often they do: ordering by activity, and
+    /// telling a stale run (``RunActivity``).
+    public internal(set) var activity = RunActivity()
+    public var lastActivity: Double? { activity.lastActivity }
+    /// Silent for longer than its usual interval allows (set on ticks), and not finished or closed.
+    public internal(set) var isStale = false
+    /// Whole minutes of silence, while stale: what the header says (a frame a minute at most).
+    public internal(set) var staleMinutes = 0
+    /// The log says the run is over (``ReadStatistics/runFinished``).
+    public var isFinished: Bool { statistics.runFinished }
 
     /// 2 with an unacknowledged critical, 1 with an unacknowledged warning, else 0.
     public var pendingSeverityRank: Int {

@@ -105,7 +105,11 @@ extension DashboardState {
         _ index: Int, source: Int, _ samples: [MetricSample], metricKey: String?, statistics: ReadStatistics
     ) -> [DashboardEffect] {
         let wasEmpty = runs[index].history.isEmpty
-        if !samples.isEmpty { runs[index].lastActivity = now ?? 0 }
+        if !samples.isEmpty {
+            // Before the first tick there is no clock yet: the first tick counts as the arrival.
+            if let now { runs[index].activity.observe(at: now) }
+            runs[index].isStale = false
+        }
         let delivered = runs[index].appendToSource(
             source, samples, metricKey: metricKey, statistics: statistics, sequence: &alertSequence)
         // The first samples show at once; after that the header waits for a tick.
@@ -126,6 +130,18 @@ extension DashboardState {
         lastFigureRefresh = time
         var changed = false
         for index in runs.indices {
+            if runs[index].activity.lastActivity == nil && !runs[index].history.isEmpty {
+                runs[index].activity.observe(at: time)
+            }
+            let stale =
+                runs[index].activity.isStale(at: time) && !runs[index].isFinished
+                && runs[index].sourceStatus != .ended
+            let minutes = stale ? Int((runs[index].activity.silence(at: time) ?? 0) / 60) : 0
+            if stale != runs[index].isStale || minutes != runs[index].staleMinutes {
+                runs[index].isStale = stale
+                runs[index].staleMinutes = minutes
+                changed = true
+            }
             let before = runs[index].figures
             refreshFigures(of: index)
             if !runs[index].figures.showsTheSame(as: before) { changed = true }
