@@ -45,6 +45,14 @@ import Testing
         #expect(reader.statistics.badLines == 0)
     }
 
+    /// Piped in (`python train.py | kltop -`), with no name to go by, SB3's output is console output.
+    @Test func sb3sOutputIsRecognisedAsConsoleByItsContent() {
+        let banner = "Using cpu device\nWrapping the env in a DummyVecEnv.\n"
+        for text in [Self.table, banner + Self.table + Self.table] {
+            #expect(LogFormat.detect(path: "-", firstBytes: Array(text.utf8)) == .console)
+        }
+    }
+
     @Test func anyRowCanBeChosenBySectionAndName() {
         let (samples, reader) = Self.readText(Self.table, metric: .key("rollout/ep_len_mean"))
         #expect(samples == [MetricSample(step: 2048, value: 22.4)])
@@ -103,6 +111,7 @@ import Testing
         let (samples, reader) = Self.readText(text)
         #expect(reader.statistics.badLines == 1)
         #expect(reader.statistics.firstBadLines.first?.lineNumber == 6)
+        #expect(reader.statistics.ignoredLines == 5, "the table's 4 other lines, and the traceback")
         #expect(samples == [MetricSample(step: 3, value: 0.25)])
         #expect(reader.metricKey == "kl")
     }

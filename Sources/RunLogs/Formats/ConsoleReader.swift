@@ -15,7 +15,7 @@
 /// A stable-baselines3 table (``ConsoleTableParser``) is one record whose step is its
 /// `time/total_timesteps` row (``MetricKeys/tableStepKeys``, as in SB3's `progress.csv`); its values have
 /// three significant digits only. Its lines count neither as ignored nor as bad; a table cut off before its
-/// closing dashes is a bad record if it had shown a KL row, and its lines are ignored otherwise.
+/// closing dashes counts one bad line if it had shown a KL row; its other lines are ignored.
 public struct ConsoleReader: SampleReader {
     public private(set) var statistics = ReadStatistics()
     private var splitter: ConsoleLineSplitter
@@ -193,13 +193,17 @@ public struct ConsoleReader: SampleReader {
         }
     }
 
-    /// A table that will not be closed: its lines were read for nothing, unless a KL row was among them.
+    /// A table that will not be closed: its lines (the opening dashes and `rows` rows) were read for
+    /// nothing. One of them is a bad line if a KL row was among them (a KL value was lost), the rest are
+    /// ignored: so the sum of the two does not depend on whether the KL key had been chosen yet, as for a
+    /// malformed line.
     private mutating func tableBrokenOff(rows: Int, line: Int) {
         if tableRecord.metricRank != nil {
             statistics.countBadLine(
                 BadLine(
                     lineNumber: line,
                     reason: "a stable-baselines3 table cut off before its closing line, after \(rows) rows"))
+            statistics.ignoredLines += rows
         } else {
             statistics.ignoredLines += rows + 1
         }
