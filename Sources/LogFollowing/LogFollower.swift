@@ -269,11 +269,15 @@ public final class LogFollower {
         }
         let source: Int
         if let root = spec.root, grouping {
-            // A rotated log is known by its live log, whichever of its parts was found first.
+            // A rotated log is known by its live log, whichever of its parts was found first; a trainer's
+            // checkpoints by all of them (the one read moves to the newest).
             let log = member?.group.kind == .rotatedLog ? member!.group.folder : path
+            let shownLog =
+                member?.group.kind == .trainerCheckpoints
+                ? RunLogFiles.join(member!.group.folder, "checkpoint-*/trainer_state.json") : log
             let key = RunFolder.key(ofLog: log, root: root)
             source = assembly.addSource(
-                path: log, runKey: key, shownPath: key, announceAtOnce: false,
+                path: shownLog, runKey: key, shownPath: key, announceAtOnce: false,
                 emit: emit)
         } else {
             // A run of several files is shown as its folder: its first file may be long gone (rotated

@@ -48,19 +48,27 @@ enum RunFolder {
     }
 
     /// The run `path` belongs to, found under `root` (the folder kltop was given): the path that stands for
-    /// the run — the run folder, or the log itself when it is a run of its own (a file directly in `root`
-    /// with a name of its own, `ppo_lr3e-4.jsonl`). When every folder up to `root` is generic, `root` is
-    /// the run folder (`kltop runs/` on a folder of event files is one run, named after `runs`).
+    /// the run — the run folder, or the log itself when it is a run of its own. A log is a run of its own
+    /// when its name says which run it is (`ppo_lr3e-4.jsonl`; veRL's `<project>/<experiment>.jsonl`), or
+    /// when it lies directly in `root` with such a name; console output (`.log`, `.out`) deeper down is
+    /// the output of its folder's run, whatever its name. When every folder up to `root` is generic, `root`
+    /// is the run folder (`kltop runs/` on a folder of event files is one run, named after `runs`).
     static func key(ofLog path: String, root: String) -> String {
         let parent = RunLogFiles.parent(of: path)
         let file = RunLogFiles.name(of: path)
-        if parent == root && !isGenericFileName(file) { return path }
+        if !isGenericFileName(file) && (parent == root || !isConsoleOutput(file)) { return path }
         var folder = parent
         while folder != root && folder.count > root.count {
             if !isGeneric(RunLogFiles.name(of: folder)) { return folder }
             folder = RunLogFiles.parent(of: folder)
         }
         return root
+    }
+
+    /// A console log, by its name (`train.log`, `slurm-123.out`, rotations and compression aside).
+    static func isConsoleOutput(_ file: String) -> Bool {
+        let name = LogRotation.baseName(file).lowercased()
+        return [".log", ".out", ".txt"].contains { name.hasSuffix($0) }
     }
 
     /// A log file name that says nothing about its run (`progress.csv`, `events.out.tfevents…`).

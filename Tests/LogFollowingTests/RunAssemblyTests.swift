@@ -48,7 +48,11 @@ private func trlOutputFolder(_ folder: URL) throws {
         #expect(
             RunFolder.key(ofLog: "out/progress.csv", root: "out") == "out", "a generic name: the folder's")
         #expect(RunFolder.key(ofLog: "runs/version_0/metrics.csv", root: "runs") == "runs", "all containers")
-        #expect(RunFolder.key(ofLog: "verl/proj/exp1.jsonl", root: "verl") == "verl/proj")
+        // A name of its own makes a log its run, deeper down too (veRL's <project>/<experiment>.jsonl);
+        // console output belongs to its folder's run, whatever its name.
+        #expect(RunFolder.key(ofLog: "verl/proj/exp1.jsonl", root: "verl") == "verl/proj/exp1.jsonl")
+        #expect(RunFolder.key(ofLog: "out/grpo/train_grpo.log", root: "out") == "out/grpo")
+        #expect(RunFolder.key(ofLog: "out/slurm-42.out", root: "out") == "out/slurm-42.out")
     }
 }
 
@@ -97,7 +101,7 @@ private func trlOutputFolder(_ folder: URL) throws {
     @Test func aSourceThatJoinsARunLaterIsListedWithoutTakingOver() throws {
         let root = try TemporaryDirectory.make("kltop-assembly")
         let folder = root.appendingPathComponent("out/grpo")
-        try write(jsonl(0..<10), to: folder.appendingPathComponent("console.jsonl"))
+        try write(jsonl(0..<10), to: folder.appendingPathComponent("metrics.jsonl"))
         let following = Following([root.appendingPathComponent("out").path])
         following.poll()
         #expect(following.runs == ["grpo"] && following.steps("grpo") == Array(0..<10))
