@@ -178,7 +178,9 @@ struct CheckSession {
         case .runEnded(let run):
             runs[run].ended = true
         case .sourcesListed(let run, let paths, let primary):
-            sink.diagnostics(ReadReport.sources(run: runs[run].name, paths: paths, primary: primary))
+            sink.diagnostics(
+                ReadReport.sources(
+                    run: runs[run].name, folder: runs[run].path, paths: paths, primary: primary))
         case .logWithoutKL(let path, let statistics):
             sink.diagnostics(ReadReport.withoutKL(path: path, statistics: statistics))
         case .sourceSamples:

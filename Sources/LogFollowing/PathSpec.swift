@@ -153,7 +153,8 @@ enum RunLogFiles {
         if name.hasPrefix(".") { return false }
         let name = LogRotation.baseName(name)
         if name.hasPrefix("events.out.tfevents.") { return true }
-        if name == "trainer_state.json" || name == "metrics.db" { return true }
+        // stable-baselines3's `json` output is JSON Lines under a .json name; other .json files are configs.
+        if name == "trainer_state.json" || name == "metrics.db" || name == "progress.json" { return true }
         let lower = name.lowercased()
         return [".jsonl", ".ndjson", ".csv", ".log", ".out"].contains { lower.hasSuffix($0) }
     }

@@ -72,6 +72,15 @@ import Testing
         #expect(
             error.contains(
                 "kltop: grpo_beta0.04_seed0: read from checkpoint-*/trainer_state.json; 2 other sources"))
-        #expect(error.contains("kltop: sb3_ppo_cartpole_lr3e-4: read from sb3_ppo_cartpole_lr3e-4/progress."))
+        // All four of stable-baselines3's outputs, named from the run's folder; progress.json and
+        // progress.csv hold the same doubles, and the CSV is taken (equal counts: the newer, or the first).
+        #expect(error.contains("kltop: sb3_ppo_cartpole_lr3e-4: read from progress."))
+        #expect(
+            error.contains(
+                "3 other sources not used: events.out.tfevents.1765065600.fixturehost.4242.0, progress."))
+        #expect(
+            error.contains(
+                "grpo_beta0.04_seed0: read from checkpoint-*/trainer_state.json; 2 other sources not used: runs/Dec07_00-00-00_fixturehost/events"
+            ))
     }
 }

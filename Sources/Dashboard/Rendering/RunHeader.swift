@@ -63,8 +63,7 @@ extension Renderer {
         if !compact, let key = run.metricKey { segments.append(HeaderSegment(key, priority: 30, role: .dim)) }
         if !compact, run.sources.count > 1 {
             // Which of the run's logs this is, and that there are others (f switches).
-            let path = run.sources[run.shownSource].path.split(separator: "/").suffix(2).joined(
-                separator: "/")
+            let path = ReadReport.shortPath(run.sources[run.shownSource].path, in: run.source)
             let others = run.sources.count - 1
             segments.append(
                 HeaderSegment(
