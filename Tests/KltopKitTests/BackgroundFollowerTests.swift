@@ -36,7 +36,9 @@ import Testing
                 }
                 samples[run] += new
                 lastStatistics[run] = statistics
-            case .notice, .runEnded, .recordedAlerts, .sourceSamples, .sourcesListed, .logWithoutKL: break
+            case .notice, .runEnded, .recordedAlerts, .sourceSamples, .sourcesListed, .logWithoutKL,
+                .sourceDisagrees:
+                break
             }
         }
 
