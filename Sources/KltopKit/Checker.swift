@@ -119,6 +119,7 @@ struct CheckSession {
         /// Following: when it last logged a step, and whether it was said to have gone quiet.
         var activity = RunActivity()
         var saidStale = false
+        var lastStep: Int64?
     }
 
     let request: CheckRequest
@@ -158,6 +159,7 @@ struct CheckSession {
                     sink.diagnostics("kltop: \(TerminalText.inert(runs[run].name)): logging again")
                 }
             }
+            if let last = samples.last { runs[run].lastStep = last.step }
             for sample in samples { observe(sample, run: run) }
         case .notice(let run, let notice):
             // Reading to the end, a path that is not there or not readable means the check could not be made;
@@ -232,6 +234,14 @@ struct CheckSession {
             sink.diagnostics(
                 "kltop: \(TerminalText.inert(run.name)): stale: no new step for \(RunActivity.describe(silence))\(usual)"
             )
+            // Also to the alert channels, as an alert of its own kind.
+            if let courier = request.courier, let lastStep = run.lastStep {
+                courier.send(
+                    StaleRunNotice(
+                        run: RunIdentity(name: run.name, source: LogFollower.absolutePath(run.path)),
+                        metric: run.metricKey ?? "", lastStep: lastStep, silence: silence,
+                        usualInterval: run.activity.usualInterval))
+            }
         }
     }
 

@@ -124,7 +124,24 @@ enum DashboardSession {
             }
             if now - lastTick >= tickInterval {
                 // Only a tick that changed a figure is drawn: 256 silent runs cost no frames.
-                if update(&state, .tick(time: now)).contains(.figuresChanged) { dirty = true }
+                for effect in update(&state, .tick(time: now)) {
+                    switch effect {
+                    case .figuresChanged: dirty = true
+                    case .runWentStale(let id):
+                        dirty = true
+                        guard let courier, let run = state.runs.first(where: { $0.id == id }),
+                            let silence = run.activity.silence(at: now), !run.history.isEmpty
+                        else { break }
+                        courier.send(
+                            StaleRunNotice(
+                                run: RunIdentity(
+                                    name: run.name, source: LogFollower.absolutePath(run.source)),
+                                metric: run.metricKey ?? "",
+                                lastStep: run.history.step(at: run.history.count - 1),
+                                silence: silence, usualInterval: run.activity.usualInterval))
+                    default: break
+                    }
+                }
                 lastTick = now
             }
             if dirty && (keyPressed || now - lastFrame >= frameInterval) {

@@ -390,8 +390,9 @@ import Testing
             .runAdded(RunID(0), name: "quiet", source: "q.jsonl"),
             .runAdded(RunID(1), name: "busy", source: "b.jsonl"))
         var step: Int64 = 0
+        var staleEffects: [DashboardEffect] = []
         func feed(_ run: Int, at time: Double) {
-            state.send(.tick(time: time))
+            staleEffects += state.send(.tick(time: time)).filter { $0 != .figuresChanged }
             state.send(
                 .samplesAppended(
                     RunID(run), metricKey: "kl", samples: [MetricSample(step: step, value: 0.02)],
@@ -403,8 +404,9 @@ import Testing
             feed(1, at: second)
         }
         for second in stride(from: 22.0, through: 200, by: 2) { feed(1, at: second) }
-        state.send(.tick(time: 201))
+        staleEffects += state.send(.tick(time: 201)).filter { $0 != .figuresChanged }
         #expect(state.runs[0].isStale && !state.runs[1].isStale)
+        #expect(staleEffects == [.runWentStale(RunID(0))], "once, for the alert channels")
         let lines = render(state, width: 100, height: 24).textLines()
         #expect(lines[0].contains("1 stale"), "\(lines[0])")
         #expect(lines.contains { $0.contains("quiet") && $0.contains("stale: silent 3 min") }, "\(lines)")

@@ -103,4 +103,39 @@ import Testing
         courier.finish(within: 5)
         #expect(second.sent.map(\.step) == [40], "only what came while kltop was down")
     }
+
+    /// A stale run goes to the channels once per silence, also across a restart; a warning at the same
+    /// step is another thing and still goes.
+    @Test func aStaleNoticeIsSentOnceAndKeptApartFromAlerts() throws {
+        let ledger = FileManager.default.temporaryDirectory.appendingPathComponent("kltop-ledger-\(UUID())")
+            .path
+        let notice = StaleRunNotice(
+            run: Self.run, metric: "kl", lastStep: 30, silence: 600, usualInterval: 20)
+        let first = Script([])
+        var courier = try Self.courier(first, ledger: ledger)
+        courier.seen(Self.run)
+        courier.caughtUp()
+        courier.send(notice)
+        courier.send(notice)
+        courier.send(Self.report(step: 30, .warning))
+        courier.finish(within: 5)
+        #expect(first.sent.count == 2, "\(first.sent)")
+        guard case .stale(let sent)? = first.sent.first else {
+            Issue.record("no stale notice: \(first.sent)")
+            return
+        }
+        #expect(sent.message == "No new step for 10 min (it logged about every 20 s); the last was step 30.")
+        let second = Script([])
+        courier = try Self.courier(second, ledger: ledger)
+        courier.seen(Self.run)
+        courier.caughtUp()
+        courier.send(notice)
+        courier.finish(within: 5)
+        #expect(second.sent.isEmpty, "the ledger remembers the notice")
+        // What each channel says of it: no rlwatch detector, kltop's words.
+        let command = AlertCommand.json(.stale(notice))
+        #expect(command.contains("\"stale\": true") && command.contains("\"step\": 30"))
+        let fields = AlertChannel.Webhook.fields(.stale(notice), timestamp: "t")
+        #expect(fields["detector"] == "stale_run" && fields["severity"] == "warning")
+    }
 }

@@ -53,4 +53,6 @@ public enum DashboardEffect: Equatable, Sendable {
     /// and calls for a frame anyway; a tick that changed nothing (silent runs) asks for none, so an idle
     /// dashboard renders nothing at all.
     case figuresChanged
+    /// A run has just gone stale (``RunState/isStale``): for the channels alerts go to.
+    case runWentStale(RunID)
 }

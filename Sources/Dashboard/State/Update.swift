@@ -18,6 +18,7 @@ extension DashboardState {
         // runs per batch would cost more than the batch.)
         switch event {
         case .runAdded, .keyPressed: keepFocusInOrder()
+        case .tick: break
         default: if !effects.isEmpty { keepFocusInOrder() }
         }
         return effects
@@ -101,7 +102,7 @@ extension DashboardState {
             size = (max(0, width), max(0, height))
             return []
         case .tick(let time):
-            return tick(time) ? [.figuresChanged] : []
+            return tick(time)
         }
     }
 
@@ -123,16 +124,25 @@ extension DashboardState {
         return [.bell(worst), .alertsDelivered(runs[index].id, delivered)]
     }
 
-    /// Returns whether any figure on screen changed.
-    private mutating func tick(_ time: Double) -> Bool {
+    /// Returns `figuresChanged` when any figure on screen changed, and `runWentStale` for each run that
+    /// has just gone quiet.
+    private mutating func tick(_ time: Double) -> [DashboardEffect] {
+        let changed = refreshOnTick(time)
+        return (changed.figures ? [.figuresChanged] : []) + changed.stale.map { .runWentStale($0) }
+    }
+
+    private mutating func refreshOnTick(_ time: Double) -> (figures: Bool, stale: [RunID]) {
         now = time
         for index in runs.indices {
             runs[index].rateMeter.observe(time: time, count: runs[index].history.count)
         }
-        guard !isPaused else { return false }
-        if let last = lastFigureRefresh, time - last < options.figureInterval, time >= last { return false }
+        guard !isPaused else { return (false, []) }
+        if let last = lastFigureRefresh, time - last < options.figureInterval, time >= last {
+            return (false, [])
+        }
         lastFigureRefresh = time
         var changed = false
+        var wentStale: [RunID] = []
         for index in runs.indices {
             if runs[index].activity.lastActivity == nil && !runs[index].history.isEmpty {
                 runs[index].activity.observe(at: time)
@@ -142,6 +152,7 @@ extension DashboardState {
                 && runs[index].sourceStatus != .ended
             let minutes = stale ? Int((runs[index].activity.silence(at: time) ?? 0) / 60) : 0
             if stale != runs[index].isStale || minutes != runs[index].staleMinutes {
+                if stale && !runs[index].isStale { wentStale.append(runs[index].id) }
                 runs[index].isStale = stale
                 runs[index].staleMinutes = minutes
                 changed = true
@@ -150,7 +161,7 @@ extension DashboardState {
             refreshFigures(of: index)
             if !runs[index].figures.showsTheSame(as: before) { changed = true }
         }
-        return changed
+        return (changed, wentStale)
     }
 
     /// Refreshes a run's header figures from the live state (or the paused prefix, after a re-run).

@@ -100,6 +100,8 @@ private func title(_ notification: AlertMessage, emoji: String) -> String {
         "\(emoji) rlwatch \(report.alert.severity.rawValue.uppercased()): \(Alert.detector)"
     case .summary(let summary):
         "\(emoji) kltop: \(summary.warnings + summary.criticals) past alerts of \(summary.run.name)"
+    case .stale(let notice):
+        "\(emoji) kltop: \(notice.run.name) is stale"
     }
 }
 
@@ -134,6 +136,10 @@ extension AlertChannel.Slack {
             blocks.append(section(summary.message))
             blocks.append(section("*Recommended action:* \(summary.worst.recommendation)"))
             text = "\(heading): \(summary.message)"
+        case .stale(let notice):
+            blocks.append(section(notice.message))
+            blocks.append(section("*Recommended action:* \(StaleRunNotice.recommendation)"))
+            text = "\(heading): \(notice.message)"
         }
         var payload = #"{"text": \#(JSONText.string(mentions.isEmpty ? text : mentions + " " + text)), "#
         if !channel.isEmpty { payload += #""channel": \#(JSONText.string(channel)), "# }
@@ -159,6 +165,9 @@ extension AlertChannel.Discord {
         case .summary(let summary):
             description = summary.message
             recommendation = summary.worst.recommendation
+        case .stale(let notice):
+            description = notice.message
+            recommendation = StaleRunNotice.recommendation
         }
         fields.append(
             #"{"name": "Recommended action", "value": \#(JSONText.string(recommendation)), "inline": false}"#)
@@ -243,6 +252,13 @@ extension AlertChannel.Webhook {
                 "{\"warnings\": \(summary.warnings), \"criticals\": \(summary.criticals), "
                 + "\"worst_step\": \(summary.worst.step), \"kl_divergence\": \(JSONText.number(summary.worst.klDivergence)), "
                 + "\"z_score\": \(JSONText.number(summary.worst.zScore))}"
+        case .stale(let notice):
+            fields["detector"] = "stale_run"
+            fields["message"] = escaped(notice.message)
+            fields["recommendation"] = escaped(StaleRunNotice.recommendation)
+            fields["metrics_json"] =
+                "{\"silence_seconds\": \(JSONText.number(notice.silence.rounded())), \"usual_interval_seconds\": "
+                + "\(notice.usualInterval.map { JSONText.number($0) } ?? "null"), \"last_step\": \(notice.lastStep)}"
         }
         return fields
     }
@@ -299,6 +315,12 @@ extension AlertChannel.Email {
                 "", report.message, "", "Recommendation: \(report.alert.recommendation)", "", "Metrics:",
             ]
             body += report.metricValues.map { "  \($0.name): \(AlertReport.format($0.value, "%.4f"))" }
+        case .stale(let notice):
+            subject = "[kltop] stale — Run \(notice.run.name) Step \(notice.lastStep)"
+            body = [
+                "Run: \(notice.run.name)", "Last step: \(notice.lastStep)", "", notice.message, "",
+                "Recommendation: \(StaleRunNotice.recommendation)",
+            ]
         case .summary(let summary):
             subject = "[kltop] \(summary.warnings + summary.criticals) past alerts — Run \(summary.run.name)"
             body = [

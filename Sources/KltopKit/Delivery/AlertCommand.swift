@@ -78,6 +78,11 @@ enum AlertCommand {
                 "{\"run\": \(JSONText.string(summary.run.name)), \"metric\": \(JSONText.string(summary.metric)), "
                 + "\"summary\": true, \"warnings\": \(summary.warnings), \"criticals\": \(summary.criticals), "
                 + "\"last_step\": \(summary.lastStep), \"worst\": \(worst)}"
+        case .stale(let notice):
+            return
+                "{\"run\": \(JSONText.string(notice.run.name)), \"metric\": \(JSONText.string(notice.metric)), "
+                + "\"stale\": true, \"severity\": \"warning\", \"step\": \(notice.lastStep), "
+                + "\"silence_seconds\": \(JSONText.number(notice.silence.rounded())), \"message\": \(JSONText.string(notice.message))}"
         }
     }
 

@@ -68,6 +68,7 @@ public final class AlertCourier: @unchecked Sendable {
     private enum Input {
         case seen(RunIdentity, metric: String)
         case alert(AlertReport)
+        case stale(StaleRunNotice)
         case caughtUp
         case stop(deadline: Double)
     }
@@ -101,6 +102,10 @@ public final class AlertCourier: @unchecked Sendable {
 
     /// An alert the policy delivered.
     public func send(_ report: AlertReport) { hand(.alert(report)) }
+
+    /// A run went quiet (sent once per channel and silence, as an alert is; before kltop has caught up
+    /// with the logs' past nothing is stale yet, so it is only ever new).
+    public func send(_ notice: StaleRunNotice) { hand(.stale(notice)) }
 
     /// Everything the logs held when kltop started has been read: alerts raised so far are the runs' past.
     public func caughtUp() { hand(.caughtUp) }
@@ -187,6 +192,20 @@ public final class AlertCourier: @unchecked Sendable {
                         jobs += newJobs(for: alert)
                     } else {
                         past[alert.run, default: []].append(alert)
+                    }
+                case .stale(let notice):
+                    let key = DeliveryKey(step: notice.lastStep, severity: .warning, isStale: true)
+                    let pending = jobs
+                    jobs += channels.indices.compactMap { index in
+                        if let ledger, ledger.delivered(notice.run, channels[index].name).contains(key) {
+                            return nil
+                        }
+                        if pending.contains(where: {
+                            $0.channel == index && $0.notification.run == notice.run && $0.keys == [key]
+                        }) {
+                            return nil
+                        }
+                        return Job(notification: .stale(notice), channel: index, keys: [key], due: clock())
                     }
                 case .caughtUp where !hasCaughtUp:
                     hasCaughtUp = true

@@ -84,15 +84,43 @@ public struct PastAlertsSummary: Sendable, Equatable {
     }
 }
 
+/// A run that went quiet for much longer than it usually is (``RunActivity``): crashed, hung, or lost its
+/// node. Sent as a warning of its own kind, once per silence.
+public struct StaleRunNotice: Sendable, Equatable {
+    public var run: RunIdentity
+    public var metric: String
+    public var lastStep: Int64
+    public var silence: Double
+    public var usualInterval: Double?
+
+    public init(run: RunIdentity, metric: String, lastStep: Int64, silence: Double, usualInterval: Double?) {
+        self.run = run
+        self.metric = metric
+        self.lastStep = lastStep
+        self.silence = silence
+        self.usualInterval = usualInterval
+    }
+
+    public var message: String {
+        let usual = usualInterval.map { " (it logged about every \(RunActivity.describe($0)))" } ?? ""
+        return "No new step for \(RunActivity.describe(silence))\(usual); the last was step \(lastStep)."
+    }
+
+    public static let recommendation =
+        "Check that the training process is alive (a crash, a hang, a lost node or a full disk)."
+}
+
 /// One thing to send.
 public enum AlertMessage: Sendable, Equatable {
     case alert(AlertReport)
     case summary(PastAlertsSummary)
+    case stale(StaleRunNotice)
 
     public var run: RunIdentity {
         switch self {
         case .alert(let report): report.run
         case .summary(let summary): summary.run
+        case .stale(let notice): notice.run
         }
     }
 
@@ -100,6 +128,7 @@ public enum AlertMessage: Sendable, Equatable {
         switch self {
         case .alert(let report): report.alert.severity
         case .summary(let summary): summary.worst.severity
+        case .stale: .warning
         }
     }
 
@@ -107,6 +136,7 @@ public enum AlertMessage: Sendable, Equatable {
         switch self {
         case .alert(let report): report.alert.step
         case .summary(let summary): summary.lastStep
+        case .stale(let notice): notice.lastStep
         }
     }
 
@@ -116,6 +146,7 @@ public enum AlertMessage: Sendable, Equatable {
         case .alert(let report):
             "\(report.run.name), step \(report.alert.step) (\(report.alert.severity.rawValue))"
         case .summary(let summary): "\(summary.run.name), the summary of its past alerts"
+        case .stale(let notice): "\(notice.run.name), stale after step \(notice.lastStep)"
         }
     }
 }

@@ -9,10 +9,13 @@ import KLDetector
 public struct DeliveryKey: Hashable, Sendable {
     public var step: Int64
     public var severity: Severity
+    /// The notice that the run went quiet after `step`, not an alert at it.
+    public var isStale = false
 
-    public init(step: Int64, severity: Severity) {
+    public init(step: Int64, severity: Severity, isStale: Bool = false) {
         self.step = step
         self.severity = severity
+        self.isStale = isStale
     }
 }
 
@@ -53,13 +56,13 @@ final class DeliveryLedger {
         var keys = Set<DeliveryKey>()
         if let text = Self.contents(of: file) {
             for line in text.split(separator: "\n") {
-                // {"step": 120, "severity": "critical"}
+                // {"step": 120, "severity": "critical"}, or with "kind": "stale" for a stale notice
                 let parts = line.split(whereSeparator: { " ,:{}\"".contains($0) })
-                guard parts.count == 4, parts[0] == "step", let step = Int64(parts[1]),
-                    parts[2] == "severity",
+                guard parts.count == 4 || (parts.count == 6 && parts[4] == "kind" && parts[5] == "stale"),
+                    parts[0] == "step", let step = Int64(parts[1]), parts[2] == "severity",
                     let severity = Severity(rawValue: String(parts[3]))
                 else { continue }
-                keys.insert(DeliveryKey(step: step, severity: severity))
+                keys.insert(DeliveryKey(step: step, severity: severity, isStale: parts.count == 6))
             }
         }
         cache[file] = keys
@@ -79,8 +82,9 @@ final class DeliveryLedger {
             return
         }
         defer { close(fd) }
-        let lines = keys.map { "{\"step\": \($0.step), \"severity\": \"\($0.severity.rawValue)\"}\n" }
-            .joined()
+        let lines = keys.map {
+            "{\"step\": \($0.step), \"severity\": \"\($0.severity.rawValue)\"\($0.isStale ? ", \"kind\": \"stale\"" : "")}\n"
+        }.joined()
         let bytes = Array(lines.utf8)
         if !bytes.isEmpty && bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) != bytes.count {
             noteProblem(errno)
