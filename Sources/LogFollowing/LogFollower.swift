@@ -23,8 +23,12 @@ public final class LogFollower {
     private var storePaths: Set<String> = []
     private var standardInput: StandardInputSource?
     private var runNames: Set<String> = []
+    /// The name each run is shown under now, by run.
+    private var nameOfRun: [Int: String] = [:]
     /// Names for runs read from standard input and pipes, by path (`-` for standard input).
     private let streamNames: [String: String]
+    /// The paths of streams named with `--name`: a name their log records does not replace it.
+    private let namedByUser: Set<String>
     /// Whether every spec is standard input or a pipe: then following ends when they all have.
     private let onlyStreams: Bool
     private var runCount = 0
@@ -44,6 +48,7 @@ public final class LogFollower {
         specs = arguments.map(PathSpec.init(argument:))
         notifier = ChangeNotifier(enabled: !options.forcePolling)
         streamNames = Self.streamNames(specs, given: options.streamNames)
+        namedByUser = Set(Self.streamPaths(specs).prefix(options.streamNames.count))
         onlyStreams = specs.allSatisfy { $0 == .standardInput || $0.isPipe }
     }
 
@@ -57,13 +62,7 @@ public final class LogFollower {
     /// `/dev/fd/63` by the shell), `pipe1`, `pipe2`… for several; a named FIFO by its name, like a file.
     /// Names given with `--name` take their place, in the order of the arguments.
     private static func streamNames(_ specs: [PathSpec], given: [String]) -> [String: String] {
-        let streams = specs.compactMap { spec -> String? in
-            switch spec {
-            case .standardInput: "-"
-            case .file(let path) where spec.isPipe: path
-            default: nil
-            }
-        }
+        let streams = streamPaths(specs)
         let anonymous = streams.filter(PathSpec.isAnonymousPipe)
         var names: [String: String] = [:]
         for (index, path) in streams.enumerated() {
@@ -76,6 +75,17 @@ public final class LogFollower {
             }
         }
         return names
+    }
+
+    /// The paths of the specs read as streams, in order (`-` for standard input).
+    private static func streamPaths(_ specs: [PathSpec]) -> [String] {
+        specs.compactMap { spec -> String? in
+            switch spec {
+            case .standardInput: "-"
+            case .file(let path) where spec.isPipe: path
+            default: nil
+            }
+        }
     }
 
     /// A PATH argument spelled as the paths of the runs it names are reported (`./runs/` is `runs`).
@@ -135,14 +145,16 @@ public final class LogFollower {
             }
         }
         for file in toCheck {
-            if file.poll(now: clock(), emit: emit) {
+            if file.poll(now: clock(), emit: { forward($0, emit) }) {
                 busy.insert(ObjectIdentifier(file))
                 moreWaiting = true
             } else {
                 busy.remove(ObjectIdentifier(file))
             }
         }
-        if let standardInput, standardInput.poll(now: clock(), emit: emit) { moreWaiting = true }
+        if let standardInput, standardInput.poll(now: clock(), emit: { forward($0, emit) }) {
+            moreWaiting = true
+        }
         for store in stores where fullCheck || store.watchedPaths.contains(where: { changed!.contains($0) }) {
             store.poll(addRun: { addRun(named: $0, path: store.path, emit: emit) }, emit: emit)
         }
@@ -152,7 +164,19 @@ public final class LogFollower {
     /// Takes every file as complete, for reading to the end rather than following: last records without
     /// their terminator are read (or counted as bad).
     public func finishAll(emit: (FollowEvent) -> Void) {
-        for file in files { file.finish(emit: emit) }
+        for file in files { file.finish(emit: { forward($0, emit) }) }
+    }
+
+    /// Passes a file's events on. A name its log records (``FollowEvent/runNamed(run:name:path:)``) is
+    /// made unique among the runs as any run's name is, and never replaces one given with `--name`.
+    private func forward(_ event: FollowEvent, _ emit: (FollowEvent) -> Void) {
+        guard case .runNamed(let run, let proposed, let path) = event else { return emit(event) }
+        guard !namedByUser.contains(path), let current = nameOfRun[run], current != proposed else { return }
+        runNames.remove(current)
+        let name = uniqueName(proposed, path: path)
+        runNames.insert(name)
+        nameOfRun[run] = name
+        emit(.runNamed(run: run, name: name, path: path))
     }
 
     /// True while standard input or a pipe is among the sources and has not ended (its writer may take its
@@ -272,6 +296,15 @@ public final class LogFollower {
     ) -> Int {
         let run = runCount
         runCount += 1
+        let name = uniqueName(proposed, path: path)
+        runNames.insert(name)
+        nameOfRun[run] = name
+        emit(.runAppeared(run: run, name: name, path: source ?? path))
+        return run
+    }
+
+    /// `proposed`, or on a collision with another run's name, prefixed with a folder of `path`, then counted.
+    private func uniqueName(_ proposed: String, path: String) -> String {
         var name = proposed
         if runNames.contains(name) {
             let folder = RunNaming.disambiguatingFolder(forPath: RunLogFiles.absolute(path))
@@ -283,8 +316,6 @@ public final class LogFollower {
                 counter += 1
             }
         }
-        runNames.insert(name)
-        emit(.runAppeared(run: run, name: name, path: source ?? path))
-        return run
+        return name
     }
 }
