@@ -338,6 +338,15 @@ import Testing
         auto.finish { samples.append($0) }
         #expect(Self.exact(samples) == Self.exact(read(WandbTransactionLogReader(), bytes).samples))
         #expect(auto.runName == "grpo-beta-0.04")
+        // A damaged header: still the run file its name says, one bad record, every record after it read.
+        var damaged = bytes
+        damaged[1] = 0
+        var named = AutoDetectingReader(path: "run-1.wandb", metric: .automatic)
+        var read: [MetricSample] = []
+        feed(&named, damaged, into: &read)
+        named.finish { read.append($0) }
+        #expect(Self.exact(read) == Self.exact(samples))
+        #expect(named.statistics.badLines == 1)
     }
 
     /// The CRC is zlib's CRC-32 over the type byte and payload, as an independent table computes it.

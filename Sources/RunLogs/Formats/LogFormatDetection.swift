@@ -36,11 +36,9 @@ extension LogFormat {
         if WandbTransactionLogReader.headerMatches(firstBytes) {
             return Detection(format: .wandb, isSettled: true)
         }
-        // A W&B run file with less than its header written yet (wandb-core writes in whole blocks).
-        if byName(name) == .wandb && firstBytes.count < 6
-            && firstBytes.elementsEqual(
-                WandbTransactionLogReader.fileHeader.prefix(firstBytes.count))
-        {
+        // A W&B run file too short to hold its header yet, or with a damaged one (binary all the same): its
+        // reader resynchronises on the blocks after it.
+        if byName(name) == .wandb && (firstBytes.count < 6 || firstBytes.contains(0)) {
             return Detection(format: .wandb, isSettled: true)
         }
         if firstBytes.count >= TensorBoardEventReader.headerBytes,
