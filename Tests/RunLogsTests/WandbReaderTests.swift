@@ -349,7 +349,8 @@ import Testing
         #expect(named.statistics.badLines == 1)
     }
 
-    /// The CRC is zlib's CRC-32 over the type byte and payload, as an independent table computes it.
+    /// The CRC is zlib's CRC-32 over the type byte and payload, as an independent table computes it; and
+    /// the reader's slicing-by-8 agrees with that table on every length.
     @Test func theCRCIsIEEE() {
         for chunk in Self.chunkOffsets(WandbFixtures.bytes(id: "ppo02")).prefix(20) {
             let bytes = WandbFixtures.bytes(id: "ppo02")
@@ -359,7 +360,18 @@ import Testing
             }
             let payload = Array(bytes[(chunk.offset + 7)..<(chunk.offset + 7 + length)])
             #expect(WandbLogEncoding.crc32([chunk.type] + payload) == stored)
-            #expect(payload.withUnsafeBytes { CRC32.ieee(type: chunk.type, $0) } == stored)
+            let typeAndPayload = Array(bytes[(chunk.offset + 6)..<(chunk.offset + 7 + length)])
+            #expect(
+                typeAndPayload.withUnsafeBytes { CRC32.checksum($0.baseAddress!, count: $0.count) } == stored)
+        }
+        var random = SeededGenerator(seed: 3)
+        let noise = (0..<300).map { _ in UInt8.random(in: 0...255, using: &random) }
+        for length in 0...noise.count {
+            let slice = Array(noise.prefix(length))
+            let sliced = slice.withUnsafeBytes {
+                CRC32.checksum($0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!, count: length)
+            }
+            #expect(sliced == WandbLogEncoding.crc32(slice), "length \(length)")
         }
     }
 }

@@ -18,6 +18,8 @@ struct WandbRecordDecoder: Sendable {
     private(set) var runName: String?
     /// A nested key's parts joined, reused from item to item.
     private var joined: [UInt8] = []
+    /// The keys of the last history record decoded with `listingKeys` (not the internal `_…` ones).
+    private(set) var keysOfLastRecord: [String] = []
 
     init(selection: MetricSelection) {
         matcher = MetricKeyMatcher(selection: selection, nestedWithSlashes: true)
@@ -31,10 +33,8 @@ struct WandbRecordDecoder: Sendable {
 
     /// Decodes a record; while no key is chosen, the best KL alias of the first history record holding one
     /// is chosen (a history record holds all of a step's keys: wandb merges the calls for one step).
-    /// `keys`, when given, is told every key of a history record (not the internal `_…` ones).
-    mutating func decode(
-        _ record: UnsafeRawBufferPointer, ordinal: Int64, keys: ((String) -> Void)?
-    ) -> Decoded {
+    /// With `listingKeys`, a history record's keys are kept in ``keysOfLastRecord``.
+    mutating func decode(_ record: UnsafeRawBufferPointer, ordinal: Int64, listingKeys: Bool) -> Decoded {
         var fields = ProtobufFields(record)
         var history: UnsafeRawBufferPointer?
         var run: UnsafeRawBufferPointer?
@@ -50,7 +50,9 @@ struct WandbRecordDecoder: Sendable {
             return Decoded(outcome: .bad("malformed RunRecord"), isHistory: false)
         }
         guard let history else { return Decoded(outcome: .noMetric, isHistory: false) }
-        return Decoded(outcome: readHistory(history, ordinal: ordinal, keys: keys), isHistory: true)
+        if listingKeys { keysOfLastRecord.removeAll() }
+        return Decoded(
+            outcome: readHistory(history, ordinal: ordinal, listingKeys: listingKeys), isHistory: true)
     }
 
     /// Takes the run's display name, else its id; false if the RunRecord is malformed.
@@ -73,7 +75,7 @@ struct WandbRecordDecoder: Sendable {
     }
 
     private mutating func readHistory(
-        _ history: UnsafeRawBufferPointer, ordinal: Int64, keys: ((String) -> Void)?
+        _ history: UnsafeRawBufferPointer, ordinal: Int64, listingKeys: Bool
     ) -> RecordOutcome {
         var fields = ProtobufFields(history)
         var step: Int64?
@@ -84,15 +86,14 @@ struct WandbRecordDecoder: Sendable {
             switch (field.number, field.value) {
             case (1, .lengthDelimited(let item)):
                 guard let (key, value) = readItem(item) else { return .bad("malformed HistoryItem") }
-                let rank = key.withKey(joined) { bytes -> Int? in
-                    if let keys, bytes.first != UInt8(ascii: "_") {
-                        keys(String(decoding: bytes, as: UTF8.self))
-                    }
+                let (rank, name) = key.withKey(joined) { bytes -> (Int?, String?) in
                     if bytes.count == 5 && bytes.elementsEqual("_step".utf8) {
                         stepItem = Self.integer(value)
                     }
-                    return matcher.rank(bytes)
+                    let listed = listingKeys && bytes.first != UInt8(ascii: "_")
+                    return (matcher.rank(bytes), listed ? String(decoding: bytes, as: UTF8.self) : nil)
                 }
+                if let name { keysOfLastRecord.append(name) }
                 if let rank, rank < bestRank {
                     bestRank = rank
                     bestValue = value
