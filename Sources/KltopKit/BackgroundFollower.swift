@@ -292,8 +292,10 @@ public struct WakePipe: Sendable {
 extension FollowEvent {
     /// What an event weighs in the reader's queue.
     fileprivate var sampleCount: Int {
-        if case .samples(_, let samples, _, _) = self { return samples.count }
-        return 0
+        switch self {
+        case .samples(_, let samples, _, _), .sourceSamples(_, _, let samples, _, _): samples.count
+        default: 0
+        }
     }
 }
 

@@ -87,7 +87,10 @@ public enum Checker {
             SourceDriver.follow(
                 request.paths, options: request.followOptions, shouldStop: shouldStop,
                 handle: { session.handle($0) },
-                afterRound: { session.showDeliveryReports() },
+                afterRound: {
+                    session.showDeliveryReports()
+                    session.sayStaleRuns(now: SourceDriver.monotonicSeconds())
+                },
                 caughtUp: { request.courier?.caughtUp() })
             if let courier = request.courier {
                 courier.finish(within: 5)
@@ -113,6 +116,9 @@ struct CheckSession {
         var couldNotCheck = false
         /// Its source can deliver nothing more (standard input or a FIFO closed): the log is complete.
         var ended = false
+        /// Following: when it last logged a step, and whether it was said to have gone quiet.
+        var activity = RunActivity()
+        var saidStale = false
     }
 
     let request: CheckRequest
@@ -149,6 +155,13 @@ struct CheckSession {
             }
             runs[run].metricKey = metricKey
             runs[run].statistics = statistics
+            if request.follow && !samples.isEmpty {
+                runs[run].activity.observe(at: SourceDriver.monotonicSeconds())
+                if runs[run].saidStale {
+                    runs[run].saidStale = false
+                    sink.diagnostics("kltop: \(TerminalText.inert(runs[run].name)): logging again")
+                }
+            }
             for sample in samples { observe(sample, run: run) }
         case .notice(let run, let notice):
             // Reading to the end, a path that is not there or not readable means the check could not be made;
@@ -168,6 +181,14 @@ struct CheckSession {
             }
         case .runEnded(let run):
             runs[run].ended = true
+        case .sourcesListed(let run, let paths, let primary):
+            sink.diagnostics(
+                ReadReport.sources(
+                    run: runs[run].name, folder: runs[run].path, paths: paths, primary: primary))
+        case .logWithoutKL(let path, let statistics):
+            sink.diagnostics(ReadReport.withoutKL(path: path, statistics: statistics))
+        case .sourceSamples:
+            break  // the run is checked on its primary source
         }
     }
 
@@ -195,6 +216,24 @@ struct CheckSession {
             AlertOutput.line(
                 for: alert, run: runs[index].name, metric: runs[index].metricKey ?? "", format: request.format
             ))
+    }
+
+    /// Following: says once of each run that has gone quiet for much longer than it usually is (crashed,
+    /// hung, lost its node; ``RunActivity``), unless its log says it finished.
+    mutating func sayStaleRuns(now: Double) {
+        for index in runs.indices where !runs[index].saidStale && !runs[index].ended {
+            let run = runs[index]
+            guard !run.statistics.runFinished, run.activity.isStale(at: now),
+                let silence = run.activity.silence(at: now)
+            else { continue }
+            runs[index].saidStale = true
+            let usual =
+                run.activity.usualInterval.map { " (it logged about every \(RunActivity.describe($0)))" }
+                ?? ""
+            sink.diagnostics(
+                "kltop: \(TerminalText.inert(run.name)): stale: no new step for \(RunActivity.describe(silence))\(usual)"
+            )
+        }
     }
 
     /// What the delivery thread has to say: retries, undelivered alerts, the `--on-alert` command's output.

@@ -72,7 +72,13 @@ public enum Exporter {
                     failed = true
                     sink.diagnostics("kltop: \(TerminalText.inert(notice.path)): \(problem)")
                 }
-            case .runEnded, .recordedAlerts:
+            case .sourcesListed(let run, let paths, let primary):
+                sink.diagnostics(
+                    ReadReport.sources(
+                        run: runs[run].name, folder: runs[run].path, paths: paths, primary: primary))
+            case .logWithoutKL(let path, let statistics):
+                sink.diagnostics(ReadReport.withoutKL(path: path, statistics: statistics))
+            case .runEnded, .recordedAlerts, .sourceSamples:
                 break
             }
         }

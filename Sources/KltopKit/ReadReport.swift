@@ -3,7 +3,7 @@ import RunLogs
 
 /// What reading a run's log went like, worded for the user: shared by `check` and `export`, so that both
 /// say the same about bad lines, steps that had to be replaced, and runs that gave no KL sample.
-enum ReadReport {
+public enum ReadReport {
     /// Notes on the records a run's log held that kltop could not use as they were.
     static func notes(run name: String, statistics: ReadStatistics) -> [String] {
         let shownName = TerminalText.inert(name)
@@ -30,6 +30,35 @@ enum ReadReport {
                     + "from the log's previous rotation")
         }
         return notes
+    }
+
+    /// Which of a run's logs its series is read from, and the others.
+    static func sources(run name: String, folder: String, paths: [String], primary: Int) -> String {
+        let others = paths.indices.filter { $0 != primary }.map {
+            TerminalText.inert(shortPath(paths[$0], in: folder))
+        }
+        return "kltop: \(TerminalText.inert(name)): read from "
+            + TerminalText.inert(shortPath(paths[primary], in: folder))
+            + "; \(others.count) other source\(others.count == 1 ? "" : "s") not used: "
+            + others.joined(separator: ", ")
+    }
+
+    /// A log's path as a person tells a run's logs apart: from the run's folder (`progress.csv`,
+    /// `runs/Dec07_…/events…`), or its last two components when it is not in it.
+    public static func shortPath(_ path: String, in folder: String) -> String {
+        if path.hasPrefix(folder + "/") { return String(path.dropFirst(folder.count + 1)) }
+        return path.split(separator: "/").suffix(2).joined(separator: "/")
+    }
+
+    /// A log found in a folder that holds no KL: not a run, and what it holds instead.
+    static func withoutKL(path: String, statistics: ReadStatistics) -> String {
+        let shown = TerminalText.inert(path)
+        if statistics.records == 0 && statistics.badLines == 0 { return "kltop: \(shown): \(strayFileNote)" }
+        guard statistics.records > 0 else {
+            return "kltop: \(shown): \(badRecords(statistics)) and no records; not a run"
+        }
+        let records = "\(statistics.records) record\(statistics.records == 1 ? "" : "s")"
+        return "kltop: \(shown): no KL in its \(records)\(describe(keysSeen: statistics.keysSeen)); not a run"
     }
 
     /// "3 bad lines", or "1 bad record" for event files, which count records at byte offsets.

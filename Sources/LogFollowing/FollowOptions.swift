@@ -60,6 +60,14 @@ public enum FollowEvent: Sendable {
     /// Something the user should know about a run or a watched path: waiting for a file, permission
     /// denied, a rotation noticed. `run` is nil for a path that is not (yet) a run.
     case notice(run: Int?, Notice)
+    /// Samples of one of a run's other sources (``sourcesListed(run:paths:primary:)`` numbers them): the same
+    /// training run as read from another of its logs, for switching to. `samples` are the primary's.
+    case sourceSamples(run: Int, source: Int, [MetricSample], metricKey: String?, statistics: ReadStatistics)
+    /// The logs a run of several was found in (a trainer's `trainer_state.json`, its TensorBoard events,
+    /// its console log), and which of them is the run's series.
+    case sourcesListed(run: Int, paths: [String], primary: Int)
+    /// A log found in a folder that holds no KL (so far): not a run, but worth listing with its keys.
+    case logWithoutKL(path: String, statistics: ReadStatistics)
     /// A run's source can deliver nothing more (standard input or a FIFO closed).
     case runEnded(run: Int)
     /// Alerts rlwatch itself recorded for a run read from its store, to be shown beside kltop's own.

@@ -22,16 +22,14 @@ public final class LogFollower {
     private var stores: [FollowedStore] = []
     private var storePaths: Set<String> = []
     private var standardInput: StandardInputSource?
-    private var runNames: Set<String> = []
-    /// The name each run is shown under now, by run.
-    private var nameOfRun: [Int: String] = [:]
+    /// Sources (files, run groups, store runs, standard input) grouped into runs.
+    private var assembly = RunAssembly()
     /// Names for runs read from standard input and pipes, by path (`-` for standard input).
     private let streamNames: [String: String]
     /// The paths of streams named with `--name`: a name their log records does not replace it.
     private let namedByUser: Set<String>
     /// Whether every spec is standard input or a pipe: then following ends when they all have.
     private let onlyStreams: Bool
-    private var runCount = 0
     /// Files that had more to read when their round's budget ran out.
     private var busy: Set<ObjectIdentifier> = []
     private var lastFullCheck = -Double.infinity
@@ -123,7 +121,16 @@ public final class LogFollower {
     /// would seem to have been still for longer than it has).
     @discardableResult
     public func poll(now clock: @autoclosure () -> Double, emit: (FollowEvent) -> Void) -> Bool {
+        let moreWaiting = pollSources(now: clock(), emit: emit)
+        let busySources = Set(files.filter { busy.contains(ObjectIdentifier($0)) }.map(\.run))
+        assembly.endRound(isBusy: { busySources.contains($0) }, emit: emit)
+        return moreWaiting
+    }
+
+    /// Polls every source; what they report goes through ``assembly`` (`emit` is for what is said of runs).
+    private func pollSources(now clock: @autoclosure () -> Double, emit: (FollowEvent) -> Void) -> Bool {
         let now = clock()
+        let routed: (FollowEvent) -> Void = { self.route($0, emit: emit) }
         if !started { start(now: now, emit: emit) }
         let changed = notifier.drain()
         let fullCheck = changed == nil || now - lastFullCheck >= options.pollInterval
@@ -145,18 +152,21 @@ public final class LogFollower {
             }
         }
         for file in toCheck {
-            if file.poll(now: clock(), emit: { forward($0, emit) }) {
+            if file.poll(now: clock(), emit: routed) {
                 busy.insert(ObjectIdentifier(file))
                 moreWaiting = true
             } else {
                 busy.remove(ObjectIdentifier(file))
             }
         }
-        if let standardInput, standardInput.poll(now: clock(), emit: { forward($0, emit) }) {
-            moreWaiting = true
-        }
+        if let standardInput, standardInput.poll(now: clock(), emit: routed) { moreWaiting = true }
         for store in stores where fullCheck || store.watchedPaths.contains(where: { changed!.contains($0) }) {
-            store.poll(addRun: { addRun(named: $0, path: store.path, emit: emit) }, emit: emit)
+            store.poll(
+                addRun: { name in
+                    assembly.addSource(
+                        path: store.path, runKey: store.path + "\u{0}" + name, shownPath: store.path,
+                        announceAtOnce: true, proposedName: name, emit: emit)
+                }, emit: routed)
         }
         return moreWaiting
     }
@@ -164,19 +174,15 @@ public final class LogFollower {
     /// Takes every file as complete, for reading to the end rather than following: last records without
     /// their terminator are read (or counted as bad).
     public func finishAll(emit: (FollowEvent) -> Void) {
-        for file in files { file.finish(emit: { forward($0, emit) }) }
+        for file in files { file.finish { route($0, emit: emit) } }
+        assembly.endRound(isBusy: { _ in false }, finished: true, emit: emit)
     }
 
-    /// Passes a file's events on. A name its log records (``FollowEvent/runNamed(run:name:path:)``) is
-    /// made unique among the runs as any run's name is, and never replaces one given with `--name`.
-    private func forward(_ event: FollowEvent, _ emit: (FollowEvent) -> Void) {
-        guard case .runNamed(let run, let proposed, let path) = event else { return emit(event) }
-        guard !namedByUser.contains(path), let current = nameOfRun[run], current != proposed else { return }
-        runNames.remove(current)
-        let name = uniqueName(proposed, path: path)
-        runNames.insert(name)
-        nameOfRun[run] = name
-        emit(.runNamed(run: run, name: name, path: path))
+    /// What a source reported, for ``assembly``; a name its log records
+    /// (``FollowEvent/runNamed(run:name:path:)``) never replaces one given with `--name`.
+    private func route(_ event: FollowEvent, emit: (FollowEvent) -> Void) {
+        if case .runNamed(_, _, let path) = event, namedByUser.contains(path) { return }
+        assembly.route(event, emit: emit)
     }
 
     /// True while standard input or a pipe is among the sources and has not ended (its writer may take its
@@ -201,7 +207,9 @@ public final class LogFollower {
     private func start(now: Double, emit: (FollowEvent) -> Void) {
         started = true
         for spec in specs where spec == .standardInput && standardInput == nil {
-            let run = addRun(path: "-", emit: emit)
+            let run = assembly.addSource(
+                path: "-", runKey: "-", shownPath: "-", announceAtOnce: true, proposedName: streamNames["-"],
+                emit: emit)
             standardInput = StandardInputSource(run: run, options: options, now: now)
         }
     }
@@ -224,7 +232,7 @@ public final class LogFollower {
             for directory in scan.directories { notifier.watch(directory: directory) }
             let found = current.filter { fileByPath[$0] == nil && !storePaths.contains($0) }
             for path in RunGroup.inRankOrder(found) {
-                adopt(path, grouping: spec != .file(path), now: now, emit: emit)
+                adopt(path, spec: spec, now: now, emit: emit)
             }
             for directory in scan.unlistable where !announcedUnlistable.contains(directory) {
                 announcedUnlistable.insert(directory)
@@ -258,64 +266,47 @@ public final class LogFollower {
         }
     }
 
-    /// Starts following a newly found file: as rlwatch's store, as one more file of a run already followed
-    /// (``RunGroup``: found in a directory or glob, not named on its own), or as a run of its own.
-    private func adopt(_ path: String, grouping: Bool, now: Double, emit: (FollowEvent) -> Void) {
+    /// Starts following a newly found file: as rlwatch's store, as one more file of a source already
+    /// followed (``RunGroup``: found in a directory or glob, not named on its own), or as a source of its
+    /// run (``RunFolder``: a file named on the command line is a run of its own).
+    private func adopt(_ path: String, spec: PathSpec, now: Double, emit: (FollowEvent) -> Void) {
         if FollowedStore.isStore(path: path, forced: options.inputFormat) {
             storePaths.insert(path)
             stores.append(FollowedStore(path: path, options: options))
             return
         }
+        let grouping = spec != .file(path)
         let member = grouping ? RunGroup.member(path: path) : nil
         if let member, let file = runByGroup[member.group] {
             file.add(member: path, rank: member.rank)
             fileByPath[path] = file
             return
         }
-        // A run of several files is shown as its folder: its first file may be long gone (rotated checkpoints).
-        let run = addRun(
-            named: streamNames[path] ?? RunNaming.name(forPath: RunLogFiles.absolute(path)), path: path,
-            source: member?.group.folder ?? path, emit: emit
-        )
-        let file = FollowedFile(path: path, run: run, options: options, now: now, member: member)
+        let source: Int
+        if let root = spec.root, grouping {
+            // A rotated log is known by its live log, whichever of its parts was found first; a trainer's
+            // checkpoints by all of them (the one read moves to the newest).
+            let log = member?.group.kind == .rotatedLog ? member!.group.folder : path
+            let shownLog =
+                member?.group.kind == .trainerCheckpoints
+                ? RunLogFiles.join(member!.group.folder, "checkpoint-*/trainer_state.json") : log
+            let key = RunFolder.key(ofLog: log, root: root)
+            source = assembly.addSource(
+                path: shownLog, runKey: key, shownPath: key, announceAtOnce: false,
+                emit: emit)
+        } else {
+            // A run of several files is shown as its folder: its first file may be long gone (rotated
+            // checkpoints).
+            // Its own run, even where a folder found later holds the same path (`kltop qwen2.5-grpo` waited
+            // for as a file, made as a folder).
+            source = assembly.addSource(
+                path: path, runKey: "\u{0}named " + path, namePath: path,
+                shownPath: member?.group.folder ?? path,
+                announceAtOnce: true, proposedName: streamNames[path], emit: emit)
+        }
+        let file = FollowedFile(path: path, run: source, options: options, now: now, member: member)
         files.append(file)
         fileByPath[path] = file
         if let member { runByGroup[member.group] = file }
-    }
-
-    private func addRun(path: String, emit: (FollowEvent) -> Void) -> Int {
-        addRun(
-            named: streamNames[path] ?? RunNaming.name(forPath: RunLogFiles.absolute(path)), path: path,
-            source: path, emit: emit)
-    }
-
-    /// A new run, its name made unique among the runs so far (prefixed with a folder of `path`, then counted),
-    /// reported with `source` as its path.
-    private func addRun(
-        named proposed: String, path: String, source: String? = nil, emit: (FollowEvent) -> Void
-    ) -> Int {
-        let run = runCount
-        runCount += 1
-        let name = uniqueName(proposed, path: path)
-        runNames.insert(name)
-        nameOfRun[run] = name
-        emit(.runAppeared(run: run, name: name, path: source ?? path))
-        return run
-    }
-
-    /// `proposed`, or on a collision with another run's name, prefixed with a folder of `path`, then counted.
-    private func uniqueName(_ proposed: String, path: String) -> String {
-        var name = proposed
-        if runNames.contains(name) {
-            let folder = RunNaming.disambiguatingFolder(forPath: RunLogFiles.absolute(path))
-            if let folder, !runNames.contains(folder + "/" + name) { name = folder + "/" + name }
-            var counter = 2
-            let base = name
-            while runNames.contains(name) {
-                name = "\(base)~\(counter)"
-                counter += 1
-            }
-        }
-        return name
     }
 }

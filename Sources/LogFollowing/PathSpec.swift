@@ -91,6 +91,20 @@ enum PathSpec: Equatable {
         }
     }
 
+    /// The folder runs found by this spec are found under (``RunFolder``): the directory, or a glob's folder
+    /// above its first wildcard; a path named as a file that turned out to be a folder. Nil for standard input.
+    var root: String? {
+        switch self {
+        case .directory(let path): return path
+        case .glob(let pattern):
+            var folder = RunLogFiles.parent(of: pattern)
+            while folder.contains(where: { "*?[".contains($0) }) { folder = RunLogFiles.parent(of: folder) }
+            return folder
+        case .file(let path): return path
+        case .standardInput: return nil
+        }
+    }
+
     /// Whether a rescan can be skipped while the directories are unchanged: a glob with a wildcard above
     /// its last component can match in directories that are not stamped.
     var isStampable: Bool {
@@ -139,7 +153,8 @@ enum RunLogFiles {
         if name.hasPrefix(".") { return false }
         let name = LogRotation.baseName(name)
         if name.hasPrefix("events.out.tfevents.") { return true }
-        if name == "trainer_state.json" || name == "metrics.db" { return true }
+        // stable-baselines3's `json` output is JSON Lines under a .json name; other .json files are configs.
+        if name == "trainer_state.json" || name == "metrics.db" || name == "progress.json" { return true }
         let lower = name.lowercased()
         return [".jsonl", ".ndjson", ".csv", ".log", ".out", ".wandb"].contains { lower.hasSuffix($0) }
     }
@@ -202,10 +217,18 @@ enum RunLogFiles {
 
     /// `files` (sorted) without the other logs of W&B run folders (``isWandbRunFile(_:)``).
     private static func withoutWandbSideLogs(_ files: [String]) -> [String] {
-        let runFolders = files.filter { isWandbRunFile(name(of: $0)) }.map { parent(of: $0) + "/" }
+        let runFolders = Set(files.filter { isWandbRunFile(name(of: $0)) }.map { parent(of: $0) })
         guard !runFolders.isEmpty else { return files }
         return files.filter { file in
-            isWandbRunFile(name(of: file)) || !runFolders.contains { file.hasPrefix($0) }
+            if isWandbRunFile(name(of: file)) { return true }
+            var folder = parent(of: file)
+            for _ in 0...maximumDepth {
+                if runFolders.contains(folder) { return false }
+                let up = parent(of: folder)
+                if up == folder { break }
+                folder = up
+            }
+            return true
         }
     }
 

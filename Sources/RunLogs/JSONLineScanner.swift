@@ -57,7 +57,7 @@ public struct JSONLineScanner: Sendable {
     /// reading an element of `[[UInt8]]` costs a retain and a release, which were a sixth of the time to
     /// read a log of short records.
     private var packedValueKeys: [PackedKey] = []
-    private let packedStepKeys: [PackedKey] = MetricKeys.stepKeys.map { PackedKey(Array($0.utf8)) }
+    private let packedStepKeys: [PackedKey] = MetricKeys.recordStepKeys.map { PackedKey(Array($0.utf8)) }
     private static let nestedKey = Array(MetricKeys.nestedMetricsKey.utf8)
     /// For a `data.`-prefixed `--metric`, the key only matches inside the nested object.
     private var fixedKeyNestedOnly = false

@@ -29,6 +29,11 @@ public enum MetricKeys {
     /// counting every record) is its step.
     public static let stepKeys: [String] = ["step", "global_step", "_step", "train/global_step"]
 
+    /// Step keys of JSON records: ``stepKeys``, then, for a record that has none of them,
+    /// stable-baselines3's `time/total_timesteps`. SB3's `progress.json` holds the same keys as its
+    /// `progress.csv` (read by ``tableStepKeys``), so both files of one run give the same steps.
+    public static let recordStepKeys: [String] = stepKeys + ["time/total_timesteps"]
+
     /// Step columns of table-shaped logs (CSV), in order of preference: Lightning and most loops (`step`),
     /// stable-baselines3 (`time/total_timesteps`), Weights & Biases exports (`trainer/global_step`, `_step`).
     /// Without any, a data row's ordinal (0-based) is its step.

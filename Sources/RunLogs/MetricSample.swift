@@ -65,6 +65,9 @@ public struct ReadStatistics: Sendable, Equatable {
     /// Records of a rotated log's part that repeat steps its previous part already gave (the parts overlap):
     /// skipped, and not counted in ``records`` or ``samples``.
     public var repeatedSteps = 0
+    /// The log says the run is over (a trainer_state.json whose `global_step` reached `max_steps`, a W&B
+    /// exit record): it is finished, not stale, when it goes quiet.
+    public var runFinished = false
 
     public init() {}
 

@@ -70,7 +70,7 @@ public enum RunNaming {
 
     /// The file name without its extension, its compression suffix, or its rotation's (`train.log.2.gz`
     /// is `train`: a rotation bears its log's name).
-    static func stem(_ file: String) -> String {
+    public static func stem(_ file: String) -> String {
         var stem = Substring(LogRotation.baseName(file))
         if let dot = stem.lastIndex(of: "."), dot != stem.startIndex { stem = stem[..<dot] }
         return String(stem)

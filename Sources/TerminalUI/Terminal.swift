@@ -184,12 +184,14 @@ public final class Terminal {
             case KEY_END: return .key(.end)
             case KEY_BTAB: return .key(.backTab)
             case KEY_ENTER: return .key(.enter)
+            case KEY_BACKSPACE, KEY_DC: return .key(.backspace)
             default: return read()  // a key kltop has no use for
             }
         }
         switch value {
         case 9: return .key(.tab)
         case 10, 13: return .key(.enter)
+        case 8, 127: return .key(.backspace)
         case 27: return skippingUnknownSequence()
         default:
             guard let scalar = Unicode.Scalar(value), value >= 32, value != 127 else { return read() }

@@ -279,3 +279,149 @@ import Testing
         #expect(!text.contains("\u{1B}"))
     }
 }
+
+@Suite struct RunSourcesTests {
+    /// A run found in two logs: f shows the other one's series, with the detector re-run over it, and
+    /// nothing delivered for it; f again comes back.
+    @Test func fSwitchesToTheRunsOtherSourceAndBack() throws {
+        var state = DashboardState()
+        state.send(.runAdded(RunID(0), name: "grpo", source: "out/grpo"))
+        state.send(
+            .sourcesListed(
+                RunID(0),
+                paths: [
+                    "out/grpo/checkpoint-30/trainer_state.json", "out/grpo/runs/x/events.out.tfevents.1.h",
+                ], primary: 0))
+        let quiet = Series.healthy(count: 200)
+        let spiky = Series.healthy(count: 300, spikeAt: 250)
+        state.send(.samplesAppended(RunID(0), metricKey: "kl", samples: quiet, statistics: ReadStatistics()))
+        let effects = state.send(
+            .sourceSamplesAppended(
+                RunID(0), source: 1, metricKey: "train/kl", samples: spiky, statistics: ReadStatistics()))
+        #expect(effects.isEmpty, "the other source's alerts are not delivered")
+        #expect(state.runs[0].history.count == 200 && state.runs[0].alerts.isEmpty)
+        let header = render(state, width: 120, height: 24).textLines()[1]
+        #expect(header.contains("from checkpoint-30/trainer_state.json +1"), "\(header)")
+        let switched = state.send(.keyPressed(.character("f")))
+        #expect(switched.isEmpty)
+        #expect(state.runs[0].history.count == 300 && state.runs[0].metricKey == "train/kl")
+        #expect(state.runs[0].alerts.map(\.step).contains(250))
+        // Samples keep going where they belong while the other source is shown.
+        state.send(
+            .samplesAppended(
+                RunID(0), metricKey: "kl", samples: Series.healthy(count: 10, startStep: 200),
+                statistics: ReadStatistics()))
+        #expect(state.runs[0].history.count == 300)
+        state.press("f")
+        #expect(
+            state.runs[0].history.count == 210 && state.runs[0].metricKey == "kl"
+                && state.runs[0].alerts.isEmpty)
+    }
+
+    @Test func longNamesAreElidedInTheMiddleSoTheirEndsStayApart() {
+        let a = Fit.elideMiddle("sb3_ppo_cartpole_jump5e-2_at50pct", to: 16)
+        let b = Fit.elideMiddle("sb3_ppo_cartpole_jump5e-2_at75pct", to: 16)
+        #expect(a != b && a.hasPrefix("sb3_ppo") && a.hasSuffix("at50pct") && a.unicodeScalars.count == 16)
+        #expect(Fit.elideMiddle("short", to: 16) == "short")
+    }
+}
+
+@Suite struct SweepTests {
+    static func sweep() -> DashboardState {
+        var runs = (0..<40).map { ("lr1e-\($0 % 4)/seed\($0)", Series.healthy(count: 200, seed: UInt64($0))) }
+        runs[23].1 = Series.healthy(count: 300, seed: 23, spikeAt: 250)
+        return DashboardState.with(runs)
+    }
+
+    @Test func theWorstRunIsFocusedAndListedFirstUntilAFocusKeyIsPressed() {
+        var state = Self.sweep()
+        #expect(state.focusedRun?.name == "lr1e-3/seed23")
+        #expect(state.runOrder.first == state.focus)
+        #expect(state.severityCounts.critical == 1 && state.severityCounts.quiet == 39)
+        let text = render(state, width: 80, height: 24).textLines()
+        #expect(text[0].contains("1 crit") && text[0].contains("39 ok"), "\(text[0])")
+        state.press("r")
+        #expect(state.order == .name && state.focusedRun?.name == "lr1e-0/seed0")
+        state.send(.keyPressed(.tab))
+        let pinned = state.focus
+        state.press("r")
+        #expect(state.focus == pinned, "a focus key pins the focus")
+    }
+
+    @Test func slashFiltersRunsByNameAndEscClearsIt() {
+        var state = Self.sweep()
+        state.press("/seed1")
+        #expect(state.isTypingFilter && state.runOrder.count == 11)  // seed1, seed10 … seed19
+        state.send(.keyPressed(.backspace), .keyPressed(.character("5")))
+        state.send(.keyPressed(.enter))
+        #expect(!state.isTypingFilter && state.runOrder.map { state.runs[$0].name } == ["lr1e-1/seed5"])
+        #expect(state.focusedRun?.name == "lr1e-1/seed5", "the focus moves to a run that is shown")
+        let text = render(state, width: 80, height: 24).textLines()
+        #expect(text[0].contains("/seed5 1/40"), "\(text[0])")
+        // The critical run is out of the list, but its banner stays: a filter never hides an alert.
+        #expect(
+            !text.contains { $0.hasPrefix("● lr1e-3/seed23") } && text[1].contains("CRITICAL lr1e-3/seed23"))
+        state.press("q")  // q quits only outside the filter: here it is a command again
+        state.send(.keyPressed(.escape))
+        #expect(state.filter.isEmpty && state.runOrder.count == 40)
+        state.press("/zzz")
+        #expect(
+            render(state, width: 80, height: 24).textLines().contains {
+                $0.contains("no run name holds \"zzz\"")
+            })
+    }
+
+    @Test func pageKeysMoveTheFocusAPageAndTheListFollows() {
+        var state = Self.sweep()
+        state.press("r")
+        state.send(.resized(width: 80, height: 24), .keyPressed(.pageDown))
+        #expect(state.focusedRun?.name == state.runs[state.runOrder[21]].name)
+        let lines = render(state, width: 80, height: 24).textLines()
+        #expect(lines.contains { $0.contains(state.runs[state.runOrder[22]].name) }, "\(lines)")
+        state.send(.keyPressed(.pageUp), .keyPressed(.pageUp))
+        #expect(state.focus == state.runOrder[0])
+    }
+}
+
+@Suite struct StaleRunTests {
+    @Test func aSilentRunIsMarkedStaleInItsHeaderAndCountedThenNotWhenItLogsAgain() {
+        var state = DashboardState()
+        state.send(
+            .runAdded(RunID(0), name: "quiet", source: "q.jsonl"),
+            .runAdded(RunID(1), name: "busy", source: "b.jsonl"))
+        var step: Int64 = 0
+        func feed(_ run: Int, at time: Double) {
+            state.send(.tick(time: time))
+            state.send(
+                .samplesAppended(
+                    RunID(run), metricKey: "kl", samples: [MetricSample(step: step, value: 0.02)],
+                    statistics: ReadStatistics()))
+            step += 1
+        }
+        for second in stride(from: 0.0, through: 20, by: 2) {
+            feed(0, at: second)
+            feed(1, at: second)
+        }
+        for second in stride(from: 22.0, through: 200, by: 2) { feed(1, at: second) }
+        state.send(.tick(time: 201))
+        #expect(state.runs[0].isStale && !state.runs[1].isStale)
+        let lines = render(state, width: 100, height: 24).textLines()
+        #expect(lines[0].contains("1 stale"), "\(lines[0])")
+        #expect(lines.contains { $0.contains("quiet") && $0.contains("stale: silent 3 min") }, "\(lines)")
+        feed(0, at: 202)
+        #expect(!state.runs[0].isStale)
+    }
+
+    @Test func aFinishedRunSaysSoAndIsNeverStale() {
+        var state = DashboardState()
+        state.send(.runAdded(RunID(0), name: "done", source: "d"), .tick(time: 0))
+        var statistics = ReadStatistics()
+        statistics.runFinished = true
+        state.send(
+            .samplesAppended(
+                RunID(0), metricKey: "kl", samples: Series.healthy(count: 50), statistics: statistics))
+        state.send(.tick(time: 10_000))
+        #expect(!state.runs[0].isStale)
+        #expect(render(state, width: 100, height: 24).textLines()[1].contains("finished"))
+    }
+}

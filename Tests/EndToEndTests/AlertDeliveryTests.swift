@@ -77,6 +77,13 @@ import Testing
             try handle.close()
         }
 
+        /// Writes the log's first lines (no alert among them) and waits until kltop has read them: what is
+        /// appended after that is new, not the run's past, however slowly kltop started.
+        func waitUntilReading(_ kltop: LiveProcess) throws {
+            try append(AlertDeliveryTests.example[..<10])
+            #expect(kltop.waitUntil(timeout: 30) { _ in kltop.standardError.contains("reading KL from") })
+        }
+
         func requests(_ channel: String) -> [HTTPStandIn.Request] {
             http.requests.filter { $0.path.hasPrefix("/\(channel)/") }
         }
@@ -105,8 +112,8 @@ import Testing
             "--on-alert", #"cat >> on-alert.jsonl; echo "ran for $KLTOP_RUN $KLTOP_STEP $KLTOP_SEVERITY""#,
         ])
         defer { kltop.interrupt() }
-        Thread.sleep(forTimeInterval: 0.5)
-        try setup.append(Self.example[...])
+        try setup.waitUntilReading(kltop)
+        try setup.append(Self.example[10...])
         #expect(kltop.waitUntil(timeout: 20) { _ in Self.printedSteps(kltop) == Self.alertSteps })
         setup.http.waitForRequests(12)
         setup.smtp.waitForMessages(4)
@@ -172,8 +179,8 @@ import Testing
     @Test func aRestartSendsNothingTwiceAndWhatCameWhileDownOnce() throws {
         let setup = try Setup()
         var kltop = try setup.start()
-        Thread.sleep(forTimeInterval: 0.5)
-        try setup.append(Self.example[..<200])  // alerts at 180 and 182
+        try setup.waitUntilReading(kltop)
+        try setup.append(Self.example[10..<200])  // alerts at 180 and 182
         setup.http.waitForRequests(6)
         setup.smtp.waitForMessages(2)
         Thread.sleep(forTimeInterval: 0.5)
@@ -222,8 +229,8 @@ import Testing
         let setup = try Setup(http: http)
         let kltop = try setup.start()
         defer { kltop.interrupt() }
-        Thread.sleep(forTimeInterval: 0.5)
-        try setup.append(Self.example[..<181])  // one alert, at 180
+        try setup.waitUntilReading(kltop)
+        try setup.append(Self.example[10..<181])  // one alert, at 180
         #expect(
             setup.http.wait(timeout: 30) {
                 setup.requests("slack").count + setup.requests("discord").count + setup.requests("hook").count
@@ -248,8 +255,8 @@ import Testing
         let setup = try Setup(webhookURL: url)
         let kltop = try setup.start()
         defer { kltop.interrupt() }
-        Thread.sleep(forTimeInterval: 0.5)
-        try setup.append(Self.example[..<181])
+        try setup.waitUntilReading(kltop)
+        try setup.append(Self.example[10..<181])
         #expect(
             kltop.waitUntil(timeout: 20) { _ in kltop.standardError.contains("kltop: webhook: grpo, step 180")
             })

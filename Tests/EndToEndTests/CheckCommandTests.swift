@@ -48,7 +48,7 @@ import Testing
         for command in ["check", "export"] {
             let result = try Kltop.run([command, folder.path])
             #expect(result.status == 0, "\(command): \(result.standardError)")
-            #expect(result.standardError.contains("download: not a run log"), "\(command)")
+            #expect(result.standardError.contains("download.log: not a run log"), "\(command)")
             #expect(result.standardError.contains("ppo: skipped 1 bad line (line 41: "), "\(command)")
             let named = try Kltop.run([command, stray.path])
             #expect(named.status == 3 && named.standardError.contains("no KL samples"), "\(command)")

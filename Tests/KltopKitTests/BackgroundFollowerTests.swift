@@ -42,7 +42,7 @@ import Testing
                     return
                 }
                 runs[run] = "\(name) at \(path)"
-            case .notice, .runEnded, .recordedAlerts: break
+            case .notice, .runEnded, .recordedAlerts, .sourceSamples, .sourcesListed, .logWithoutKL: break
             }
         }
 

@@ -17,6 +17,9 @@ final class Following {
     /// Runs whose source said it can deliver nothing more.
     private(set) var ended: [String] = []
     private(set) var statistics: [String: ReadStatistics] = [:]
+    /// The logs of runs found in several, by run name.
+    private(set) var sourcesOfRun: [String: [String]] = [:]
+    private(set) var logsWithoutKL: [String] = []
 
     init(_ arguments: [String], pollInterval: Double = 1, options: FollowOptions? = nil) {
         var options = options ?? FollowOptions()
@@ -53,7 +56,9 @@ final class Following {
             self.statistics[runs[run]] = statistics
         case .notice(_, let notice): notices.append(notice)
         case .runEnded(let run): ended.append(runs[run])
-        case .recordedAlerts: break
+        case .sourcesListed(let run, let paths, _): sourcesOfRun[runs[run]] = paths
+        case .logWithoutKL(let path, _): logsWithoutKL.append(path)
+        case .recordedAlerts, .sourceSamples: break
         }
     }
 }

@@ -111,6 +111,8 @@ import Testing
         #expect(following.steps("grpo-run") == Array(1...15))
     }
 
+    /// Both runs are named by the shortest end of their paths that tells them apart: not one of them by its
+    /// folder alone and the other by a longer path.
     @Test func runsOfOneNameInTwoOutputFoldersAreToldApartByTheFolderAbove() throws {
         let root = try TemporaryDirectory.make("kltop-groups")
         for experiment in ["lr-1e-6", "lr-3e-6"] {
@@ -120,6 +122,6 @@ import Testing
         }
         let following = Following([root.path])
         following.poll()
-        #expect(following.runs == ["grpo", "lr-3e-6/grpo"])
+        #expect(following.runs == ["lr-1e-6/grpo", "lr-3e-6/grpo"])
     }
 }

@@ -28,7 +28,7 @@ private func jsonl(_ steps: some Sequence<Int>) -> String {
         following.poll()
         following.finish()
         #expect(following.runs == ["ppo"])
-        #expect(following.sources == [folder.appendingPathComponent("train.jsonl").path], "the live log")
+        #expect(following.sources == [folder.path], "the run folder")
         #expect(following.steps("ppo") == Array(0..<100))
         let statistics = try #require(following.statistics["ppo"])
         #expect(statistics.repeatedSteps == 3 && statistics.samples == 100 && statistics.badLines == 0)

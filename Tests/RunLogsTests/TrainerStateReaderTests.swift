@@ -1,3 +1,4 @@
+import Foundation
 import RunLogs
 import TestSupport
 import Testing
@@ -20,6 +21,17 @@ import Testing
         let spike = FormatExpectations.spike(entry)
         #expect(samples.map(\.value) == samples.map { klAt(Int($0.step), spike: spike) })
         #expect(reader.statistics.badLines == 0)
+    }
+
+    /// The state the trainer writes at the end of training has `global_step` at `max_steps`: the run is
+    /// finished (not stale when it goes quiet). A checkpoint from before the end is not.
+    @Test func aStateWhoseGlobalStepReachedMaxStepsSaysTheRunFinished() throws {
+        let (_, reader) = read(TrainerStateReader(), try formatFixture(Self.grpo))
+        #expect(reader.statistics.runFinished)
+        let text = String(decoding: try formatFixture(Self.grpo), as: UTF8.self)
+            .replacingOccurrences(of: "\"max_steps\": 60", with: "\"max_steps\": 600")
+        let (_, early) = read(TrainerStateReader(), Array(text.utf8))
+        #expect(!early.statistics.runFinished)
     }
 
     @Test func evalAndSummaryEntriesAreRecordsWithoutKL() throws {

@@ -82,6 +82,38 @@ enum Fit {
         return String(result)
     }
 
+    /// `text` in at most `columns` columns, cut in the middle when it is longer, so that both ends stay:
+    /// runs whose names differ only at the end (`…jump5e-2_at50pct`, `…jump5e-2_at75pct`) stay apart.
+    static func elideMiddle(_ text: String, to columns: Int, ellipsis: Unicode.Scalar = "…") -> String {
+        guard columns > 0 else { return "" }
+        guard CellWidth.columns(text) > columns else { return text }
+        let scalars = Array(text.unicodeScalars)
+        let room = columns - 1
+        var head = String.UnicodeScalarView()
+        var tail: [Unicode.Scalar] = []
+        var used = 0
+        var front = 0
+        var back = scalars.count - 1
+        // The end gets the larger half: that is where sweep runs differ (seeds, fractions).
+        while front <= back {
+            let takeBack = used < room && (tail.count <= head.count)
+            let scalar = takeBack ? scalars[back] : scalars[front]
+            let width = CellWidth.columns(scalar)
+            if used + width > room { break }
+            used += width
+            if takeBack {
+                tail.append(scalar)
+                back -= 1
+            } else {
+                head.append(scalar)
+                front += 1
+            }
+        }
+        head.append(ellipsis)
+        head.append(contentsOf: tail.reversed())
+        return String(head)
+    }
+
     /// `text` broken into lines at spaces: the first at most `firstWidth` columns, the others at most
     /// `width`. A word longer than a line is broken where the line ends. Never returns no lines.
     static func wrap(_ text: String, firstWidth: Int, width: Int) -> [String] {

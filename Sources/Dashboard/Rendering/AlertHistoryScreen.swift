@@ -23,7 +23,7 @@ extension Renderer {
         let names = Dictionary(state.runs.map { ($0.id, $0.name) }, uniquingKeysWith: { first, _ in first })
         // Each column as wide as its widest entry (names at most 24 columns), so the columns line up.
         let shownNames = history.map {
-            Fit.truncate(names[$0.run] ?? "?", to: 24, ellipsis: glyphs.ellipsis)
+            Fit.elideMiddle(names[$0.run] ?? "?", to: 24, ellipsis: glyphs.ellipsis)
         }
         let stepWidth = max(8, history.map { String($0.alert.step).count }.max() ?? 0)
         let nameWidth = shownNames.map { CellWidth.columns($0) }.max() ?? 0
@@ -71,7 +71,7 @@ extension Renderer {
                 Span("Recorded by rlwatch", .header, .bold),
                 Span("  \(recorded.count) in its store, with its own settings and detectors", .dim),
             ])
-            let recordedNames = recorded.map { Fit.truncate($0.0, to: 24, ellipsis: glyphs.ellipsis) }
+            let recordedNames = recorded.map { Fit.elideMiddle($0.0, to: 24, ellipsis: glyphs.ellipsis) }
             let recordedNameWidth = recordedNames.map { CellWidth.columns($0) }.max() ?? 0
             let recordedStepWidth = max(8, recorded.map { String($0.1.step).count }.max() ?? 0)
             for (index, (_, alert)) in recorded.enumerated() {

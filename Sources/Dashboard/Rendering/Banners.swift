@@ -85,7 +85,7 @@ extension Renderer {
     static func bannerSummary(_ banner: Banner, glyphs: GlyphSet) -> String {
         let alert = banner.alert
         let label = alert.severity == .critical ? "CRITICAL" : "WARNING"
-        let name = Fit.truncate(banner.run.name, to: bannerNameColumns, ellipsis: glyphs.ellipsis)
+        let name = Fit.elideMiddle(banner.run.name, to: bannerNameColumns, ellipsis: glyphs.ellipsis)
         var text =
             "\(label) \(name) step \(alert.step) KL \(Figures.short(alert.klDivergence)) "
             + "z \(Figures.short(alert.zScore, digits: 3))"

@@ -6,6 +6,9 @@ enum HelpText {
         ("p", "pause the view (reading goes on)"),
         ("tab ↓ →", "focus the next run"),
         ("shift-tab ↑ ←", "focus the previous run"),
+        ("PgDn PgUp", "focus a page of runs on / back"),
+        ("/", "filter runs by name (Enter keeps it, Esc clears it)"),
+        ("r", "order runs by alerts (worst first) / name / last activity"),
         ("+ -", "sigma multiplier up / down (re-runs the detector)"),
         ("[ ]", "rolling window smaller / larger (re-runs the detector)"),
         ("b", "baseline rolling / frozen (re-runs the detector)"),
@@ -17,6 +20,7 @@ enum HelpText {
         ("o", "overlay all runs in one plot / a panel per run"),
         ("i", "inspect: a cursor on the plot, ← → a column, shift ← → ten, Esc leaves"),
         ("a", "acknowledge the alerts shown in banners"),
+        ("f", "the focused run's next source: another of its logs"),
         ("h", "alert history"),
     ]
 
@@ -49,6 +53,7 @@ extension Renderer {
             lines.append([Span(text, .dim)])
         }
         lines.append([])
+        lines += sourceLines()
         let channels = state.options.alertChannels
         lines.append(
             channels.isEmpty
@@ -60,6 +65,31 @@ extension Renderer {
                 : [Span("alerts are also sent to: ", .dim), Span(channels.joined(separator: ", "), .text)])
         lines.append([Span("themes: " + Theme.builtInNames.joined(separator: ", "), .dim)])
         drawScrolled(lines, in: rect)
+    }
+
+    /// The focused run's logs (the one shown marked), and the logs found beside the runs that hold no KL.
+    func sourceLines() -> [[Span]] {
+        var lines: [[Span]] = []
+        if let run = state.focusedRun, run.sources.count > 1 {
+            lines.append([Span("Sources of \(run.name)", .header, .bold), Span(" (f: next)", .dim)])
+            for (index, source) in run.sources.enumerated() {
+                let shown = index == run.shownSource
+                lines.append([
+                    Span(shown ? "\(glyphs.statusMark) " : "  ", .selection),
+                    Span(source.path, shown ? .text : .dim),
+                ])
+            }
+            lines.append([])
+        }
+        if !state.logsWithoutKL.isEmpty {
+            lines.append([Span("Logs without KL (not runs)", .header, .bold)])
+            for log in state.logsWithoutKL {
+                let keys = log.keys.isEmpty ? "" : ": " + log.keys.joined(separator: ", ")
+                lines.append([Span(log.path, .text), Span(" \(log.records) records\(keys)", .dim)])
+            }
+            lines.append([])
+        }
+        return lines
     }
 
     /// Lines from ``DashboardState/scroll``, clamped so the last page stays full.

@@ -42,10 +42,10 @@ extension Renderer {
 
     /// Every run in one plot, each in its own colour, under a legend line per run; the band is the focused
     /// run's.
-    mutating func drawOverlay(_ body: Rect, focus: Int) {
+    mutating func drawOverlay(_ body: Rect, focus: Int, order: [Int]) {
         let runs = state.runs
-        let legendRows = min(runs.count, max(1, min(body.height - 4, body.height / 3)))
-        let legendOrder = Array(runs.indices)
+        let legendRows = min(order.count, max(1, min(body.height - 4, body.height / 3)))
+        let legendOrder = order
         let shown = legendOrder.count > legendRows ? legendRows - 1 : legendOrder.count
         for (row, index) in legendOrder.prefix(shown).enumerated() {
             drawRunLine(
@@ -58,7 +58,7 @@ extension Renderer {
             grid.write("+\(more) more", x: line.x, y: line.y, role: .dim, clip: line)
         }
         var series: [PlotSeries] = []
-        for index in runs.indices where index != focus {
+        for index in order where index != focus {
             let run = runs[index]
             series.append(
                 PlotSeries(

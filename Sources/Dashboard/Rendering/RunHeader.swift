@@ -28,7 +28,7 @@ extension Renderer {
         }
         let status = figures.verdict?.status ?? .warmingUp
         let mark = Span(String(glyphs.statusMark), figures.sampleCount > 0 ? StatusStyle.role(status) : .dim)
-        let name = Fit.truncate(run.name, to: compact ? 16 : 28, ellipsis: glyphs.ellipsis)
+        let name = Fit.elideMiddle(run.name, to: compact ? 16 : 28, ellipsis: glyphs.ellipsis)
         // A run with its own colour (the overlay's legend) keeps it when focused, reversed: the selection
         // colour would hide which series is whose.
         let nameSpan: Span
@@ -53,7 +53,24 @@ extension Renderer {
             segments.append(HeaderSegment("input closed", priority: 60, role: .dim))
         default: break
         }
+        if run.isFinished {
+            segments.append(HeaderSegment("finished", priority: 92, role: .dim))
+        } else if run.isStale {
+            // Minutes, not seconds: the line changes once a minute at most, and only for stale runs.
+            let text = "stale: silent \(RunActivity.describe(Double(max(1, run.staleMinutes) * 60)))"
+            segments.append(HeaderSegment(compact ? "stale" : text, priority: 78, role: .pointWarning))
+        }
         if !compact, let key = run.metricKey { segments.append(HeaderSegment(key, priority: 30, role: .dim)) }
+        if !compact, run.sources.count > 1 {
+            // Which of the run's logs this is, and that there are others (f switches).
+            let path = ReadReport.shortPath(run.sources[run.shownSource].path, in: run.source)
+            let others = run.sources.count - 1
+            segments.append(
+                HeaderSegment(
+                    "from \(Fit.elideMiddle(path, to: 32, ellipsis: glyphs.ellipsis)) +\(others)",
+                    priority: 25,
+                    role: .dim))
+        }
         if let problem = run.keyProblem {
             segments.append(
                 HeaderSegment(

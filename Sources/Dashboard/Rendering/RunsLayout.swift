@@ -24,35 +24,46 @@ extension Renderer {
             }
             return
         }
-        let focus = min(max(0, state.focus), runs.count - 1)
+        let order = state.runOrder
+        guard !order.isEmpty else {
+            grid.write(
+                Fit.truncate("no run name holds \"\(state.filter)\" (Esc clears the filter)", to: body.width),
+                x: body.x, y: body.y, role: .dim, clip: body)
+            return
+        }
+        let focus = order.contains(state.focus) ? state.focus : order[0]
         if state.options.layout == .overlay && body.height >= Self.minimumPanelHeight {
-            drawOverlay(body, focus: focus)
+            drawOverlay(body, focus: focus, order: order)
             return
         }
         let panel = Self.minimumPanelHeight
-        if body.height >= runs.count * panel {
-            let base = body.height / runs.count
-            let extra = body.height % runs.count
+        let position = order.firstIndex(of: focus)!
+        if body.height >= order.count * panel {
+            let base = body.height / order.count
+            let extra = body.height % order.count
             var y = body.y
-            for index in runs.indices {
-                let height = base + (index < extra ? 1 : 0)
+            for (place, index) in order.enumerated() {
+                let height = base + (place < extra ? 1 : 0)
                 drawPanel(
                     index, in: Rect(x: body.x, y: y, width: body.width, height: height),
                     focused: index == focus)
                 y += height
             }
-        } else if body.height >= Self.smallestPanelHeight + (runs.count > 1 ? 1 : 0) {
+        } else if body.height >= Self.smallestPanelHeight + (order.count > 1 ? 1 : 0) {
             // The panel keeps its comfortable height while other runs need lines, then shrinks, keeping one
             // line for the list (which says how many runs it leaves out).
-            let listRows = min(runs.count - 1, max(1, body.height - panel))
+            let listRows = min(order.count - 1, max(1, body.height - panel))
             drawPanel(focus, in: body.droppingBottom(listRows), focused: true)
-            // In their own order, so that Tab moves the panel, not every line of the list.
-            let others = runs.indices.filter { $0 != focus }
-            drawRunList(others, in: body.bottom(listRows), focus: nil)
+            // The other runs in their order (Tab moves the panel, not every line of the list), from the
+            // page of the list the focused run is on: PgDn moves the panel and the list a page on.
+            let others = order.filter { $0 != focus }
+            let page = max(1, listRows - 1)
+            let start = min(position / page * page, max(0, others.count - 1))
+            drawRunList(Array(others[start...]), in: body.bottom(listRows), focus: nil)
         } else {
             // Keep the focused run in view: start the list so that it is on screen.
-            let first = max(0, min(focus - body.height / 2, runs.count - body.height))
-            drawRunList(Array(first..<runs.count), in: body, focus: focus)
+            let first = max(0, min(position - body.height / 2, order.count - body.height))
+            drawRunList(Array(order[first...]), in: body, focus: focus)
         }
     }
 

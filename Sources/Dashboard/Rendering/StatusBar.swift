@@ -42,6 +42,29 @@ extension Renderer {
                     problems == 1 ? "1 path unreadable" : "\(problems) paths unreadable", priority: 70,
                     role: .bannerWarning))
         }
+        if state.runs.count > 1 {
+            // How a sweep is doing, at a glance.
+            let counts = state.severityCounts
+            var spans: [Span] = []
+            if counts.critical > 0 { spans.append(Span("\(counts.critical) crit ", .bannerCritical, .bold)) }
+            if counts.warning > 0 { spans.append(Span("\(counts.warning) warn ", .bannerWarning, .bold)) }
+            spans.append(Span("\(counts.quiet) ok", .header))
+            let stale = state.runs.count(where: \.isStale)
+            if stale > 0 { spans.append(Span(" \(stale) stale", .bannerWarning)) }
+            let finished = state.runs.count(where: \.isFinished)
+            if finished > 0 { spans.append(Span(" \(finished) done", .header)) }
+            segments.append(HeaderSegment(spans: spans, priority: 45))
+            if state.order != .severity {
+                segments.append(HeaderSegment("by \(state.order.rawValue)", priority: 37))
+            }
+        }
+        if state.isTypingFilter || !state.filter.isEmpty {
+            let shown = state.runOrder.count
+            let text =
+                "/" + state.filter + (state.isTypingFilter ? (glyphs == .ascii ? "_" : "▏") : "")
+                + " \(shown)/\(state.runs.count)"
+            segments.append(HeaderSegment(text, priority: 97, role: .selection, attributes: .bold))
+        }
         segments.append(HeaderSegment("? help", priority: 30))
         let spans = HeaderSegment.fit(segments, width: rect.width - 1, defaultRole: .header)
         grid.write(spans, x: rect.x + 1, y: rect.y, clip: rect)

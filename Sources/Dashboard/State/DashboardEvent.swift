@@ -9,6 +9,13 @@ public enum DashboardEvent: Sendable {
     /// New samples read from a run's log, in order, with the KL key in use and the reader's statistics so
     /// far (they replace the previous ones: bad lines skipped, records read).
     case samplesAppended(RunID, metricKey: String?, samples: [MetricSample], statistics: ReadStatistics)
+    /// New samples of one of a run's other logs (numbered as ``sourcesListed(_:paths:primary:)`` lists them).
+    case sourceSamplesAppended(
+        RunID, source: Int, metricKey: String?, samples: [MetricSample], statistics: ReadStatistics)
+    /// The logs a run was found in; `primary` is the one whose samples come as ``samplesAppended``.
+    case sourcesListed(RunID, paths: [String], primary: Int)
+    /// A log found beside the runs that holds no KL: listed on the help screen with its keys.
+    case logWithoutKL(path: String, statistics: ReadStatistics)
     case runStatusChanged(RunID, RunSourceStatus)
     /// Alerts rlwatch itself recorded for a run read from its store: listed in the alert history beside
     /// kltop's own (they are rlwatch's decisions, with its settings, and take no part in kltop's banners).

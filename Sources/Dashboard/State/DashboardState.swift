@@ -12,6 +12,13 @@ public struct DashboardState: Sendable {
     public internal(set) var runs: [RunState] = []
     /// Index into ``runs`` of the focused run.
     public internal(set) var focus = 0
+    /// Until a focus key is pressed, the focus follows the first run in ``runOrder`` (the worst one).
+    var focusFollowsOrder = true
+    /// r: the order runs are shown in.
+    public internal(set) var order = RunOrder.severity
+    /// /: the text run names are filtered by (a substring), and whether it is being typed.
+    public internal(set) var filter = ""
+    public internal(set) var isTypingFilter = false
     public internal(set) var screen = Screen.runs
     /// First line shown on the help and alert-history screens.
     public internal(set) var scroll = 0
@@ -28,6 +35,9 @@ public struct DashboardState: Sendable {
     /// the order the paths were first mentioned; at most ``maximumSourceNotices``, the oldest dropped.
     public internal(set) var sourceNotices: [SourceNotice] = []
     static let maximumSourceNotices = 32
+    /// Logs found beside the runs that hold no KL (``DashboardEvent/logWithoutKL``): not runs, listed on
+    /// the help screen.
+    public internal(set) var logsWithoutKL: [LogWithoutKL] = []
     /// The last lines about delivery (``DashboardEvent/deliveryReported``), oldest first.
     public internal(set) var deliveryLines: [String] = []
     static let maximumDeliveryLines = 50
@@ -58,6 +68,44 @@ public struct DashboardState: Sendable {
     }
 
     public var focusedRun: RunState? { runs.indices.contains(focus) ? runs[focus] : nil }
+
+    /// Indices into ``runs`` of the runs shown, in the order shown: those whose name holds the filter, by
+    /// ``order``. Severity: runs with a pending critical, then a pending warning, then the others; within
+    /// each, the most recently active first. A sweep of hundreds of runs opens on the ones in trouble.
+    public var runOrder: [Int] {
+        let shown = runs.indices.filter {
+            filter.isEmpty || runs[$0].name.localizedCaseInsensitiveContains(filter)
+        }
+        func activity(_ index: Int) -> Double { runs[index].lastActivity ?? -.infinity }
+        switch order {
+        case .severity:
+            return shown.sorted { a, b in
+                let (left, right) = (runs[a].pendingSeverityRank, runs[b].pendingSeverityRank)
+                if left != right { return left > right }
+                if activity(a) != activity(b) { return activity(a) > activity(b) }
+                return a < b
+            }
+        case .name:
+            return shown.sorted { a, b in
+                runs[a].name != runs[b].name ? runs[a].name < runs[b].name : a < b
+            }
+        case .activity:
+            return shown.sorted { a, b in activity(a) != activity(b) ? activity(a) > activity(b) : a < b }
+        }
+    }
+
+    /// How many runs have a pending critical, a pending warning, or neither (the status bar's counts).
+    public var severityCounts: (critical: Int, warning: Int, quiet: Int) {
+        var counts = (critical: 0, warning: 0, quiet: 0)
+        for run in runs {
+            switch run.pendingSeverityRank {
+            case 2: counts.critical += 1
+            case 1: counts.warning += 1
+            default: counts.quiet += 1
+            }
+        }
+        return counts
+    }
 
     func index(of id: RunID) -> Int? { runs.firstIndex { $0.id == id } }
 
@@ -125,4 +173,21 @@ public struct SourceNotice: Equatable, Sendable {
     public var path: String
     public var message: String
     public var isProblem: Bool
+}
+
+/// A log found beside the runs that holds no KL: its path, how many records, some of its keys (sanitised).
+public struct LogWithoutKL: Equatable, Sendable {
+    public var path: String
+    public var records: Int
+    public var keys: [String]
+}
+
+/// The orders the r key goes through.
+public enum RunOrder: String, CaseIterable, Sendable {
+    case severity, name, activity
+
+    var next: RunOrder {
+        let all = Self.allCases
+        return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
 }

@@ -29,6 +29,16 @@ extension DashboardEvent {
             return [.sourceNoticed(path: notice.path, message: notice.message, isProblem: notice.isProblem)]
         case .runEnded(let run):
             return [.runStatusChanged(RunID(run), .ended)]
+        case .sourceSamples(let run, let source, let samples, let metricKey, let statistics):
+            return [
+                .sourceSamplesAppended(
+                    RunID(run), source: source, metricKey: metricKey, samples: samples, statistics: statistics
+                )
+            ]
+        case .sourcesListed(let run, let paths, let primary):
+            return [.sourcesListed(RunID(run), paths: paths, primary: primary)]
+        case .logWithoutKL(let path, let statistics):
+            return [.logWithoutKL(path: path, statistics: statistics)]
         }
     }
 }

@@ -18,4 +18,6 @@ public enum Key: Hashable, Sendable {
     case end
     case enter
     case escape
+    /// Backspace (or Delete): edits the `/` filter.
+    case backspace
 }

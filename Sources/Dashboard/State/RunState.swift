@@ -29,9 +29,33 @@ public struct RunState: Sendable {
     public private(set) var lastVerdict: StepVerdict?
     /// The history index at which the frozen baseline locked.
     public private(set) var frozenLockIndex: Int?
+    /// The logs the run was found in, when there are several (``DashboardEvent/sourcesListed``), and which
+    /// of them ``history`` is: f switches.
+    public private(set) var sources: [RunSource] = []
+    public private(set) var shownSource = 0
     /// What the header shows (refreshed on ticks).
     public internal(set) var figures = RunFigures()
     var rateMeter = RateMeter()
+    /// When samples last arrived (the dashboard's clock) and how often they do: ordering by activity, and
+    /// telling a stale run (``RunActivity``).
+    public internal(set) var activity = RunActivity()
+    public var lastActivity: Double? { activity.lastActivity }
+    /// Silent for longer than its usual interval allows (set on ticks), and not finished or closed.
+    public internal(set) var isStale = false
+    /// Whole minutes of silence, while stale: what the header says (a frame a minute at most).
+    public internal(set) var staleMinutes = 0
+    /// The log says the run is over (``ReadStatistics/runFinished``).
+    public var isFinished: Bool { statistics.runFinished }
+
+    /// 2 with an unacknowledged critical, 1 with an unacknowledged warning, else 0.
+    public var pendingSeverityRank: Int {
+        var rank = 0
+        for alert in alerts where !isAcknowledged(alert) {
+            rank = max(rank, alert.severity == .critical ? 2 : 1)
+            if rank == 2 { break }
+        }
+        return rank
+    }
 
     init(id: RunID, name: String, source: String, settings: DetectorSettings, policy: AlertPolicySettings) {
         self.id = id
@@ -44,6 +68,53 @@ public struct RunState: Sendable {
     mutating func rename(_ name: String, source: String) {
         self.name = TerminalText.inert(name)
         self.source = TerminalText.inert(source)
+    }
+
+    /// The run's logs, as following lists them; `primary` is the one following reports as `samplesAppended`.
+    mutating func listSources(_ paths: [String], primary: Int) {
+        let first = sources.isEmpty
+        for (index, path) in paths.enumerated() where index >= sources.count {
+            sources.append(RunSource(path: TerminalText.inert(path)))
+        }
+        if first { shownSource = primary }
+        followedPrimary = primary
+    }
+
+    /// The source following reports as the run's own samples.
+    private(set) var followedPrimary = 0
+
+    /// Samples of source `index` of ``sources``: the shown one's go through the detector, the others' are
+    /// kept for switching to.
+    mutating func appendToSource(
+        _ index: Int, _ samples: [MetricSample], metricKey: String?, statistics: ReadStatistics,
+        sequence: inout Int
+    ) -> [Alert] {
+        guard sources.indices.contains(index), index != shownSource else {
+            return append(samples, metricKey: metricKey, statistics: statistics, sequence: &sequence)
+        }
+        if let metricKey { sources[index].metricKey = TerminalText.inert(metricKey) }
+        sources[index].statistics = statistics
+        for sample in samples {
+            sources[index].history.append(step: sample.step, value: sample.value, verdict: nil)
+        }
+        return []
+    }
+
+    /// Shows the next of the run's sources: its history takes the place of the shown one's, and the
+    /// detector is re-run over it (as for a tuning key: nothing is delivered).
+    mutating func showNextSource(settings: DetectorSettings, policy: AlertPolicySettings) -> Bool {
+        guard sources.count > 1 else { return false }
+        let next = (shownSource + 1) % sources.count
+        sources[shownSource].history = history
+        sources[shownSource].metricKey = metricKey
+        sources[shownSource].statistics = statistics
+        history = sources[next].history
+        metricKey = sources[next].metricKey
+        statistics = sources[next].statistics
+        sources[next].history = RunHistory()
+        shownSource = next
+        _ = rerun(settings: settings, policy: policy, captureIndex: nil)
+        return true
     }
 
     mutating func record(_ alerts: [RlwatchStoredAlert]) {
@@ -179,4 +250,16 @@ public enum KeyProblem: Equatable, Sendable {
     case noKnownKey(records: Int)
     /// The key in use (named with `--metric`) holds no number in any record.
     case noValues(key: String, records: Int)
+}
+
+/// One of the logs a run was found in (``RunState/sources``).
+public struct RunSource: Sendable {
+    /// Sanitised: safe to draw.
+    public var path: String
+    public var metricKey: String?
+    public var statistics = ReadStatistics()
+    /// Its samples while another source is shown (empty for the shown one: that is the run's history).
+    var history = RunHistory()
+
+    init(path: String) { self.path = path }
 }

@@ -12,6 +12,26 @@ public func update(_ state: inout DashboardState, _ event: DashboardEvent) -> [D
 
 extension DashboardState {
     public mutating func apply(_ event: DashboardEvent) -> [DashboardEffect] {
+        let effects = applyEvent(event)
+        // The focus follows the worst run until a focus key is pressed: when runs come, alerts are
+        // delivered, the order or the filter change. (Not on every batch of samples: sorting hundreds of
+        // runs per batch would cost more than the batch.)
+        switch event {
+        case .runAdded, .keyPressed: keepFocusInOrder()
+        default: if !effects.isEmpty { keepFocusInOrder() }
+        }
+        return effects
+    }
+
+    /// The focus on a run that is shown: the first in the order while it follows the order, or when the
+    /// focused run is filtered out.
+    mutating func keepFocusInOrder() {
+        guard !runs.isEmpty else { return }
+        let order = runOrder
+        if let first = order.first, focusFollowsOrder || !order.contains(focus) { focus = first }
+    }
+
+    private mutating func applyEvent(_ event: DashboardEvent) -> [DashboardEffect] {
         switch event {
         case .runAdded(let id, let name, let source):
             if let index = index(of: id) {
@@ -27,14 +47,23 @@ extension DashboardState {
             return []
         case .samplesAppended(let id, let metricKey, let samples, let statistics):
             guard let index = index(of: id) else { return [] }
-            let wasEmpty = runs[index].history.isEmpty
-            let delivered = runs[index].append(
-                samples, metricKey: metricKey, statistics: statistics, sequence: &alertSequence)
-            // The first samples show at once; after that the header waits for a tick.
-            if wasEmpty && !isPaused { refreshFigures(of: index) }
-            // One bell per batch, however many alerts it delivered: for the worst of them.
-            guard let worst = delivered.map(\.severity).max() else { return [] }
-            return [.bell(worst), .alertsDelivered(id, delivered)]
+            return appendSamples(
+                index, source: runs[index].followedPrimary, samples, metricKey: metricKey,
+                statistics: statistics)
+        case .sourceSamplesAppended(let id, let source, let metricKey, let samples, let statistics):
+            guard let index = index(of: id) else { return [] }
+            return appendSamples(index, source: source, samples, metricKey: metricKey, statistics: statistics)
+        case .sourcesListed(let id, let paths, let primary):
+            guard let index = index(of: id) else { return [] }
+            runs[index].listSources(paths, primary: primary)
+            return []
+        case .logWithoutKL(let path, let statistics):
+            let log = LogWithoutKL(
+                path: TerminalText.inert(path), records: statistics.records,
+                keys: statistics.keysSeen.prefix(12).map(TerminalText.inert))
+            if !logsWithoutKL.contains(where: { $0.path == log.path }) { logsWithoutKL.append(log) }
+            if logsWithoutKL.count > Self.maximumSourceNotices { logsWithoutKL.removeFirst() }
+            return []
         case .runStatusChanged(let id, let status):
             guard let index = index(of: id) else { return [] }
             runs[index].setStatus(status)
@@ -72,6 +101,24 @@ extension DashboardState {
         }
     }
 
+    private mutating func appendSamples(
+        _ index: Int, source: Int, _ samples: [MetricSample], metricKey: String?, statistics: ReadStatistics
+    ) -> [DashboardEffect] {
+        let wasEmpty = runs[index].history.isEmpty
+        if !samples.isEmpty {
+            // Before the first tick there is no clock yet: the first tick counts as the arrival.
+            if let now { runs[index].activity.observe(at: now) }
+            runs[index].isStale = false
+        }
+        let delivered = runs[index].appendToSource(
+            source, samples, metricKey: metricKey, statistics: statistics, sequence: &alertSequence)
+        // The first samples show at once; after that the header waits for a tick.
+        if wasEmpty && !isPaused { refreshFigures(of: index) }
+        // One bell per batch, however many alerts it delivered: for the worst of them.
+        guard let worst = delivered.map(\.severity).max() else { return [] }
+        return [.bell(worst), .alertsDelivered(runs[index].id, delivered)]
+    }
+
     /// Returns whether any figure on screen changed.
     private mutating func tick(_ time: Double) -> Bool {
         now = time
@@ -83,6 +130,18 @@ extension DashboardState {
         lastFigureRefresh = time
         var changed = false
         for index in runs.indices {
+            if runs[index].activity.lastActivity == nil && !runs[index].history.isEmpty {
+                runs[index].activity.observe(at: time)
+            }
+            let stale =
+                runs[index].activity.isStale(at: time) && !runs[index].isFinished
+                && runs[index].sourceStatus != .ended
+            let minutes = stale ? Int((runs[index].activity.silence(at: time) ?? 0) / 60) : 0
+            if stale != runs[index].isStale || minutes != runs[index].staleMinutes {
+                runs[index].isStale = stale
+                runs[index].staleMinutes = minutes
+                changed = true
+            }
             let before = runs[index].figures
             refreshFigures(of: index)
             if !runs[index].figures.showsTheSame(as: before) { changed = true }
@@ -98,6 +157,10 @@ extension DashboardState {
     }
 
     private mutating func press(_ key: Key) -> [DashboardEffect] {
+        if isTypingFilter {
+            typeFilter(key)
+            return []
+        }
         if key == .character("q") { return [.quit] }
         switch screen {
         case .help:
@@ -135,6 +198,14 @@ extension DashboardState {
         case .character("i"):
             enterInspect()
             return []
+        case .character("/"):
+            isTypingFilter = true
+            return []
+        case .escape where !filter.isEmpty:
+            filter = ""
+        case .character("r"): order = order.next
+        case .pageDown: moveFocus(by: max(1, size.height - 3))
+        case .pageUp: moveFocus(by: -max(1, size.height - 3))
         case .character("?"): open(.help)
         case .character("h"): open(.alertHistory)
         case .character("p"): togglePause()
@@ -161,6 +232,12 @@ extension DashboardState {
         case .character("y"): options.ignoresOutliers.toggle()
         case .character("o"): options.layout = options.layout == .stacked ? .overlay : .stacked
         case .character("a"): acknowledgeAll()
+        case .character("f"):
+            guard runs.indices.contains(focus) else { break }
+            if runs[focus].showNextSource(settings: settings, policy: policy) {
+                refreshFigures(of: focus, verdict: .some(runs[focus].lastVerdict))
+                renumberAlerts()
+            }
         default: break
         }
         // Another focus, other settings, a pause: the cursor's step stays, what it reads there is new.
@@ -191,7 +268,9 @@ extension DashboardState {
     /// How far the current screen scrolls: until its last line is at the bottom (or an upper bound).
     private var scrollLimit: Int {
         switch screen {
-        case .help: HelpText.lines.count
+        case .help:
+            // An upper bound: drawing clamps the last page to the screen.
+            HelpText.lines.count + 16 + (focusedRun?.sources.count ?? 0) + logsWithoutKL.count
         case .alertHistory:
             // As drawn below the status bar: an alert's action takes a line or more, as the width allows.
             Renderer.alertHistoryLines(self, width: size.width).count - max(1, size.height - 1)
@@ -199,9 +278,32 @@ extension DashboardState {
         }
     }
 
+    /// Moves the focus `delta` runs on in the order shown (wrapping for Tab and arrows, stopping at the
+    /// ends for a page).
     private mutating func moveFocus(by delta: Int) {
-        guard !runs.isEmpty else { return }
-        focus = ((focus + delta) % runs.count + runs.count) % runs.count
+        let order = runOrder
+        guard !order.isEmpty else { return }
+        focusFollowsOrder = false
+        let position = order.firstIndex(of: focus) ?? 0
+        let next =
+            abs(delta) > 1
+            ? min(max(0, position + delta), order.count - 1)
+            : ((position + delta) % order.count + order.count) % order.count
+        focus = order[next]
+    }
+
+    /// A key while the `/` filter is typed: characters add to it, Backspace takes the last off, Enter keeps
+    /// it, Esc clears it.
+    private mutating func typeFilter(_ key: Key) {
+        switch key {
+        case .character(let character): filter.append(character)
+        case .backspace: if !filter.isEmpty { filter.removeLast() }
+        case .enter, .tab: isTypingFilter = false
+        case .escape:
+            filter = ""
+            isTypingFilter = false
+        default: break
+        }
     }
 
     private mutating func togglePause() {

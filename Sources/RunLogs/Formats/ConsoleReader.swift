@@ -1,5 +1,6 @@
 /// Reads the console output of a training script (`python train.py 2>&1 | kltop -`): the metrics lines of
-/// transformers / TRL, veRL and OpenRLHF, among progress bars, warnings and tracebacks.
+/// transformers / TRL, veRL and OpenRLHF, and stable-baselines3's boxed tables, among progress bars,
+/// warnings and tracebacks.
 ///
 /// Output is cut at `\n` and at `\r` (``ConsoleLineSplitter``); each piece is cleaned of terminal escapes
 /// and Ray's worker prefix and recognised by ``ConsoleLineParser``, whose rule (the record is the whole
@@ -10,6 +11,11 @@
 /// transformers' dict lines carry no step: such a record's step is the count (from 1) of dict lines that
 /// held the KL key, which is the trainer's global step when `logging_steps` is 1 (eval and summary dicts,
 /// which hold no KL, do not advance it). A dict with a `step` or `global_step` key uses that.
+///
+/// A stable-baselines3 table (``ConsoleTableParser``) is one record whose step is its
+/// `time/total_timesteps` row (``MetricKeys/tableStepKeys``, as in SB3's `progress.csv`); its values have
+/// three significant digits only. Its lines count neither as ignored nor as bad; a table cut off before its
+/// closing dashes counts one bad line if it had shown a KL row; its other lines are ignored.
 public struct ConsoleReader: SampleReader {
     public private(set) var statistics = ReadStatistics()
     private var splitter: ConsoleLineSplitter
@@ -20,6 +26,12 @@ public struct ConsoleReader: SampleReader {
     /// Reused buffer for pieces that had escapes taken out.
     private var cleaned: [UInt8] = []
     private let stepKeys = MetricKeys.stepKeys.map { Array($0.utf8) }
+    private var table = ConsoleTableParser()
+    /// What the open table's rows held of the KL key and the step.
+    private var tableRecord = TableRecord()
+    private let tableStepKeys = MetricKeys.tableStepKeys.map { Array($0.utf8) }
+    /// The line of the open table's last line read: where a table never closed is reported.
+    private var tableLine = 1
 
     public init(metric: MetricSelection = .automatic, maxLineBytes: Int = 1 << 20) {
         splitter = ConsoleLineSplitter(maxPieceBytes: maxLineBytes)
@@ -35,11 +47,14 @@ public struct ConsoleReader: SampleReader {
 
     public mutating func finish(emit: (MetricSample) -> Void) {
         withSplitter { splitter, reader in splitter.finish { reader.handle($0, emit) } }
+        if let rows = table.giveUp() { tableBrokenOff(rows: rows, line: tableLine) }
     }
 
-    /// Console output is append-only: after a restart everything read is new; the ordinal carries on.
+    /// Console output is append-only: after a restart everything read is new; the ordinal carries on. A
+    /// table left open will not be closed.
     public mutating func restart() {
         splitter.discardPartialPiece()
+        if let rows = table.giveUp() { tableBrokenOff(rows: rows, line: tableLine) }
     }
 
     private mutating func withSplitter(_ body: (inout ConsoleLineSplitter, inout ConsoleReader) -> Void) {
@@ -71,6 +86,7 @@ public struct ConsoleReader: SampleReader {
     {
         let content = ConsoleText.content(of: text)
         guard !content.isEmpty else { return }
+        if readTableLine(text, content, line: line, emit) { return }
         var best: (rank: Int, value: Range<Int>)?
         var step: (rank: Int, value: Range<Int>)?
         let shape = ConsoleLineParser.parse(text, content) { key, value in
@@ -116,9 +132,107 @@ public struct ConsoleReader: SampleReader {
         }
     }
 
+    /// Reads a line as part of a stable-baselines3 table; false if it is none (read it as a line of its own).
+    private mutating func readTableLine(
+        _ text: UnsafeBufferPointer<UInt8>, _ content: Range<Int>, line: Int, _ emit: (MetricSample) -> Void
+    ) -> Bool {
+        var parser = ConsoleTableParser()
+        swap(&parser, &table)
+        defer { swap(&parser, &table) }
+        let openedEmpty = parser.isOpen && parser.rows == 0
+        let step = parser.read(text, content) { key, value in
+            if let rank = matcher.rank(key) {
+                tableRecord.note(metric: rank, text[value])
+            } else if let rank = tableStepKeys.firstIndex(where: { $0.elementsEqual(key) }) {
+                tableRecord.note(step: rank, text[value])
+            }
+        }
+        if parser.isOpen { tableLine = line }
+        switch step {
+        case .notATableLine:
+            return false
+        case .opened:
+            // Dashes after dashes: the first line opened no table.
+            if openedEmpty { statistics.ignoredLines += 1 }
+            tableRecord = TableRecord()
+            return true
+        case .row:
+            return true
+        case .closed:
+            closeTable(line: line, emit)
+            return true
+        case .brokenOff(let rows):
+            tableBrokenOff(rows: rows, line: line)
+            return false
+        }
+    }
+
+    private mutating func closeTable(line: Int, _ emit: (MetricSample) -> Void) {
+        let record = tableRecord
+        tableRecord = TableRecord()
+        let outcome: RecordOutcome
+        if let rank = record.metricRank {
+            matcher.choose(rank: rank)
+            var step = record.step.withUnsafeBufferPointer { PythonLiteral.integer($0, 0..<$0.count) }
+            if step == nil {
+                ordinal += 1
+                step = ordinal
+            }
+            if let value = record.metric.withUnsafeBufferPointer({ PythonLiteral.number($0, 0..<$0.count) }),
+                let step
+            {
+                outcome = .sample(MetricSample(step: step, value: value))
+            } else {
+                outcome = .missingValue
+            }
+        } else {
+            outcome = .noMetric
+        }
+        if let sample = statistics.count(outcome, badLine: { BadLine(lineNumber: line, reason: $0) }) {
+            emit(sample)
+        }
+    }
+
+    /// A table that will not be closed: its lines (the opening dashes and `rows` rows) were read for
+    /// nothing. One of them is a bad line if a KL row was among them (a KL value was lost), the rest are
+    /// ignored: so the sum of the two does not depend on whether the KL key had been chosen yet, as for a
+    /// malformed line.
+    private mutating func tableBrokenOff(rows: Int, line: Int) {
+        if tableRecord.metricRank != nil {
+            statistics.countBadLine(
+                BadLine(
+                    lineNumber: line,
+                    reason: "a stable-baselines3 table cut off before its closing line, after \(rows) rows"))
+            statistics.ignoredLines += rows
+        } else {
+            statistics.ignoredLines += rows + 1
+        }
+        tableRecord = TableRecord()
+    }
+
     /// Whether the text holds the KL key's name (any alias, before one is chosen).
     private func mentionsMetric(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
         let keys = matcher.chosenKey.map { [$0] } ?? MetricKeys.klAliases
         return keys.contains { ConsoleLineParser.find(text, range, $0) != nil }
+    }
+}
+
+/// The KL value and step a stable-baselines3 table showed so far, as printed: the best-ranked of each.
+private struct TableRecord {
+    var metricRank: Int?
+    var metric: [UInt8] = []
+    var stepRank: Int?
+    var step: [UInt8] = []
+
+    mutating func note(metric rank: Int, _ value: Slice<UnsafeBufferPointer<UInt8>>) {
+        guard rank < (metricRank ?? Int.max) else { return }
+        metricRank = rank
+        metric = Array(value)
+    }
+
+    mutating func note(step rank: Int, _ value: Slice<UnsafeBufferPointer<UInt8>>) {
+        guard rank < (stepRank ?? Int.max) else { return }
+        stepRank = rank
+        step = Array(value)
     }
 }

@@ -138,6 +138,8 @@ public struct TrainerStateReader: SampleReader {
         i += 1
         var lines = LineCounter()
         var sawLogHistory = false
+        var globalStep: Int?
+        var maxSteps: Int?
         while true {
             JSONLineScanner.skipSpace(p, n, &i)
             guard i < n else { return "cut short" }
@@ -145,6 +147,8 @@ public struct TrainerStateReader: SampleReader {
             guard p[i] == UInt8(ascii: "\"") else { return "expected a key" }
             guard let keyEnd = JSONLineScanner.stringEnd(p, n, from: i + 1) else { return "cut short" }
             let isLogHistory = Self.equals(p, (i + 1)..<keyEnd, "log_history")
+            let isGlobalStep = Self.equals(p, (i + 1)..<keyEnd, "global_step")
+            let isMaxSteps = Self.equals(p, (i + 1)..<keyEnd, "max_steps")
             i = keyEnd + 1
             JSONLineScanner.skipSpace(p, n, &i)
             guard i < n && p[i] == UInt8(ascii: ":") else { return "expected ':' after a key" }
@@ -156,8 +160,15 @@ public struct TrainerStateReader: SampleReader {
             if isLogHistory && !sawLogHistory && p[i] == UInt8(ascii: "[") {
                 sawLogHistory = true
                 if let problem = readEntries(p, n, &i, &lines, emit) { return "log_history: " + problem }
-            } else if let problem = JSONLineScanner.skipValue(p, n, &i) {
-                return problem
+            } else {
+                let start = i
+                if let problem = JSONLineScanner.skipValue(p, n, &i) { return problem }
+                if isGlobalStep || isMaxSteps {
+                    let value = Int(
+                        String(
+                            decoding: UnsafeBufferPointer(start: p + start, count: i - start), as: UTF8.self))
+                    if isGlobalStep { globalStep = value } else { maxSteps = value }
+                }
             }
             JSONLineScanner.skipSpace(p, n, &i)
             guard i < n else { return "cut short" }
@@ -167,6 +178,10 @@ public struct TrainerStateReader: SampleReader {
             }
             guard p[i] == UInt8(ascii: "}") else { return "expected ',' or '}'" }
             break
+        }
+        // The trainer writes its state with `global_step` reaching `max_steps` when training is over.
+        if let globalStep, let maxSteps, maxSteps > 0, globalStep >= maxSteps {
+            statistics.runFinished = true
         }
         return sawLogHistory ? nil : "no log_history in the document: not a trainer_state.json"
     }

@@ -51,9 +51,17 @@ extension FuzzTarget {
             return [fixtures + "/conformance", fixtures + "/edges", root + "/Examples"].flatMap {
                 Self.files(under: $0, where: { $0.hasSuffix(".jsonl") })
             }
-        case .csv: return Self.files(under: fixtures + "/formats", where: { $0.hasSuffix(".csv") })
+                + Self.files(
+                    under: fixtures + "/experiments",
+                    where: { $0.hasSuffix(".jsonl") || $0 == "progress.json" })
+        case .csv:
+            return [fixtures + "/formats", fixtures + "/experiments"].flatMap {
+                Self.files(under: $0, where: { $0.hasSuffix(".csv") })
+            }
         case .console:
+            // The experiments' stdout.log files hold stable-baselines3's boxed tables and a TRL run's output.
             return Self.files(under: fixtures + "/formats/console", where: { $0.hasSuffix(".log") })
+                + Self.files(under: fixtures + "/experiments", where: { $0 == "stdout.log" })
         case .tensorboard:
             return Self.files(under: fixtures + "/formats/tensorboard", where: { $0.contains("tfevents") })
         case .trainerState:
