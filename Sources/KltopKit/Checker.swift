@@ -187,6 +187,9 @@ struct CheckSession {
                     run: runs[run].name, folder: runs[run].path, paths: paths, primary: primary))
         case .logWithoutKL(let path, let statistics):
             sink.diagnostics(ReadReport.withoutKL(path: path, statistics: statistics))
+        case .sourceDisagrees(let run, let path, let note):
+            sink.diagnostics(
+                ReadReport.disagreement(run: runs[run].name, folder: runs[run].path, path: path, note: note))
         case .sourceSamples:
             break  // the run is checked on its primary source
         }

@@ -78,6 +78,10 @@ public enum Exporter {
                         run: runs[run].name, folder: runs[run].path, paths: paths, primary: primary))
             case .logWithoutKL(let path, let statistics):
                 sink.diagnostics(ReadReport.withoutKL(path: path, statistics: statistics))
+            case .sourceDisagrees(let run, let path, let note):
+                sink.diagnostics(
+                    ReadReport.disagreement(
+                        run: runs[run].name, folder: runs[run].path, path: path, note: note))
             case .runEnded, .recordedAlerts, .sourceSamples:
                 break
             }

@@ -43,6 +43,12 @@ public enum ReadReport {
             + others.joined(separator: ", ")
     }
 
+    /// One of a run's other logs holds other steps or values than its series: noted, not merged.
+    static func disagreement(run name: String, folder: String, path: String, note: String) -> String {
+        "kltop: \(TerminalText.inert(name)): \(TerminalText.inert(shortPath(path, in: folder))) disagrees with the "
+            + "run's series: \(TerminalText.inert(note))"
+    }
+
     /// A log's path as a person tells a run's logs apart: from the run's folder (`progress.csv`,
     /// `runs/Dec07_…/events…`), or its last two components when it is not in it.
     public static func shortPath(_ path: String, in folder: String) -> String {

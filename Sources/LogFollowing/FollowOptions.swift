@@ -66,6 +66,9 @@ public enum FollowEvent: Sendable {
     /// The logs a run of several was found in (a trainer's `trainer_state.json`, its TensorBoard events,
     /// its console log), and which of them is the run's series.
     case sourcesListed(run: Int, paths: [String], primary: Int)
+    /// One of a run's other sources does not hold what its series holds (other steps, other values beyond
+    /// its precision), as far as both had been read when the run was first reported: noted, not merged.
+    case sourceDisagrees(run: Int, path: String, note: String)
     /// A log found in a folder that holds no KL (so far): not a run, but worth listing with its keys.
     case logWithoutKL(path: String, statistics: ReadStatistics)
     /// A run's source can deliver nothing more (standard input or a FIFO closed).

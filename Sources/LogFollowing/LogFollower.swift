@@ -24,6 +24,7 @@ public final class LogFollower {
     private var standardInput: StandardInputSource?
     /// Sources (files, run groups, store runs, standard input) grouped into runs.
     private var assembly = RunAssembly()
+    private let readBuffer = ReadBuffer()
     /// Names for runs read from standard input and pipes, by path (`-` for standard input).
     private let streamNames: [String: String]
     /// The paths of streams named with `--name`: a name their log records does not replace it.
@@ -304,7 +305,8 @@ public final class LogFollower {
                 shownPath: member?.group.folder ?? path,
                 announceAtOnce: true, proposedName: streamNames[path], emit: emit)
         }
-        let file = FollowedFile(path: path, run: source, options: options, now: now, member: member)
+        let file = FollowedFile(
+            path: path, run: source, options: options, now: now, member: member, buffer: readBuffer)
         files.append(file)
         fileByPath[path] = file
         if let member { runByGroup[member.group] = file }

@@ -141,7 +141,7 @@ struct RunAssembly {
             runs[index].name = renamed
             takenNames.insert(renamed)
             if renamed != old { emit(.runNamed(run: number, name: renamed, path: runs[index].shownPath)) }
-        case .notice(nil, _), .runAppeared, .sourceSamples, .sourcesListed, .logWithoutKL:
+        case .notice(nil, _), .runAppeared, .sourceSamples, .sourcesListed, .logWithoutKL, .sourceDisagrees:
             emit(event)
         }
     }
@@ -190,7 +190,14 @@ struct RunAssembly {
         let primary = runs[index].primary!
         let others = runs[index].sources.filter { $0 != primary && sources[$0].klSamples > 0 }
         runs[index].listed = [primary] + others
-        if runs[index].listed.count > 1 { emitSources(of: index, emit) }
+        if runs[index].listed.count > 1 {
+            emitSources(of: index, emit)
+            for other in runs[index].listed.dropFirst() {
+                if let note = disagreement(of: other, with: primary) {
+                    emit(.sourceDisagrees(run: number, path: sources[other].path, note: note))
+                }
+            }
+        }
         // What was held, the primary's first: consumers that use only the primary see its whole series.
         for source in runs[index].listed {
             let samples = sources[source].samplesHeld
@@ -223,6 +230,47 @@ struct RunAssembly {
                 run: number, paths: run.listed.map { sources[$0].path },
                 primary: run.listed.firstIndex(of: primary)!)
         )
+    }
+
+    /// How `other`'s samples differ from `primary`'s, read as far as both are: steps only one of them has,
+    /// values apart by more than the coarser one's precision (a float32's for logs at full precision too:
+    /// stable-baselines3 writes the same float32 as `2.2538006e-05` in its CSV and as
+    /// `2.253800630569458e-05` in its JSON; printed digits for console output). Nil when they agree.
+    private func disagreement(of other: Int, with primary: Int) -> String? {
+        let tolerance =
+            [0: 1e-7, 1: 1e-6, 2: 5e-3][
+                max(Self.precisionClass(sources[other].path), Self.precisionClass(sources[primary].path))]!
+        var values: [Int64: Double] = [:]
+        for sample in sources[primary].samplesHeld { values[sample.step] = sample.value }
+        var differing = 0
+        var first: (step: Int64, value: Double, there: Double)?
+        var onlyHere = 0
+        var common = 0
+        for sample in sources[other].samplesHeld {
+            guard let there = values[sample.step] else {
+                onlyHere += 1
+                continue
+            }
+            common += 1
+            let scale = max(abs(there), abs(sample.value), 1e-300)
+            let same =
+                sample.value == there || (sample.value.isNaN && there.isNaN)
+                || abs(sample.value - there) <= tolerance * scale
+            if !same {
+                differing += 1
+                if first == nil { first = (sample.step, sample.value, there) }
+            }
+        }
+        let missing = values.count - common
+        var parts: [String] = []
+        if let first {
+            parts.append(
+                "\(differing) of \(common) steps in common differ (step \(first.step): \(first.value) here, \(first.there) in the run's series)"
+            )
+        }
+        if onlyHere > 0 { parts.append("\(onlyHere) step\(onlyHere == 1 ? "" : "s") only here") }
+        if missing > 0 { parts.append("\(missing) step\(missing == 1 ? "" : "s") of the series not here") }
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
     }
 
     // MARK: - Choosing the primary

@@ -123,6 +123,71 @@ func benchColdOpenOne(count: Int) {
     )
 }
 
+/// A hyperparameter sweep: 256 runs of 10k steps each in one folder (`sweep/lr<k>/seed<n>/metrics.jsonl`),
+/// each in a fresh process of its own so that its RSS is its own.
+func benchSweep() {
+    print(
+        "sweep: 256 runs × 10k steps in one folder, read as the dashboard reads them, first full frame drawn "
+            + "(targets: ≤ 1.5 s, ≤ 24 B per step + ≤ 64 KB per run)")
+    if let output = runProgram([CommandLine.arguments[0], "sweep-one"]) {
+        print(output.split(separator: "\n").filter { $0.hasPrefix("  ") }.joined(separator: "\n"))
+    }
+}
+
+func benchSweepOne(runs: Int = 256, steps: Int = 10_000) {
+    let root = NSTemporaryDirectory() + "kltop-sweep-\(getpid())"
+    defer { try? FileManager.default.removeItem(atPath: root) }
+    for run in 0..<runs {
+        let folder = "\(root)/sweep/lr\(run % 8)/seed\(run)"
+        try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        writeLog(path: folder + "/metrics.jsonl", steps: steps)
+    }
+    let rssBefore = residentBytes()
+    let start = now()
+    let reader: BackgroundFollower
+    do {
+        reader = try BackgroundFollower(arguments: [root + "/sweep"], options: FollowOptions())
+    } catch {
+        print("  \(error.description)")
+        return
+    }
+    var state = DashboardState()
+    _ = update(&state, .resized(width: 160, height: 50))
+    var lastTick = -Double.infinity
+    var lastFrame = -Double.infinity
+    func stored() -> Int { state.runs.reduce(0) { $0 + $1.history.count } }
+    while state.runs.count < runs || stored() < runs * steps {
+        guard now() - start < 600 else {
+            print("  gave up after 600 s with \(state.runs.count) runs, \(stored()) steps read")
+            return
+        }
+        waitUntilReadable(reader.readyDescriptor, timeout: 1.0 / 30)
+        for event in reader.takeWaitingEvents() {
+            for dashboardEvent in DashboardEvent.translating(event) { _ = update(&state, dashboardEvent) }
+        }
+        if now() - lastTick >= 0.25 {
+            _ = update(&state, .tick(time: now()))
+            lastTick = now()
+        }
+        if now() - lastFrame >= 1.0 / 30 {
+            _ = render(state, width: 160, height: 50)
+            lastFrame = now()
+        }
+    }
+    _ = update(&state, .tick(time: now()))
+    _ = render(state, width: 160, height: 50)
+    let seconds = now() - start
+    reader.stop()
+    let grown = Double(residentBytes() - rssBefore)
+    let perStep = grown / Double(runs * steps)
+    // What is left per run once the history's 21.2 bytes a step (BENCHMARKS.md, cold open) are counted.
+    let perRun = max(0, grown - 21.2 * Double(runs * steps)) / Double(runs)
+    print(
+        "  \(runs) runs, \(stored()) steps: first full frame after \(String(format: "%.2f", seconds)) s; RSS grew "
+            + "\(String(format: "%.0f", grown / 1e6)) MB: \(String(format: "%.1f", perStep)) B per step all told, or "
+            + "21.2 B per step + \(String(format: "%.1f", perRun / 1024)) KB per run")
+}
+
 func waitUntilReadable(_ descriptor: Int32, timeout: Double) {
     var polled = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
     _ = poll(&polled, 1, Int32(timeout * 1000))

@@ -241,6 +241,9 @@ if everything || arguments.contains("cold-open") {
     benchColdOpen()
     fflush(nil)
 }
+if everything || arguments.contains("sweep") {
+    benchSweep()
+}
 if everything || arguments.contains("follow") {
     let seconds = ProcessInfo.processInfo.environment["KLTOP_BENCH_IDLE_SECONDS"].flatMap(Double.init) ?? 60
     benchFollow(idleSeconds: seconds)
@@ -260,6 +263,9 @@ if everything || arguments.contains("terminal-stream") {
     fflush(nil)
 }
 // Internal: one cold open in a fresh process (benchColdOpen runs this), so that RSS is its own.
+if CommandLine.arguments.count == 2 && CommandLine.arguments[1] == "sweep-one" {
+    benchSweepOne()
+}
 if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "cold-open-one" {
     benchColdOpenOne(count: Int(CommandLine.arguments[2]) ?? 1_000_000)
 }

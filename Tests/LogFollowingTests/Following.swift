@@ -20,6 +20,7 @@ final class Following {
     /// The logs of runs found in several, by run name.
     private(set) var sourcesOfRun: [String: [String]] = [:]
     private(set) var logsWithoutKL: [String] = []
+    private(set) var disagreements: [(run: String, path: String, note: String)] = []
 
     init(_ arguments: [String], pollInterval: Double = 1, options: FollowOptions? = nil) {
         var options = options ?? FollowOptions()
@@ -58,6 +59,7 @@ final class Following {
         case .runEnded(let run): ended.append(runs[run])
         case .sourcesListed(let run, let paths, _): sourcesOfRun[runs[run]] = paths
         case .logWithoutKL(let path, _): logsWithoutKL.append(path)
+        case .sourceDisagrees(let run, let path, let note): disagreements.append((runs[run], path, note))
         case .recordedAlerts, .sourceSamples: break
         }
     }

@@ -114,6 +114,33 @@ private func trlOutputFolder(_ folder: URL) throws {
         #expect(following.steps("grpo") == Array(0..<10), "the run's series is still the first log's")
     }
 
+    /// Two logs of one run that hold other values or steps: noted once, the run's series left as it is.
+    @Test func sourcesThatDisagreeAreNotedNotMerged() throws {
+        let root = try TemporaryDirectory.make("kltop-assembly")
+        let folder = root.appendingPathComponent("out/ppo")
+        try write(jsonl(0..<10), to: folder.appendingPathComponent("metrics.jsonl"))
+        // The same steps and values in CSV (as float32's shortest decimals would be, within 1e-7): agree.
+        let csv =
+            "step,kl\n" + (0..<10).map { "\($0),0.0\($0 % 9 + 1)00000001" }.joined(separator: "\n") + "\n"
+        try write(csv, to: folder.appendingPathComponent("progress.csv"))
+        let agreeing = Following([root.appendingPathComponent("out").path])
+        agreeing.poll()
+        agreeing.finish()
+        #expect(agreeing.sourcesOfRun["ppo"]?.count == 2 && agreeing.disagreements.isEmpty)
+        let other = "step,kl\n" + (5..<15).map { "\($0),0.5" }.joined(separator: "\n") + "\n"
+        try write(other, to: folder.appendingPathComponent("progress.csv"))
+        let disagreeing = Following([root.appendingPathComponent("out").path])
+        disagreeing.poll()
+        disagreeing.finish()
+        #expect(disagreeing.steps("ppo").count == 10)
+        let note = try #require(disagreeing.disagreements.first)
+        // Equal counts at full precision: the newer log (the CSV, written last) is the series.
+        #expect(disagreeing.disagreements.count == 1 && note.path.hasSuffix("metrics.jsonl"))
+        #expect(
+            note.note == "5 of 5 steps in common differ (step 5: 0.06 here, 0.5 in the run's series); "
+                + "5 steps only here; 5 steps of the series not here", "\(note.note)")
+    }
+
     @Test func aFileNamedOnTheCommandLineIsARunEvenWithoutKL() throws {
         let root = try TemporaryDirectory.make("kltop-assembly")
         let log = root.appendingPathComponent("grpo/train.jsonl")

@@ -78,6 +78,9 @@ extension Renderer {
                     Span(shown ? "\(glyphs.statusMark) " : "  ", .selection),
                     Span(source.path, shown ? .text : .dim),
                 ])
+                if let note = source.disagreement {
+                    lines.append([Span("    disagrees: " + note, .pointWarning)])
+                }
             }
             lines.append([])
         }

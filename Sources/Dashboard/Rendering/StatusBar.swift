@@ -46,11 +46,15 @@ extension Renderer {
             // How a sweep is doing, at a glance.
             let counts = state.severityCounts
             var spans: [Span] = []
-            if counts.critical > 0 { spans.append(Span("\(counts.critical) crit ", .bannerCritical, .bold)) }
-            if counts.warning > 0 { spans.append(Span("\(counts.warning) warn ", .bannerWarning, .bold)) }
+            if counts.critical > 0 {
+                spans += [Span("\(counts.critical) crit", .bannerCritical, .bold), Span(" ", .header)]
+            }
+            if counts.warning > 0 {
+                spans += [Span("\(counts.warning) warn", .bannerWarning, .bold), Span(" ", .header)]
+            }
             spans.append(Span("\(counts.quiet) ok", .header))
             let stale = state.runs.count(where: \.isStale)
-            if stale > 0 { spans.append(Span(" \(stale) stale", .bannerWarning)) }
+            if stale > 0 { spans += [Span(" ", .header), Span("\(stale) stale", .bannerWarning)] }
             let finished = state.runs.count(where: \.isFinished)
             if finished > 0 { spans.append(Span(" \(finished) done", .header)) }
             segments.append(HeaderSegment(spans: spans, priority: 45))

@@ -14,6 +14,8 @@ public enum DashboardEvent: Sendable {
         RunID, source: Int, metricKey: String?, samples: [MetricSample], statistics: ReadStatistics)
     /// The logs a run was found in; `primary` is the one whose samples come as ``samplesAppended``.
     case sourcesListed(RunID, paths: [String], primary: Int)
+    /// One of a run's other logs disagrees with its series (shown with the sources on the help screen).
+    case sourceDisagrees(RunID, path: String, note: String)
     /// A log found beside the runs that holds no KL: listed on the help screen with its keys.
     case logWithoutKL(path: String, statistics: ReadStatistics)
     case runStatusChanged(RunID, RunSourceStatus)

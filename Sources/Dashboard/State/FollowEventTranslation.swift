@@ -39,6 +39,8 @@ extension DashboardEvent {
             return [.sourcesListed(RunID(run), paths: paths, primary: primary)]
         case .logWithoutKL(let path, let statistics):
             return [.logWithoutKL(path: path, statistics: statistics)]
+        case .sourceDisagrees(let run, let path, let note):
+            return [.sourceDisagrees(RunID(run), path: path, note: note)]
         }
     }
 }

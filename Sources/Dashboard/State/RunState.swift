@@ -80,6 +80,10 @@ public struct RunState: Sendable {
         followedPrimary = primary
     }
 
+    mutating func noteDisagreement(path: String, _ note: String) {
+        if let index = sources.firstIndex(where: { $0.path == path }) { sources[index].disagreement = note }
+    }
+
     /// The source following reports as the run's own samples.
     private(set) var followedPrimary = 0
 
@@ -258,6 +262,8 @@ public struct RunSource: Sendable {
     public var path: String
     public var metricKey: String?
     public var statistics = ReadStatistics()
+    /// How it differs from the series first shown (``DashboardEvent/sourceDisagrees``), if it does.
+    public var disagreement: String?
     /// Its samples while another source is shown (empty for the shown one: that is the run's history).
     var history = RunHistory()
 

@@ -57,6 +57,10 @@ extension DashboardState {
             guard let index = index(of: id) else { return [] }
             runs[index].listSources(paths, primary: primary)
             return []
+        case .sourceDisagrees(let id, let path, let note):
+            guard let index = index(of: id) else { return [] }
+            runs[index].noteDisagreement(path: TerminalText.inert(path), TerminalText.inert(note))
+            return []
         case .logWithoutKL(let path, let statistics):
             let log = LogWithoutKL(
                 path: TerminalText.inert(path), records: statistics.records,
