@@ -144,6 +144,10 @@ struct CheckSession {
                     name: name, path: path,
                     monitor: RunMonitor(name: name, detector: request.detector, policy: request.policy)))
             request.courier?.seen(RunIdentity(name: name, source: LogFollower.absolutePath(path)))
+        case .runNamed(let run, let name, let path):
+            runs[run].name = name
+            runs[run].monitor.name = name
+            request.courier?.seen(RunIdentity(name: name, source: LogFollower.absolutePath(path)))
         case .samples(let run, let samples, let metricKey, let statistics):
             if runs[run].metricKey == nil, let metricKey, case .automatic = request.metric {
                 sink.diagnostics(

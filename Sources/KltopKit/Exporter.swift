@@ -57,6 +57,8 @@ public enum Exporter {
             switch event {
             case .runAppeared(_, let name, let path):
                 runs.append((name, path, nil, ReadStatistics()))
+            case .runNamed(let run, let name, _):
+                runs[run].name = name
             case .samples(let run, let samples, let metricKey, let statistics):
                 runs[run].metricKey = metricKey
                 runs[run].statistics = statistics

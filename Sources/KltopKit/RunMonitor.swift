@@ -4,7 +4,8 @@ import RunLogs
 /// One run's detector and alert policy, fed sample by sample: the shared core of `check`, `export` and the
 /// dashboard.
 public struct RunMonitor: Sendable {
-    public let name: String
+    /// Renamed when the run's log records its name (``FollowEvent/runNamed(run:name:path:)``).
+    public var name: String
     public private(set) var detector: KLExplosionDetector
     public private(set) var policy: AlertPolicy
     public private(set) var raisedCount = 0

@@ -51,6 +51,10 @@ public enum FollowEvent: Sendable {
     /// the file's, or for a run written to several files (a TensorBoard run, a trainer's checkpoints) its
     /// folder's.
     case runAppeared(run: Int, name: String, path: String)
+    /// The run's log records the run's name (a W&B run's display name, ``SampleReader/runName``): the name
+    /// to show from now on in place of the one ``runAppeared(run:name:path:)`` gave, made unique among the
+    /// runs the same way. Reported before the samples read after it. `path` is as in `runAppeared`.
+    case runNamed(run: Int, name: String, path: String)
     /// New samples for a run, with the reader's key and statistics after them.
     case samples(run: Int, [MetricSample], metricKey: String?, statistics: ReadStatistics)
     /// Something the user should know about a run or a watched path: waiting for a file, permission

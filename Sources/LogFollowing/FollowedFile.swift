@@ -80,6 +80,8 @@ final class FollowedFile {
     private var lastActivity: Double
     /// The statistics last reported, so that a change without samples is reported too.
     private var reported = ReadStatistics()
+    /// The run's name as its reader last gave it (``SampleReader/runName``), once reported.
+    private var reportedRunName: String?
     private var announcedProblem: String?
     /// The errno of a failed read in this round, said once the round's samples are out.
     private var readFailure: Int32?
@@ -438,6 +440,10 @@ final class FollowedFile {
     /// reader counted goes unreported.
     private func flush(_ samples: inout [MetricSample], _ emit: (FollowEvent) -> Void) {
         guard let reader else { return }
+        if let name = reader.runName, name != reportedRunName {
+            reportedRunName = name
+            emit(.runNamed(run: run, name: name, path: group?.folder ?? path))
+        }
         var statistics = reader.statistics
         statistics.repeatedSteps = overlapSkippedInAll
         statistics.records -= overlapSkippedInAll

@@ -27,6 +27,8 @@ public final class LogFollower {
     private let readBuffer = ReadBuffer()
     /// Names for runs read from standard input and pipes, by path (`-` for standard input).
     private let streamNames: [String: String]
+    /// The paths of streams named with `--name`: a name their log records does not replace it.
+    private let namedByUser: Set<String>
     /// Whether every spec is standard input or a pipe: then following ends when they all have.
     private let onlyStreams: Bool
     /// Files that had more to read when their round's budget ran out.
@@ -45,6 +47,7 @@ public final class LogFollower {
         specs = arguments.map(PathSpec.init(argument:))
         notifier = ChangeNotifier(enabled: !options.forcePolling)
         streamNames = Self.streamNames(specs, given: options.streamNames)
+        namedByUser = Set(Self.streamPaths(specs).prefix(options.streamNames.count))
         onlyStreams = specs.allSatisfy { $0 == .standardInput || $0.isPipe }
     }
 
@@ -58,13 +61,7 @@ public final class LogFollower {
     /// `/dev/fd/63` by the shell), `pipe1`, `pipe2`… for several; a named FIFO by its name, like a file.
     /// Names given with `--name` take their place, in the order of the arguments.
     private static func streamNames(_ specs: [PathSpec], given: [String]) -> [String: String] {
-        let streams = specs.compactMap { spec -> String? in
-            switch spec {
-            case .standardInput: "-"
-            case .file(let path) where spec.isPipe: path
-            default: nil
-            }
-        }
+        let streams = streamPaths(specs)
         let anonymous = streams.filter(PathSpec.isAnonymousPipe)
         var names: [String: String] = [:]
         for (index, path) in streams.enumerated() {
@@ -77,6 +74,17 @@ public final class LogFollower {
             }
         }
         return names
+    }
+
+    /// The paths of the specs read as streams, in order (`-` for standard input).
+    private static func streamPaths(_ specs: [PathSpec]) -> [String] {
+        specs.compactMap { spec -> String? in
+            switch spec {
+            case .standardInput: "-"
+            case .file(let path) where spec.isPipe: path
+            default: nil
+            }
+        }
     }
 
     /// A PATH argument spelled as the paths of the runs it names are reported (`./runs/` is `runs`).
@@ -123,7 +131,7 @@ public final class LogFollower {
     /// Polls every source; what they report goes through ``assembly`` (`emit` is for what is said of runs).
     private func pollSources(now clock: @autoclosure () -> Double, emit: (FollowEvent) -> Void) -> Bool {
         let now = clock()
-        let routed: (FollowEvent) -> Void = { self.assembly.route($0, emit: emit) }
+        let routed: (FollowEvent) -> Void = { self.route($0, emit: emit) }
         if !started { start(now: now, emit: emit) }
         let changed = notifier.drain()
         let fullCheck = changed == nil || now - lastFullCheck >= options.pollInterval
@@ -167,8 +175,15 @@ public final class LogFollower {
     /// Takes every file as complete, for reading to the end rather than following: last records without
     /// their terminator are read (or counted as bad).
     public func finishAll(emit: (FollowEvent) -> Void) {
-        for file in files { file.finish { assembly.route($0, emit: emit) } }
+        for file in files { file.finish { route($0, emit: emit) } }
         assembly.endRound(isBusy: { _ in false }, finished: true, emit: emit)
+    }
+
+    /// What a source reported, for ``assembly``; a name its log records
+    /// (``FollowEvent/runNamed(run:name:path:)``) never replaces one given with `--name`.
+    private func route(_ event: FollowEvent, emit: (FollowEvent) -> Void) {
+        if case .runNamed(_, _, let path) = event, namedByUser.contains(path) { return }
+        assembly.route(event, emit: emit)
     }
 
     /// True while standard input or a pipe is among the sources and has not ended (its writer may take its

@@ -156,8 +156,13 @@ enum RunLogFiles {
         // stable-baselines3's `json` output is JSON Lines under a .json name; other .json files are configs.
         if name == "trainer_state.json" || name == "metrics.db" || name == "progress.json" { return true }
         let lower = name.lowercased()
-        return [".jsonl", ".ndjson", ".csv", ".log", ".out"].contains { lower.hasSuffix($0) }
+        return [".jsonl", ".ndjson", ".csv", ".log", ".out", ".wandb"].contains { lower.hasSuffix($0) }
     }
+
+    /// A W&B run folder (`wandb/run-…/`, `wandb/offline-run-…/`) is read from its `run-<id>.wandb` alone:
+    /// the other logs wandb keeps there (its `logs/debug*.log`, the console output it copies to
+    /// `files/output.log`) say nothing the file does not, or nothing about training at all.
+    static func isWandbRunFile(_ name: String) -> Bool { name.hasPrefix("run-") && name.hasSuffix(".wandb") }
 
     /// How deep a directory is walked: TensorBoard walks a logdir to any depth, and real ones nest runs a
     /// handful of folders down (`runs/ppo/seed1/version_0/...`); the entry budget bounds the walk's cost.
@@ -166,51 +171,131 @@ enum RunLogFiles {
 
     /// Run logs under `directory` (to a few levels down, hidden folders skipped), sorted by path, and the
     /// directories walked, in one walk.
+    ///
+    /// A symbolic link is followed only to what the walk does not reach otherwise, so that nothing is read
+    /// twice: W&B's `wandb/latest-run` (a link to the newest run folder) and its `wandb/debug.log` are left
+    /// out, a link to a run kept elsewhere is followed. Links are looked at after everything else, so that
+    /// a file is known by its own path, not by a link's that may be pointed elsewhere later.
     static func scan(_ directory: String) -> PathSpec.Scan {
         var scan = PathSpec.Scan(files: [], directories: [directory])
-        var budget = maximumEntries
-        walk(directory, depth: 0, budget: &budget, unlistable: &scan.unlistable) { path, name, isDirectory in
+        var walk = Walk()
+        walk.walk(directory, depth: 0) { path, name, isDirectory in
             if isDirectory {
                 scan.directories.append(path)
             } else if isRunLog(name) {
                 scan.files.append(path)
             }
         }
-        scan.files.sort()
+        var filesFound: Set<Inode>?
+        while !walk.links.isEmpty {
+            let link = walk.links.removeFirst()
+            var info = stat()
+            guard stat(link.path, &info) == 0 else {
+                // A link to nothing yet: a run log it names is followed, and read once it leads somewhere.
+                if isRunLog(link.name) { scan.files.append(link.path) }
+                continue
+            }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                guard !walk.walked.contains(Inode(info)) else { continue }
+                scan.directories.append(link.path)
+                walk.walk(link.path, depth: link.depth) { path, name, isDirectory in
+                    if isDirectory {
+                        scan.directories.append(path)
+                    } else if isRunLog(name) {
+                        scan.files.append(path)
+                    }
+                }
+            } else if isRunLog(link.name) {
+                if filesFound == nil { filesFound = Set(scan.files.compactMap(Inode.init(path:))) }
+                if filesFound!.insert(Inode(info)).inserted { scan.files.append(link.path) }
+            }
+        }
+        scan.unlistable = walk.unlistable
+        scan.files = withoutWandbSideLogs(scan.files.sorted())
         return scan
+    }
+
+    /// `files` (sorted) without the other logs of W&B run folders (``isWandbRunFile(_:)``).
+    private static func withoutWandbSideLogs(_ files: [String]) -> [String] {
+        let runFolders = Set(files.filter { isWandbRunFile(name(of: $0)) }.map { parent(of: $0) })
+        guard !runFolders.isEmpty else { return files }
+        return files.filter { file in
+            if isWandbRunFile(name(of: file)) { return true }
+            var folder = parent(of: file)
+            for _ in 0...maximumDepth {
+                if runFolders.contains(folder) { return false }
+                let up = parent(of: folder)
+                if up == folder { break }
+                folder = up
+            }
+            return true
+        }
     }
 
     static func find(in directory: String) -> [String] { scan(directory).files }
 
-    private static func walk(
-        _ directory: String, depth: Int, budget: inout Int, unlistable: inout [String],
-        _ visit: (String, String, Bool) -> Void
-    ) {
-        guard depth <= maximumDepth else { return }
-        guard let handle = opendir(directory) else {
-            if errno == EACCES || errno == EPERM { unlistable.append(directory) }
-            return
+    /// A file or directory, whatever path leads to it.
+    private struct Inode: Hashable {
+        var device: UInt64
+        var inode: UInt64
+
+        init(_ info: stat) {
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
         }
-        defer { closedir(handle) }
-        var children: [String] = []
-        while budget > 0, let entry = readdir(handle) {
-            budget -= 1
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+
+        init?(path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            self.init(info)
+        }
+    }
+
+    /// One walk of a directory tree: what it has walked, and the symbolic links it has left for later.
+    private struct Walk {
+        var budget = maximumEntries
+        var unlistable: [String] = []
+        /// The directories walked, by identity: none is walked twice, whatever leads to it.
+        var walked: Set<Inode> = []
+        var links: [(path: String, name: String, depth: Int)] = []
+
+        mutating func walk(_ directory: String, depth: Int, _ visit: (String, String, Bool) -> Void) {
+            guard depth <= maximumDepth else { return }
+            guard let handle = opendir(directory) else {
+                if errno == EACCES || errno == EPERM { unlistable.append(directory) }
+                return
             }
-            if name == "." || name == ".." || name.hasPrefix(".") { continue }
-            let path = join(directory, name)
-            // The entry's type saves a stat per file; filesystems that do not fill it in (and symbolic links,
-            // which may lead to a directory) are asked.
-            let type = entry.pointee.d_type
-            let isDirectory =
-                type == UInt8(DT_DIR)
-                || ((type == UInt8(DT_UNKNOWN) || type == UInt8(DT_LNK)) && PathSpec.isDirectory(path))
-            visit(path, name, isDirectory)
-            if isDirectory { children.append(path) }
-        }
-        for child in children.sorted() {
-            walk(child, depth: depth + 1, budget: &budget, unlistable: &unlistable, visit)
+            defer { closedir(handle) }
+            var info = stat()
+            if fstat(dirfd(handle), &info) == 0 {
+                guard walked.insert(Inode(info)).inserted else { return }
+            }
+            var children: [String] = []
+            while budget > 0, let entry = readdir(handle) {
+                budget -= 1
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if name == "." || name == ".." || name.hasPrefix(".") { continue }
+                let path = join(directory, name)
+                // The entry's type saves a stat per file; filesystems that do not fill it in are asked.
+                var type = entry.pointee.d_type
+                if type == UInt8(DT_UNKNOWN), lstat(path, &info) == 0 {
+                    switch info.st_mode & S_IFMT {
+                    case S_IFLNK: type = UInt8(DT_LNK)
+                    case S_IFDIR: type = UInt8(DT_DIR)
+                    default: type = UInt8(DT_REG)
+                    }
+                }
+                if type == UInt8(DT_LNK) {
+                    links.append((path, name, depth + 1))
+                    continue
+                }
+                let isDirectory = type == UInt8(DT_DIR)
+                visit(path, name, isDirectory)
+                if isDirectory { children.append(path) }
+            }
+            for child in children.sorted() { walk(child, depth: depth + 1, visit) }
         }
     }
 

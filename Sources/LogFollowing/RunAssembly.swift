@@ -40,6 +40,9 @@ struct RunAssembly {
         var primary: Int?
         var announceAtOnce: Bool
         var proposedName: String?
+        /// The name a source's log records for its run (a W&B run's display name): the run's name, before
+        /// one proposed (`stdin`, `pipe`).
+        var nameFromLog: String?
         var shownPath: String
         /// ``nameComponents(_:)`` of the key, worked out once.
         var components: [String]
@@ -126,6 +129,18 @@ struct RunAssembly {
             if let number = run.number, run.primary == source { emit(.runEnded(run: number)) }
         case .recordedAlerts(let source, let alerts):
             if let number = run(ofSource: source) { emit(.recordedAlerts(run: number, alerts)) }
+        case .runNamed(let source, let name, _):
+            let index = sources[source].runIndex
+            // (`--name` keeps its name: LogFollower passes no name on for a stream it names.)
+            guard runs[index].nameFromLog != name else { return }
+            runs[index].nameFromLog = name
+            // A run not reported yet is reported under it; one already shown is renamed.
+            guard let number = runs[index].number, let old = runs[index].name else { return }
+            takenNames.remove(old)
+            let renamed = uniqueName(for: index)
+            runs[index].name = renamed
+            takenNames.insert(renamed)
+            if renamed != old { emit(.runNamed(run: number, name: renamed, path: runs[index].shownPath)) }
         case .notice(nil, _), .runAppeared, .sourceSamples, .sourcesListed, .logWithoutKL, .sourceDisagrees:
             emit(event)
         }
@@ -290,13 +305,17 @@ struct RunAssembly {
 
     // MARK: - Names
 
-    /// The run's name: the one proposed (a stream's, a store's), or its folder's; where that is taken or
-    /// shared with another run known so far, the shortest suffix of its path that is not.
+    /// The run's name: the one its log records (where that is taken, prefixed with its folder), or the
+    /// one proposed (a stream's, a store's), or its folder's; where that is taken or shared with another
+    /// run known so far, the shortest suffix of its path that is not.
     private func uniqueName(for index: Int) -> String {
         let run = runs[index]
         let components = run.components
         var candidates: [String] = []
-        if let proposed = run.proposedName {
+        if let logged = run.nameFromLog {
+            candidates.append(logged)
+            if components.count >= 2 { candidates.append(components[components.count - 2] + "/" + logged) }
+        } else if let proposed = run.proposedName {
             candidates.append(proposed)
         } else {
             let others = runs.indices.filter { $0 != index && runs[$0].proposedName == nil }

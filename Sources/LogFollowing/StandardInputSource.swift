@@ -14,6 +14,7 @@ final class StandardInputSource {
     private(set) var hasEnded = false
     private var lastActivity: Double
     private var reported = ReadStatistics()
+    private var reportedRunName: String?
     private let buffer: UnsafeMutableRawPointer
     private static let bufferSize = 1 << 20
 
@@ -58,6 +59,10 @@ final class StandardInputSource {
             reader?.takeHeldRecordIfComplete { samples.append($0) }
         }
         if let reader {
+            if let name = reader.runName, name != reportedRunName {
+                reportedRunName = name
+                emit(.runNamed(run: run, name: name, path: "-"))
+            }
             let statistics = reader.statistics
             if !samples.isEmpty || statistics.records != reported.records
                 || statistics.badLines != reported.badLines

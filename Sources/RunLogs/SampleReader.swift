@@ -24,9 +24,14 @@ public protocol SampleReader: Sendable {
     mutating func takeHeldRecordIfComplete(emit: (MetricSample) -> Void)
     /// Bytes of an unfinished record held back.
     var heldByteCount: Int { get }
+    /// The run's name as its log records it (a W&B run's display name), once read; nil for formats that
+    /// record none. Where it is given, it names the run in place of its path.
+    var runName: String? { get }
 }
 
 extension SampleReader {
+    public var runName: String? { nil }
+
     /// Formats whose records can only be known complete by their terminator hold on.
     public mutating func takeHeldRecordIfComplete(emit: (MetricSample) -> Void) {}
 }

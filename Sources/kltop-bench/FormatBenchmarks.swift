@@ -77,6 +77,36 @@ func benchTensorBoard() {
     reportFromFile(bytes, suffix: ".tfevents") { TensorBoardEventReader() }
 }
 
+/// A W&B transaction log: the records wandb-core wrote for the fixture run `grpo01` (a history record and
+/// two summary records per step, the run, telemetry and exit records), framed again one after another as
+/// wandb-core frames them, until the file is 200 MB: every block boundary cuts a record, as in a real file.
+func benchWandb() {
+    let records = WandbLogEncoding.records(of: WandbFixtures.bytes(id: "grpo01"))
+    guard !records.isEmpty else {
+        print("W&B ingest: the fixture Tests/Fixtures/formats/wandb is missing")
+        return
+    }
+    let unitBytes = records.reduce(0) { $0 + $1.count + 7 }
+    var writer = WandbLogEncoding.Writer()
+    var repetitions = 0
+    while writer.bytes.count < 200 << 20 {
+        for record in records { writer.append(record) }
+        repetitions += 1
+    }
+    let bytes = writer.bytes
+    let totalRecords = records.count * repetitions
+    print(
+        "W&B transaction log ingest (wandb-core's records for a small run, \(unitBytes / records.count) bytes "
+            + "per record, CRC-32 checked)")
+    var samples = 0
+    let seconds = best(of: 3) {
+        var reader = WandbTransactionLogReader()
+        samples = ingest(&reader, bytes)
+    }
+    report("from memory", bytes: bytes.count, seconds: seconds, samples: samples, records: totalRecords)
+    reportFromFile(bytes, suffix: ".wandb") { WandbTransactionLogReader() }
+}
+
 /// stable-baselines3-style progress.csv rows: 15 columns, KL present in every row.
 func benchCSV() {
     let series = klSeries(count: 10_000)

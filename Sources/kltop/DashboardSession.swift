@@ -87,6 +87,13 @@ enum DashboardSession {
                     courier.seen(
                         RunIdentity(name: added.name, source: LogFollower.absolutePath(added.source)))
                 }
+                // Renamed by its log (a W&B run's display name): its alerts go under the new name.
+                if let courier, case .runNamed(let run, _, _) = event,
+                    let renamed = state.runs.first(where: { $0.id == RunID(run) })
+                {
+                    courier.seen(
+                        RunIdentity(name: renamed.name, source: LogFollower.absolutePath(renamed.source)))
+                }
                 dirty = true
             }
             switch source {

@@ -20,6 +20,7 @@ extension LogFormat: ExpressibleByArgument {
         case .console: "console output of transformers/TRL, veRL, OpenRLHF"
         case .trainerState: "transformers/TRL trainer_state.json"
         case .rlwatchStore: "rlwatch's SQLite store (rlwatch_logs/metrics.db)"
+        case .wandb: "Weights & Biases run files (wandb/run-*/run-<id>.wandb)"
         }
     }
 }

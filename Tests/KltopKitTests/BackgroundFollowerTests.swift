@@ -36,6 +36,12 @@ import Testing
                 }
                 samples[run] += new
                 lastStatistics[run] = statistics
+            case .runNamed(let run, let name, let path):
+                guard run < runs.count else {
+                    eventsBeforeTheirRun += 1
+                    return
+                }
+                runs[run] = "\(name) at \(path)"
             case .notice, .runEnded, .recordedAlerts, .sourceSamples, .sourcesListed, .logWithoutKL,
                 .sourceDisagrees:
                 break

@@ -50,6 +50,8 @@ final class Following {
             precondition(run == runs.count)
             runs.append(name)
             sources.append(path)
+        case .runNamed(let run, let name, _):
+            runs[run] = name
         case .samples(let run, let new, _, let statistics):
             samples += new.map { (runs[run], $0) }
             self.statistics[runs[run]] = statistics

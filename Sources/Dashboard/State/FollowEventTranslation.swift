@@ -5,7 +5,8 @@ extension DashboardEvent {
     /// logs to ``update(_:_:)`` through this, so that the benchmark measures what the dashboard does.
     public static func translating(_ event: FollowEvent) -> [DashboardEvent] {
         switch event {
-        case .runAppeared(let run, let name, let path):
+        case .runAppeared(let run, let name, let path), .runNamed(let run, let name, let path):
+            // Added again, a run is renamed.
             return [.runAdded(RunID(run), name: name, source: path)]
         case .samples(let run, let samples, let metricKey, let statistics):
             return [

@@ -39,6 +39,7 @@ public struct DecompressingReader<Inner: SampleReader>: SampleReader {
     }
 
     public var metricKey: String? { inner.metricKey }
+    public var runName: String? { inner.runName }
 
     public var statistics: ReadStatistics {
         var statistics = inner.statistics

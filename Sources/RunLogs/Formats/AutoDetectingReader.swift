@@ -32,6 +32,7 @@ public struct AutoDetectingReader: SampleReader {
     }
 
     public var metricKey: String? { inner?.metricKey }
+    public var runName: String? { inner?.runName }
     public var statistics: ReadStatistics {
         var statistics = inner?.statistics ?? ReadStatistics()
         statistics.bytes += held.count

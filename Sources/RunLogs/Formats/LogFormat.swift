@@ -6,6 +6,7 @@ public enum LogFormat: String, Sendable, CaseIterable {
     case console
     case trainerState
     case rlwatchStore
+    case wandb
 
     /// The name `--input-format` takes.
     public var argumentName: String {
@@ -16,10 +17,11 @@ public enum LogFormat: String, Sendable, CaseIterable {
         case .console: "console"
         case .trainerState: "trainer-state"
         case .rlwatchStore: "rlwatch"
+        case .wandb: "wandb"
         }
     }
 
-    /// Parses an `--input-format` value: jsonl, csv, tensorboard, console, trainer-state, rlwatch.
+    /// Parses an `--input-format` value: jsonl, csv, tensorboard, console, trainer-state, rlwatch, wandb.
     public init?(argument: String) {
         guard let format = Self.allCases.first(where: { $0.argumentName == argument.lowercased() }) else {
             return nil
@@ -38,6 +40,7 @@ public enum LogFormat: String, Sendable, CaseIterable {
         case .tensorboard: TensorBoardEventReader(metric: metric)
         case .console: ConsoleReader(metric: metric)
         case .trainerState: TrainerStateReader(metric: metric)
+        case .wandb: WandbTransactionLogReader(metric: metric)
         case .rlwatchStore:
             NotAByteStreamReader(
                 reason:

@@ -3,7 +3,8 @@ extension LogFormat {
     /// say (an empty file), and for JSON Lines (below). Nil when it is none of them (binary data that is
     /// neither an event file nor a database, or an empty file with an unknown name).
     ///
-    /// In order: SQLite's header string; a TFRecord header whose length CRC verifies; a pretty-printed JSON
+    /// In order: SQLite's header string; W&B's transaction log header (`:W&B`, 0xBEE1); a TFRecord header
+    /// whose length CRC verifies; a pretty-printed JSON
     /// object holding `"log_history"` or `"best_metric"` (trainer_state.json); JSON Lines; binary data; a
     /// header line of names followed by rows of as many cells (CSV); any other text (console output).
     ///
@@ -31,6 +32,14 @@ extension LogFormat {
         let name = path.split(separator: "/").last.map(String.init) ?? path
         if firstBytes.starts(with: Array("SQLite format 3\0".utf8)) {
             return Detection(format: .rlwatchStore, isSettled: true)
+        }
+        if WandbTransactionLogReader.headerMatches(firstBytes) {
+            return Detection(format: .wandb, isSettled: true)
+        }
+        // A W&B run file too short to hold its header yet, or with a damaged one (binary all the same): its
+        // reader resynchronises on the blocks after it.
+        if byName(name) == .wandb && (firstBytes.count < 6 || firstBytes.contains(0)) {
+            return Detection(format: .wandb, isSettled: true)
         }
         if firstBytes.count >= TensorBoardEventReader.headerBytes,
             firstBytes.withUnsafeBytes({ TensorBoardEventReader.headerVerifies($0.baseAddress!) })
@@ -109,6 +118,7 @@ extension LogFormat {
     static func byName(_ name: String) -> LogFormat? {
         let lower = name.lowercased()
         if lower.hasPrefix("events.out.tfevents") { return .tensorboard }
+        if lower.hasSuffix(".wandb") { return .wandb }
         if lower == "trainer_state.json" { return .trainerState }
         if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") { return .jsonl }
         if lower.hasSuffix(".csv") { return .csv }

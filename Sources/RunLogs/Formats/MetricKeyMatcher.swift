@@ -11,13 +11,15 @@
 /// preference until a record holding one of them is seen: the best alias of that record is chosen, and stays
 /// chosen (as in the JSON Lines reader), so a series never switches key halfway through a run. With
 /// ``MetricSelection/key(_:)`` the one key is chosen from the start; a `data.` prefix (veRL's nesting in
-/// JSON Lines) is also accepted without it, since these formats have no nesting.
+/// JSON Lines) is also accepted without it, since these formats have no nesting. With `nestedWithSlashes`
+/// (W&B, whose nested keys are read joined with `/`), a key spelled with dots as W&B shows it
+/// (`actor.kl_loss`) is also accepted with slashes (`actor/kl_loss`).
 struct MetricKeyMatcher: Sendable {
     private(set) var chosenKey: String?
     private var candidates: [[UInt8]]
     private var names: [String]
 
-    init(selection: MetricSelection) {
+    init(selection: MetricSelection, nestedWithSlashes: Bool = false) {
         switch selection {
         case .automatic:
             names = MetricKeys.klAliases
@@ -26,6 +28,9 @@ struct MetricKeyMatcher: Sendable {
             names = [key]
             if key.hasPrefix(prefix) && key.count > prefix.count {
                 names.append(String(key.dropFirst(prefix.count)))
+            }
+            if nestedWithSlashes && key.contains(".") {
+                names.append(String(key.map { $0 == "." ? "/" : $0 }))
             }
             chosenKey = key
         }

@@ -11,6 +11,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     /// TensorBoard event files: TFRecord framing, then the Event protobuf.
     case tensorboard
     case trainerState = "trainer-state"
+    /// W&B transaction logs: block and chunk framing with CRC-32, then the Record protobuf.
+    case wandb
     /// gzip and zstd logs: decompression, then JSON Lines.
     case decompression
     /// Recognising a log's format from its first bytes, and the reader that recognition picks.
@@ -27,6 +29,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .console: try ReaderHarnesses.console(input)
         case .tensorboard: try ReaderHarnesses.tensorboard(input)
         case .trainerState: try ReaderHarnesses.trainerState(input)
+        case .wandb: try ReaderHarnesses.wandb(input)
         case .decompression: try DecompressionHarness.run(input)
         case .formatDetection: try FormatDetectionHarness.run(input)
         case .rlwatchConfig: try ConfigHarnesses.rlwatchConfig(input)

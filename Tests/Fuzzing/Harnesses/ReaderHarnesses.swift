@@ -55,6 +55,24 @@ enum ReaderHarnesses {
         }
     }
 
+    /// The input as a transaction log, and as the payload of one record framed with CRCs that verify
+    /// (split into parts when it is longer than a block), for the same reason as event files.
+    static func wandb(_ input: [UInt8]) throws(InvariantViolation) {
+        for limit in [WandbTransactionLogReader.defaultMaxRecordBytes, smallLimit] {
+            let invariants = StreamingInvariants(.readsAgain(sameSteps: false), numbersLines: false) {
+                WandbTransactionLogReader(maxRecordBytes: limit)
+            }
+            try invariants.check(input)
+            let framed = try invariants.check(WandbLogEncoding.file([input])).statistics
+            try require(
+                framed.records + framed.badLines == 1,
+                "one framed record read as \(framed.records) records and \(framed.badLines) bad ones")
+            try require(
+                !framed.firstBadLines.contains { $0.reason.contains("CRC") || $0.reason.contains("chunk") },
+                "a record whose framing verifies was refused: \(framed.firstBadLines)")
+        }
+    }
+
     static func trainerState(_ input: [UInt8]) throws(InvariantViolation) {
         for limit in [TrainerStateReader.defaultMaxDocumentBytes, 512] {
             try StreamingInvariants(.recognisesWhatWasRead, numbersLines: true) {

@@ -13,6 +13,16 @@ extension FuzzTarget {
             guard let bytes = FileManager.default.contents(atPath: path).map(Array.init) else { return nil }
             return (Self.seedName(path), Self.cut(bytes, to: maxBytes))
         }
+        if self == .wandb {
+            // Record protobufs as they are (the run record, history records), for the framed harness.
+            for path in repositoryFiles {
+                let records = WandbLogEncoding.records(
+                    of: FileManager.default.contents(atPath: path).map(Array.init) ?? [])
+                for (index, data) in records.prefix(8).enumerated() where data.count < 4096 {
+                    seeds.append((Self.seedName(path) + "_record\(index)", data))
+                }
+            }
+        }
         if self == .tensorboard {
             // Event protobufs as they are, for the harness that frames its input as one record.
             for path in repositoryFiles {
@@ -56,12 +66,14 @@ extension FuzzTarget {
             return Self.files(under: fixtures + "/formats/tensorboard", where: { $0.contains("tfevents") })
         case .trainerState:
             return Self.files(under: fixtures + "/formats/trl", where: { $0.hasSuffix("trainer_state.json") })
+        case .wandb:
+            return Self.files(under: fixtures + "/formats/wandb", where: { $0.hasSuffix(".wandb") })
         case .decompression:
             return Array(
                 Self.files(under: fixtures + "/conformance", where: { $0.hasSuffix(".jsonl") }).prefix(4))
                 + Array(Self.files(under: fixtures + "/edges", where: { $0.hasSuffix(".jsonl") }).prefix(8))
         case .formatDetection:
-            let readers: [FuzzTarget] = [.jsonl, .csv, .console, .tensorboard, .trainerState]
+            let readers: [FuzzTarget] = [.jsonl, .csv, .console, .tensorboard, .trainerState, .wandb]
             return readers.flatMap(\.repositoryFiles)
         case .rlwatchConfig: return []
         case .theme: return Self.files(under: root + "/themes", where: { $0.hasSuffix(".yaml") })
