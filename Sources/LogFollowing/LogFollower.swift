@@ -143,8 +143,9 @@ public final class LogFollower {
             }
         }
         if let standardInput, standardInput.poll(now: clock(), emit: emit) { moreWaiting = true }
-        for store in stores where fullCheck || store.watchedPaths.contains(where: { changed!.contains($0) }) {
+        for store in stores where fullCheck || store.isAffected(by: changed!) {
             store.poll(addRun: { addRun(named: $0, path: store.path, emit: emit) }, emit: emit)
+            for directory in store.watchedDirectories { notifier.watch(directory: directory) }
         }
         return moreWaiting
     }
@@ -234,12 +235,17 @@ public final class LogFollower {
         }
     }
 
-    /// Starts following a newly found file: as rlwatch's store, as one more file of a run already followed
+    /// Starts following a newly found file: as a store (rlwatch's, MLflow's, Trackio's), as one more file of a run already followed
     /// (``RunGroup``: found in a directory or glob, not named on its own), or as a run of its own.
     private func adopt(_ path: String, grouping: Bool, now: Double, emit: (FollowEvent) -> Void) {
         if FollowedStore.isStore(path: path, forced: options.inputFormat) {
             storePaths.insert(path)
-            stores.append(FollowedStore(path: path, options: options))
+            let quiet = grouping && !FollowedStore.isStoreName(path)
+            stores.append(FollowedStore(path: path, options: options, quiet: quiet))
+            return
+        }
+        if grouping && RunLogFiles.isDatabaseName(RunLogFiles.name(of: path)) {
+            storePaths.insert(path)  // a `.db` file found in a folder that is no SQLite database: not a run log
             return
         }
         let member = grouping ? RunGroup.member(path: path) : nil

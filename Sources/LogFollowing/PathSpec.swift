@@ -139,9 +139,15 @@ enum RunLogFiles {
         if name.hasPrefix(".") { return false }
         let name = LogRotation.baseName(name)
         if name.hasPrefix("events.out.tfevents.") { return true }
-        if name == "trainer_state.json" || name == "metrics.db" { return true }
+        if name == "trainer_state.json" || isDatabaseName(name) { return true }
         let lower = name.lowercased()
         return [".jsonl", ".ndjson", ".csv", ".log", ".out"].contains { lower.hasSuffix($0) }
+    }
+
+    /// SQLite files, which may be stores: rlwatch's `metrics.db`, MLflow's `mlflow.db`, Trackio's
+    /// `<project>.db` (any name). Told apart by their tables once opened.
+    static func isDatabaseName(_ name: String) -> Bool {
+        !name.hasPrefix(".") && name.lowercased().hasSuffix(".db")
     }
 
     /// How deep a directory is walked: TensorBoard walks a logdir to any depth, and real ones nest runs a
@@ -151,15 +157,39 @@ enum RunLogFiles {
 
     /// Run logs under `directory` (to a few levels down, hidden folders skipped), sorted by path, and the
     /// directories walked, in one walk.
+    ///
+    /// An MLflow file store (``MLflowFileStoreReader/isStore(_:)``) is one source, listed among the files: it
+    /// is not walked (its reader follows its folders), and nothing found in it is a run log of its own.
     static func scan(_ directory: String) -> PathSpec.Scan {
+        if MLflowFileStoreReader.isStore(directory) {
+            return PathSpec.Scan(files: [directory], directories: [])
+        }
         var scan = PathSpec.Scan(files: [], directories: [directory])
         var budget = maximumEntries
-        walk(directory, depth: 0, budget: &budget, unlistable: &scan.unlistable) { path, name, isDirectory in
+        var stores: Set<String> = []
+        walk(
+            directory, depth: 0, budget: &budget, unlistable: &scan.unlistable,
+            descend: { path in
+                guard MLflowFileStoreReader.isStore(path) else { return true }
+                stores.insert(path)
+                return false
+            }
+        ) { path, name, isDirectory in
             if isDirectory {
                 scan.directories.append(path)
             } else if isRunLog(name) {
                 scan.files.append(path)
+            } else if name == "meta.yaml", let root = MLflowFileStoreReader.root(ofMetaFile: path) {
+                stores.insert(root)  // a file store without its Default experiment, found from a run
             }
+        }
+        if !stores.isEmpty {
+            func inStore(_ path: String) -> Bool {
+                stores.contains { path.hasPrefix($0 + "/") }
+            }
+            scan.files.removeAll(where: inStore)
+            scan.directories.removeAll { inStore($0) || stores.contains($0) }
+            scan.files += stores
         }
         scan.files.sort()
         return scan
@@ -169,7 +199,7 @@ enum RunLogFiles {
 
     private static func walk(
         _ directory: String, depth: Int, budget: inout Int, unlistable: inout [String],
-        _ visit: (String, String, Bool) -> Void
+        descend: (String) -> Bool = { _ in true }, _ visit: (String, String, Bool) -> Void
     ) {
         guard depth <= maximumDepth else { return }
         guard let handle = opendir(directory) else {
@@ -194,8 +224,8 @@ enum RunLogFiles {
             visit(path, name, isDirectory)
             if isDirectory { children.append(path) }
         }
-        for child in children.sorted() {
-            walk(child, depth: depth + 1, budget: &budget, unlistable: &unlistable, visit)
+        for child in children.sorted() where descend(child) {
+            walk(child, depth: depth + 1, budget: &budget, unlistable: &unlistable, descend: descend, visit)
         }
     }
 
