@@ -8,8 +8,8 @@ import RunLogs
 /// `mlruns/`, a Trackio project database (``StoreReader``): every run in it becomes a kltop run, and for
 /// rlwatch the alerts it recorded itself are reported beside kltop's own.
 ///
-/// A database is queried only when it or its write-ahead log changed (size or modification time), so a
-/// quiet store costs two `stat` calls per check; a file store's reader stats its runs' files itself. Reading
+/// A database is queried only when it or its write-ahead log changed (size, modification time, SQLite's
+/// commit counters: ``signature(_:)``), so a quiet store costs two `stat` calls and two short reads per check; a file store's reader stats its runs' files itself. Reading
 /// is read-only and never locks the writer (see ``RlwatchStoreReader``).
 final class FollowedStore {
     let path: String
@@ -111,11 +111,38 @@ final class FollowedStore {
         emit(.notice(run: nil, notice))
     }
 
-    /// Size and modification time, or nothing for a file that is not there.
+    /// Size and modification time, or nothing for a file that is not there; for a database, SQLite's own
+    /// record of commits as well.
+    ///
+    /// Size and time alone miss commits. A WAL commit appends its frames to `-wal` first and makes them
+    /// visible only after, by updating the WAL index header in `-shm`, which SQLite writes through a memory
+    /// map: no inotify event, no new modification time. A look between the two reads the old snapshot and
+    /// keeps the new size and time, and the commit would stay unread until the next one (the last batch of a
+    /// run, never). So the signature holds the WAL index header (the first 48 bytes of `-shm`: its change
+    /// counter and last frame), and for rollback-journal databases the header's file change counter (bytes
+    /// 24–27), which every commit increments, even two within one tick of the file system's clock.
     private static func signature(_ path: String) -> [Int] {
         var info = stat()
         guard stat(path, &info) == 0 else { return [-1] }
-        return [Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec)]
+        var signature = [Int(info.st_size), Int(info.st_mtim.tv_sec), Int(info.st_mtim.tv_nsec)]
+        if (info.st_mode & S_IFMT) == S_IFREG {
+            if path.hasSuffix("-wal") {
+                signature += bytes(of: String(path.dropLast(4)) + "-shm", at: 0, count: 48)
+            } else {
+                signature += bytes(of: path, at: 24, count: 4)
+            }
+        }
+        return signature
+    }
+
+    /// `count` bytes of a file from `offset` (fewer where it is shorter; none where it cannot be read).
+    private static func bytes(of path: String, at offset: Int, count: Int) -> [Int] {
+        let fd = Glibc.open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return [] }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: count)
+        let read = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, count, off_t(offset)) }
+        return read > 0 ? buffer[0..<read].map(Int.init) : []
     }
 
     /// Names that say a file is a store: a problem reading it is news even when it was found in a folder.
