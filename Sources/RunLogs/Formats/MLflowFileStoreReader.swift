@@ -351,8 +351,10 @@ public struct MLflowMetricLines: Sendable {
                 return
             }
             lineNumber += 1
-            if skippingLongLine {
+            // Too long however it arrived: in one piece or in many (then only its start was kept).
+            if skippingLongLine || partial.count + (newline - start) > Self.maximumLineLength {
                 skippingLongLine = false
+                partial = []
                 body(.bad(BadLine(lineNumber: lineNumber, reason: "a line longer than 64 KiB")))
             } else if partial.isEmpty {
                 let line = UnsafeBufferPointer(rebasing: bytes[start..<newline])

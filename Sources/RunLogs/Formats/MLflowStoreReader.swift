@@ -145,7 +145,7 @@ public final class MLflowStoreReader: StoreReader {
 
     /// One `metrics` row as a sample: NaN where `is_nan` says so, MLflow's stand-ins for ±infinity as
     /// ±infinity. Nil for a value that is not a number (NULL, text).
-    static func sample(step: Int64, value: Double?, isNaN: Bool) -> MetricSample? {
+    public static func sample(step: Int64, value: Double?, isNaN: Bool) -> MetricSample? {
         if isNaN { return MetricSample(step: step, value: .nan) }
         guard var value else { return nil }
         if value == .greatestFiniteMagnitude { value = .infinity }
