@@ -31,6 +31,9 @@ public enum RlwatchStoreError: Error, Equatable, Sendable, CustomStringConvertib
         case .notAnRlwatchStore(_, let reason): "not an rlwatch metrics store: \(reason)"
         case .notAStore(_, let kind, let reason): "not \(kind): \(reason)"
         case .noTablesYet: "an SQLite database with no tables yet (its writer creates them as it starts)"
+        case .queryFailed(_, let reason) where reason.contains("readonly database"):
+            "reading the database failed: \(reason) (a WAL database whose writer is not running can only be read "
+                + "where SQLite may create its -shm file: the folder must be writable)"
         case .queryFailed(_, let reason): "reading the database failed: \(reason)"
         }
     }
