@@ -142,7 +142,9 @@ import Testing
 
     @Test func inputFormatNames() {
         #expect(
-            LogFormat.argumentNames == ["jsonl", "csv", "tensorboard", "console", "trainer-state", "rlwatch"])
+            LogFormat.argumentNames == [
+                "jsonl", "csv", "tensorboard", "console", "trainer-state", "rlwatch", "mlflow", "trackio",
+            ])
         for format in LogFormat.allCases { #expect(LogFormat(argument: format.argumentName) == format) }
         #expect(LogFormat(argument: "TensorBoard") == .tensorboard)
         #expect(LogFormat(argument: "parquet") == nil)
