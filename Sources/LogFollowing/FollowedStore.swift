@@ -150,15 +150,14 @@ final class FollowedStore {
         ["metrics.db", "mlflow.db"].contains(RunLogFiles.name(of: path))
     }
 
-    /// Whether the folder at `path` is MLflow's file store, or the file at `path` is an SQLite database (by
-    /// its header), or, if it does not exist yet or is
-    /// too short to hold the header, whether its name says it will be one: SQLite creates the file empty
+    /// Whether `path` is a store: a folder (a scan lists one only as MLflow's file store), or a file that is
+    /// an SQLite database (by its header), or, if it does not exist yet or is too short to hold the header,
+    /// whether its name says it will be one: SQLite creates the file empty
     /// when the writer connects (rlwatch's `sqlite3.connect()`), and writes its first page only with the
     /// first statement.
     static func isStore(path: String, forced: LogFormat?) -> Bool {
-        if PathSpec.isDirectory(path) {
-            return forced == .mlflowStore || (forced == nil && MLflowFileStoreReader.isStore(path))
-        }
+        // A folder is among the files of a scan only as a file store (``RunLogFiles/scan(_:)``).
+        if PathSpec.isDirectory(path) { return true }
         if let forced { return forced.isStore }
         // Only a regular file is looked into: reading the start of a FIFO would take bytes that belong to
         // the run, and opening one at all can let its writer go ahead and then find no reader.

@@ -382,6 +382,17 @@ enum StorePaths {
         #expect(try StoreReaders.open(path: rlwatch) is RlwatchStoreReader)
         let trackio = try copyOfStore(StoreFixtures.trackioDatabase)
         #expect(throws: StoreError.self) { try StoreReaders.open(path: trackio, format: .mlflowStore) }
+        let other = try TemporaryDirectory.make("kltop-stores").appendingPathComponent("optuna.db").path
+        SQLiteWriter(other).run("CREATE TABLE studies (id INTEGER PRIMARY KEY); CREATE TABLE metrics (x)")
+        do {
+            _ = try StoreReaders.open(path: other)
+            Issue.record("a database that is no store was opened as one")
+        } catch {
+            #expect(
+                error.description
+                    == "\(other): not a store kltop reads (rlwatch's, MLflow's or Trackio's): none of their tables"
+            )
+        }
     }
 
     /// Each store cut short and with bytes flipped: reading it gives samples or a clear error, never a crash.

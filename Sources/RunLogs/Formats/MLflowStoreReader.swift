@@ -103,7 +103,7 @@ public final class MLflowStoreReader: StoreReader {
             if let run = register(row) { _ = slot(run) }
         }
         var triedChoosing: Set<Int> = []
-        var lastID: [UInt8] = []
+        var lastID: [UInt8]?
         var lastRun: Int?
         while true {
             var fetched = 0
@@ -111,15 +111,14 @@ public final class MLflowStoreReader: StoreReader {
                 (row) throws(StoreError) in
                 fetched += 1
                 lastMetricRow = row.integer(0)
-                let same = row.withText(1) { $0.elementsEqual(lastID) }
-                if !same {
+                if lastID == nil || !row.withText(1, { $0.elementsEqual(lastID!) }) {
                     lastID = row.withText(1) { Array($0) }
-                    lastRun = try run(id: String(decoding: lastID, as: UTF8.self))
+                    lastRun = try run(id: String(decoding: lastID!, as: UTF8.self))
                     if let lastRun { _ = slot(lastRun) }
                 }
                 guard let run = lastRun else { return }
                 if runs[run].key.isChoosing && triedChoosing.insert(run).inserted {
-                    let keys = try keys(ofRun: String(decoding: lastID, as: UTF8.self))
+                    let keys = try keys(ofRun: String(decoding: lastID!, as: UTF8.self))
                     if runs[run].key.choose(among: keys) {
                         updates[slot(run)].metricKey = runs[run].key.chosenKey
                     } else if !runs[run].keysReported {

@@ -50,7 +50,15 @@ public enum StoreReaders {
             let tables = try connection.tables()
             if tables.isEmpty { throw .noTablesYet(path: path) }
             let columns = tables.contains("metrics") ? try connection.columns(of: "metrics") : []
-            kind = LogFormat.storeFormat(tables: tables, metricsColumns: columns) ?? .rlwatchStore
+            if let found = LogFormat.storeFormat(tables: tables, metricsColumns: columns) {
+                kind = found
+            } else if path.hasSuffix("metrics.db") {
+                kind = .rlwatchStore  // its reader says what of rlwatch's schema is missing
+            } else {
+                throw .notAStore(
+                    path: path, kind: "a store kltop reads (rlwatch's, MLflow's or Trackio's)",
+                    reason: "none of their tables")
+            }
         }
         switch kind {
         case .mlflowStore: return try MLflowStoreReader(path: path, metric: metric)

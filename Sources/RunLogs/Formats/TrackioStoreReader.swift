@@ -54,7 +54,7 @@ public final class TrackioStoreReader: StoreReader {
     public func poll() throws(StoreError) -> [RunUpdate] {
         var updates: [RunUpdate] = []
         var slotByRun: [Int: Int] = [:]
-        var lastID: [UInt8] = []
+        var lastID: [UInt8]?
         var lastRun = 0
         while true {
             var fetched = 0
@@ -62,9 +62,10 @@ public final class TrackioStoreReader: StoreReader {
                 fetched += 1
                 lastRow = row.integer(0)
                 // Rows of one run come in runs of rows: compare bytes, look up only on a change.
-                if !row.withText(1, { $0.elementsEqual(lastID) }) || runs.isEmpty {
-                    lastID = row.withText(1) { Array($0) }
-                    let id = String(decoding: lastID, as: UTF8.self)
+                if lastID == nil || !row.withText(1, { $0.elementsEqual(lastID!) }) {
+                    let bytes = row.withText(1) { Array($0) }
+                    lastID = bytes
+                    let id = String(decoding: bytes, as: UTF8.self)
                     if let known = runByID[id] {
                         lastRun = known
                     } else {
