@@ -141,7 +141,7 @@ def check_private(paths):
             for name in files:
                 data = open(os.path.join(folder, name), "rb").read()
                 for secret in PRIVATE:
-                    # the host name is checked as a word: a short one ("vm") is also a piece of random ids
+                    # names are checked as words: a short host or user name is also a piece of random ids
                     needle = secret.encode()
                     if len(secret) < 6:
                         import re
