@@ -90,6 +90,28 @@ import Testing
             empty.status == 3 && empty.standardOutput.isEmpty, "a store without runs has nothing to check")
     }
 
+    /// A database kltop may not read says so; as root, kltop runs as `nobody` (as in PermissionTests).
+    @Test func anUnreadableDatabaseSaysPermissionDenied() throws {
+        let root = try TemporaryDirectory.make("kltop-stores-permissions")
+        let path = root.appendingPathComponent("mlflow.db").path
+        try FileManager.default.copyItem(
+            atPath: Fixtures.path(StoreFixtures.mlflowFolder + "/mlflow.db"), toPath: path)
+        chmod(root.path, 0o755)
+        var launcher: [String] = []
+        if getuid() == 0 {
+            let setpriv = "/usr/bin/setpriv"
+            guard FileManager.default.isExecutableFile(atPath: setpriv) else { return }
+            launcher = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+            guard try Kltop.run(["--help"], in: root, launcher: launcher).status == 0 else { return }
+        }
+        chmod(path, 0o000)
+        let result = try Kltop.run(["check", path], in: root, launcher: launcher)
+        #expect(result.status == 3)
+        #expect(
+            result.standardError.contains("\(path): permission denied (kltop only needs to read it)"),
+            "\(result.standardError)")
+    }
+
     // MARK: - Followed while the writers write
 
     /// MLflow's SQLite store written as `SqlAlchemyStore` writes it: a transaction per `create_run` and per

@@ -25,6 +25,7 @@ public enum RlwatchStoreError: Error, Equatable, Sendable, CustomStringConvertib
     /// What went wrong, without the path (for messages that name the path already).
     public var message: String {
         switch self {
+        case .cannotOpen(_, "permission denied"): "permission denied (kltop only needs to read it)"
         case .cannotOpen(_, let reason):
             "cannot open the SQLite database read-only: \(reason) (SQLite needs to create its -shm file beside "
                 + "a WAL database when the writer is not running, which fails in a read-only folder)"

@@ -1,3 +1,5 @@
+import CSQLite
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -154,8 +156,14 @@ extension SQLiteConnection {
 }
 
 extension SQLiteConnection.Row {
-    /// The column's bytes, whether it holds TEXT or a BLOB (Trackio stores orjson's bytes).
+    /// The column's bytes, whether it holds TEXT or a BLOB (Trackio stores orjson's bytes). A BLOB is read
+    /// as it is: asked for as text, SQLite would copy it to add a terminating NUL.
     func withBytes<T>(_ column: Int32, _ body: (UnsafeBufferPointer<UInt8>) -> T) -> T {
-        withText(column, body)
+        guard sqlite3_column_type(statement, column) == SQLITE_BLOB else { return withText(column, body) }
+        let count = Int(sqlite3_column_bytes(statement, column))
+        guard count > 0, let blob = sqlite3_column_blob(statement, column) else {
+            return body(UnsafeBufferPointer(start: nil, count: 0))
+        }
+        return body(UnsafeBufferPointer(start: blob.assumingMemoryBound(to: UInt8.self), count: count))
     }
 }

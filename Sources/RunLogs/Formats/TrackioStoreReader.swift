@@ -107,10 +107,10 @@ public final class TrackioStoreReader: StoreReader {
                         BadLine(
                             lineNumber: Int(clamping: lastRow), reason: "metrics row id \(lastRow): empty"))
                 }
-                updates[at].metricKey = runs[lastRun].rows.chosenKey
             }
             if fetched < batchSize { break }
         }
+        for (run, at) in slotByRun { updates[at].metricKey = runs[run].rows.chosenKey }
         return updates
     }
 }
