@@ -161,13 +161,15 @@ public final class LogFollower {
             }
         }
         if let standardInput, standardInput.poll(now: clock(), emit: routed) { moreWaiting = true }
-        for store in stores where fullCheck || store.watchedPaths.contains(where: { changed!.contains($0) }) {
+        for store in stores where fullCheck || store.isAffected(by: changed!) {
             store.poll(
                 addRun: { name in
                     assembly.addSource(
-                        path: store.path, runKey: store.path + "\u{0}" + name, shownPath: store.path,
+                        path: store.path, runKey: store.path + "\u{0}" + name, namePath: store.path,
+                        shownPath: store.path,
                         announceAtOnce: true, proposedName: name, emit: emit)
                 }, emit: routed)
+            for directory in store.watchedDirectories { notifier.watch(directory: directory) }
         }
         return moreWaiting
     }
@@ -267,16 +269,22 @@ public final class LogFollower {
         }
     }
 
-    /// Starts following a newly found file: as rlwatch's store, as one more file of a source already
+    /// Starts following a newly found file: as a store (rlwatch's, MLflow's, Trackio's), as one more file of a source already
     /// followed (``RunGroup``: found in a directory or glob, not named on its own), or as a source of its
     /// run (``RunFolder``: a file named on the command line is a run of its own).
     private func adopt(_ path: String, spec: PathSpec, now: Double, emit: (FollowEvent) -> Void) {
         if FollowedStore.isStore(path: path, forced: options.inputFormat) {
             storePaths.insert(path)
-            stores.append(FollowedStore(path: path, options: options))
+            let quiet = spec != .file(path) && !FollowedStore.isStoreName(path)
+            stores.append(FollowedStore(path: path, options: options, quiet: quiet))
             return
         }
         let grouping = spec != .file(path)
+        if grouping && RunLogFiles.isDatabaseName(RunLogFiles.name(of: path)) {
+            // A `.db` file found in a folder that is no SQLite database: not a run log.
+            storePaths.insert(path)
+            return
+        }
         let member = grouping ? RunGroup.member(path: path) : nil
         if let member, let file = runByGroup[member.group] {
             file.add(member: path, rank: member.rank)

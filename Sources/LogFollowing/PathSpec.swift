@@ -154,7 +154,7 @@ enum RunLogFiles {
         let name = LogRotation.baseName(name)
         if name.hasPrefix("events.out.tfevents.") { return true }
         // stable-baselines3's `json` output is JSON Lines under a .json name; other .json files are configs.
-        if name == "trainer_state.json" || name == "metrics.db" || name == "progress.json" { return true }
+        if name == "trainer_state.json" || isDatabaseName(name) || name == "progress.json" { return true }
         let lower = name.lowercased()
         return [".jsonl", ".ndjson", ".csv", ".log", ".out", ".wandb"].contains { lower.hasSuffix($0) }
     }
@@ -176,14 +176,29 @@ enum RunLogFiles {
     /// twice: W&B's `wandb/latest-run` (a link to the newest run folder) and its `wandb/debug.log` are left
     /// out, a link to a run kept elsewhere is followed. Links are looked at after everything else, so that
     /// a file is known by its own path, not by a link's that may be pointed elsewhere later.
+    /// SQLite files, which may be stores: rlwatch's `metrics.db`, MLflow's `mlflow.db`, Trackio's
+    /// `<project>.db` (any name). Told apart by their tables once opened.
+    static func isDatabaseName(_ name: String) -> Bool {
+        !name.hasPrefix(".") && name.lowercased().hasSuffix(".db")
+    }
+
+    /// An MLflow file store (``MLflowFileStoreReader/isStore(_:)``) is one source, listed among the files:
+    /// its reader follows its folders, and nothing found in it is a run log of its own.
     static func scan(_ directory: String) -> PathSpec.Scan {
+        if MLflowFileStoreReader.isStore(directory) {
+            return PathSpec.Scan(files: [directory], directories: [])
+        }
         var scan = PathSpec.Scan(files: [], directories: [directory])
         var walk = Walk()
+        var stores: Set<String> = []
         walk.walk(directory, depth: 0) { path, name, isDirectory in
             if isDirectory {
                 scan.directories.append(path)
+                if MLflowFileStoreReader.isStore(path) { stores.insert(path) }
             } else if isRunLog(name) {
                 scan.files.append(path)
+            } else if name == "meta.yaml", let root = MLflowFileStoreReader.root(ofMetaFile: path) {
+                stores.insert(root)  // a file store without its Default experiment, found from a run
             }
         }
         var filesFound: Set<Inode>?
@@ -211,6 +226,12 @@ enum RunLogFiles {
             }
         }
         scan.unlistable = walk.unlistable
+        if !stores.isEmpty {
+            func inStore(_ path: String) -> Bool { stores.contains { path.hasPrefix($0 + "/") } }
+            scan.files.removeAll(where: inStore)
+            scan.directories.removeAll { inStore($0) || stores.contains($0) }
+            scan.files += stores
+        }
         scan.files = withoutWandbSideLogs(scan.files.sorted())
         return scan
     }

@@ -316,7 +316,9 @@ struct RunAssembly {
             candidates.append(logged)
             if components.count >= 2 { candidates.append(components[components.count - 2] + "/" + logged) }
         } else if let proposed = run.proposedName {
+            // A store's run or a stream: where its name is taken, prefixed with the store's folder.
             candidates.append(proposed)
+            if components.count >= 2 { candidates.append(components[components.count - 2] + "/" + proposed) }
         } else {
             let others = runs.indices.filter { $0 != index && runs[$0].proposedName == nil }
                 .map { runs[$0].components }

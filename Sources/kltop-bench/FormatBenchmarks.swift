@@ -203,3 +203,96 @@ func benchSQLite() {
         "  first poll: \(String(format: "%6.2f", Double(rowCount) / seconds / 1e6))M rows/s   (\(samples) samples in "
             + "\(String(format: "%.0f", seconds * 1000)) ms)")
 }
+
+/// MLflow's SQLite store (the fixture's schema, MLflow 3.18's, emptied) with 2 runs logging two keys per
+/// step as `log_metrics` does, and a Trackio project (the fixture's schema) with one JSON row per step: the
+/// first poll of each, which reads every row.
+func benchStores() {
+    let directory = NSTemporaryDirectory() + "kltop-bench-stores-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    let steps = 500_000
+    let series = klSeries(count: 10_000)
+    func fill(
+        _ fixture: String, _ name: String, clear: String, insert: String, bind: (OpaquePointer?, Int) -> Void
+    )
+        -> String?
+    {
+        let path = directory + "/" + name
+        guard (try? FileManager.default.copyItem(atPath: Fixtures.path(fixture), toPath: path)) != nil else {
+            return nil
+        }
+        var db: OpaquePointer?
+        guard sqlite3_open(path, &db) == SQLITE_OK else { return nil }
+        defer { sqlite3_close(db) }
+        sqlite3_exec(db, clear + "; BEGIN", nil, nil, nil)
+        var statement: OpaquePointer?
+        sqlite3_prepare_v2(db, insert, -1, &statement, nil)
+        for step in 0..<steps {
+            for run in 0..<2 {
+                bind(statement, step * 2 + run)
+                sqlite3_step(statement)
+                sqlite3_reset(statement)
+            }
+        }
+        sqlite3_finalize(statement)
+        sqlite3_exec(db, "COMMIT; PRAGMA wal_checkpoint(TRUNCATE);", nil, nil, nil)
+        return path
+    }
+    let ids = ["a", "b"].map { String(repeating: $0, count: 32) }
+    let mlflow = fill(
+        "formats/mlflow/mlflow.db", "mlflow.db",
+        clear:
+            "DELETE FROM latest_metrics; DELETE FROM metrics; DELETE FROM params; DELETE FROM tags; DELETE FROM runs; "
+            + "INSERT INTO runs (run_uuid, name, experiment_id, lifecycle_stage) VALUES ('\(ids[0])', 'ppo_a', 1, 'active'), "
+            + "('\(ids[1])', 'ppo_b', 1, 'active'); INSERT INTO latest_metrics VALUES ('train/kl', 0, 0, 0, 0, '\(ids[0])'), "
+            + "('train/kl', 0, 0, 0, 0, '\(ids[1])')",
+        insert:
+            "INSERT INTO metrics (key, value, timestamp, run_uuid, step, is_nan) VALUES (?, ?, ?, ?, ?, 0)"
+    ) { statement, row in
+        // Two rows per step and run: train/loss, then train/kl.
+        sqlite3_reset(statement)
+        for key in ["train/loss", "train/kl"] {
+            sqlite3_bind_text(statement, 1, key, -1, csqlite_transient())
+            sqlite3_bind_double(statement, 2, key == "train/kl" ? series[row % series.count] : 0.3)
+            sqlite3_bind_int64(statement, 3, Int64(1_700_000_000_000 + row))
+            sqlite3_bind_text(statement, 4, ids[row % 2], -1, csqlite_transient())
+            sqlite3_bind_int64(statement, 5, Int64(row / 2))
+            if key == "train/loss" {
+                sqlite3_step(statement)
+                sqlite3_reset(statement)
+            }
+        }
+    }
+    let trackio = fill(
+        "formats/trackio/kltop-fixture.db", "project.db", clear: "DELETE FROM metrics",
+        insert:
+            "INSERT INTO metrics (run_id, timestamp, run_name, step, metrics) VALUES (?, '2026-01-01T00:00:00+00:00', ?, ?, ?)"
+    ) { statement, row in
+        let json = "{\"loss\":0.3,\"reward\":0.1,\"kl\":\(series[row % series.count])}"
+        sqlite3_bind_text(statement, 1, ids[row % 2], -1, csqlite_transient())
+        sqlite3_bind_text(statement, 2, row % 2 == 0 ? "grpo_a" : "grpo_b", -1, csqlite_transient())
+        sqlite3_bind_int64(statement, 3, Int64(row / 2))
+        sqlite3_bind_blob(statement, 4, json, Int32(json.utf8.count), csqlite_transient())
+    }
+    for (label, path, rows) in [
+        ("MLflow SQLite store (\(steps * 4 / 1000)k metrics rows: 2 runs, 2 keys)", mlflow, steps * 4),
+        ("Trackio project (\(steps * 2 / 1000)k JSON rows: 2 runs)", trackio, steps * 2),
+    ] {
+        guard let path else {
+            print("  (could not make the \(label))")
+            continue
+        }
+        print("\(label), read from the page cache; target ≥ 1M rows/s")
+        var samples = 0
+        let seconds = best(of: 3) {
+            guard let reader = try? StoreReaders.open(path: path), let updates = try? reader.poll() else {
+                return
+            }
+            samples = updates.reduce(0) { $0 + $1.samples.count }
+        }
+        print(
+            "  first poll: \(String(format: "%6.2f", Double(rows) / seconds / 1e6))M rows/s   (\(samples) samples in "
+                + "\(String(format: "%.0f", seconds * 1000)) ms)")
+    }
+}

@@ -1,6 +1,6 @@
 // kltop's benchmark: prints figures for this machine, asserts nothing.
 //
-//   Scripts/bench.sh [detector] [jsonl] [tensorboard] [wandb] [csv] [sqlite] [dashboard] [rlwatch] [cold-open]
+//   Scripts/bench.sh [detector] [jsonl] [tensorboard] [wandb] [csv] [sqlite] [stores] [dashboard] [rlwatch] [cold-open]
 //                    [follow] [dashboard-idle] [terminal] [terminal-stream] [numbers]
 //
 // Targets (from the issues): detector ≤ 20 ns per step; JSONL ingest ≥ 300 MB/s of veRL-style lines;
@@ -227,6 +227,10 @@ if everything || arguments.contains("csv") {
 }
 if everything || arguments.contains("sqlite") {
     benchSQLite()
+    fflush(nil)
+}
+if everything || arguments.contains("stores") {
+    benchStores()
     fflush(nil)
 }
 if everything || arguments.contains("dashboard") {

@@ -21,6 +21,8 @@ extension LogFormat: ExpressibleByArgument {
         case .trainerState: "transformers/TRL trainer_state.json"
         case .rlwatchStore: "rlwatch's SQLite store (rlwatch_logs/metrics.db)"
         case .wandb: "Weights & Biases run files (wandb/run-*/run-<id>.wandb)"
+        case .mlflowStore: "MLflow's tracking store: mlflow.db (SQLite) or the mlruns/ folder"
+        case .trackioStore: "a Trackio project database ($TRACKIO_DIR/<project>.db)"
         }
     }
 }
@@ -51,7 +53,8 @@ struct SourceFlags: ParsableArguments {
     static let formatsHelp = """
         Formats: JSON Lines, CSV (stable-baselines3, Lightning), TensorBoard event files (a directory is read \
         as TensorBoard's logdir: each folder of event files is a run), console output of transformers/TRL, \
-        veRL and OpenRLHF, trainer_state.json, rlwatch's metrics.db.
+        veRL and OpenRLHF, trainer_state.json, rlwatch's metrics.db, MLflow's mlflow.db and mlruns/ (each \
+        run by its run name), Trackio's <project>.db.
         """
 
     func validate() throws {

@@ -72,7 +72,7 @@ import Testing
         let notice = try #require(following.notices.first)
         #expect(
             notice.description
-                == "\(path): an SQLite database with no tables yet (rlwatch creates them as it starts)")
+                == "\(path): an SQLite database with no tables yet (its writer creates them as it starts)")
         for sql in [
             "PRAGMA journal_mode=WAL",
             "CREATE TABLE runs (run_id TEXT PRIMARY KEY, framework TEXT, started_at REAL, config_json TEXT)",

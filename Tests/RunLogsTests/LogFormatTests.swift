@@ -143,7 +143,8 @@ import Testing
     @Test func inputFormatNames() {
         #expect(
             LogFormat.argumentNames == [
-                "jsonl", "csv", "tensorboard", "console", "trainer-state", "rlwatch", "wandb",
+                "jsonl", "csv", "tensorboard", "console", "trainer-state", "rlwatch", "wandb", "mlflow",
+                "trackio",
             ])
         for format in LogFormat.allCases { #expect(LogFormat(argument: format.argumentName) == format) }
         #expect(LogFormat(argument: "TensorBoard") == .tensorboard)

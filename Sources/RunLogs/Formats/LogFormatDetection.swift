@@ -114,6 +114,19 @@ extension LogFormat {
         }
     }
 
+    /// Which store an SQLite database is, told by its tables: MLflow's has `experiments`, `runs` and
+    /// `metrics` keyed by `run_uuid`; a Trackio project's `metrics` has `run_name`; rlwatch's has `runs` and
+    /// `metrics` keyed by `run_id`. Nil for a database that is none of them (or has no `metrics` yet).
+    public static func storeFormat(tables: Set<String>, metricsColumns: Set<String>) -> LogFormat? {
+        guard tables.contains("metrics") else { return nil }
+        if tables.contains("experiments") && tables.contains("runs") && metricsColumns.contains("run_uuid") {
+            return .mlflowStore
+        }
+        if metricsColumns.contains("run_name") && metricsColumns.contains("metrics") { return .trackioStore }
+        if tables.contains("runs") && metricsColumns.contains("run_id") { return .rlwatchStore }
+        return nil
+    }
+
     /// What the name alone suggests, for a file with nothing to read yet.
     static func byName(_ name: String) -> LogFormat? {
         let lower = name.lowercased()

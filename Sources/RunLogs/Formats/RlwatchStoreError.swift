@@ -1,16 +1,23 @@
-/// Why rlwatch's metrics.db could not be read, worded for the person who named it.
+/// Why a store (rlwatch's metrics.db, MLflow's mlflow.db or mlruns/, a Trackio project database) could not be
+/// read, worded for the person who named it.
+public typealias StoreError = RlwatchStoreError
+
+/// Why rlwatch's metrics.db, or another store, could not be read, worded for the person who named it.
 public enum RlwatchStoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case notAnRlwatchStore(path: String, reason: String)
-    /// An SQLite database without any table: one that rlwatch has only just created (SQLite makes the file
-    /// when rlwatch connects, the tables a moment later).
+    /// Not the store `kind` names (`MLflow tracking store`, `Trackio project database`), or not one kltop can
+    /// read: `reason` says what is missing.
+    case notAStore(path: String, kind: String, reason: String)
+    /// An SQLite database without any table: one that its writer has only just created (SQLite makes the
+    /// file when the writer connects, the tables a moment later).
     case noTablesYet(path: String)
     case queryFailed(path: String, reason: String)
 
     public var description: String {
         switch self {
         case .cannotOpen(let path, _), .notAnRlwatchStore(let path, _), .noTablesYet(let path),
-            .queryFailed(let path, _):
+            .queryFailed(let path, _), .notAStore(let path, _, _):
             "\(path): \(message)"
         }
     }
@@ -18,11 +25,16 @@ public enum RlwatchStoreError: Error, Equatable, Sendable, CustomStringConvertib
     /// What went wrong, without the path (for messages that name the path already).
     public var message: String {
         switch self {
+        case .cannotOpen(_, "permission denied"): "permission denied (kltop only needs to read it)"
         case .cannotOpen(_, let reason):
             "cannot open the SQLite database read-only: \(reason) (SQLite needs to create its -shm file beside "
                 + "a WAL database when the writer is not running, which fails in a read-only folder)"
         case .notAnRlwatchStore(_, let reason): "not an rlwatch metrics store: \(reason)"
-        case .noTablesYet: "an SQLite database with no tables yet (rlwatch creates them as it starts)"
+        case .notAStore(_, let kind, let reason): "not \(kind): \(reason)"
+        case .noTablesYet: "an SQLite database with no tables yet (its writer creates them as it starts)"
+        case .queryFailed(_, let reason) where reason.contains("readonly database"):
+            "reading the database failed: \(reason) (a WAL database whose writer is not running can only be read "
+                + "where SQLite may create its -shm file: the folder must be writable)"
         case .queryFailed(_, let reason): "reading the database failed: \(reason)"
         }
     }

@@ -15,7 +15,7 @@
 ///
 /// The KL series is the `kl_divergence` column. `--metric KEY` may name another column of `metrics`, or a
 /// key of its `extra_json` (read with SQLite's `json_extract`).
-public final class RlwatchStoreReader {
+public final class RlwatchStoreReader: StoreReader {
     public let path: String
     /// The column (or `extra_json` key) the KL series is read from.
     public let metricKey: String
@@ -27,6 +27,7 @@ public final class RlwatchStoreReader {
     private var lastMetricID: Int64 = 0
     private var lastAlertID: Int64 = 0
     private var knownRuns: Set<String> = []
+    public var watchedPaths: [String] { [path, path + "-wal"] }
 
     public init(path: String, metric: MetricSelection = .automatic) throws(RlwatchStoreError) {
         self.path = path
@@ -77,7 +78,7 @@ public final class RlwatchStoreReader {
         func slot(_ run: String) -> Int {
             if let existing = index[run] { return existing }
             index[run] = updates.count
-            updates.append(RunUpdate(run: run))
+            updates.append(RunUpdate(run: run, metricKey: metricKey))
             return updates.count - 1
         }
         try connection.query("SELECT run_id FROM runs ORDER BY rowid") { row in

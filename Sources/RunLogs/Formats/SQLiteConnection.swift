@@ -1,5 +1,9 @@
 import CSQLite
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A read-only connection to an SQLite database that another process may be writing.
 ///
 /// Opened with the URI parameter `mode=ro` (and `SQLITE_OPEN_READONLY`): SQLite itself guarantees that the
@@ -22,6 +26,10 @@ final class SQLiteConnection {
             let reason =
                 db.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(status))
             if let db { sqlite3_close_v2(db) }
+            // SQLite says only "unable to open database file": say why, where the reason is the file's mode.
+            if access(path, R_OK) != 0 && errno == EACCES {
+                throw .cannotOpen(path: path, reason: "permission denied")
+            }
             throw .cannotOpen(path: path, reason: reason)
         }
         handle = db

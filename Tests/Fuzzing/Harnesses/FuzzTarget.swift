@@ -19,6 +19,10 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case formatDetection = "format-detection"
     case rlwatchConfig = "rlwatch-config"
     case theme
+    /// The lines of an MLflow file store's metric files.
+    case mlflowMetricLines = "mlflow-metric-lines"
+    /// The rows of the SQLite stores: a Trackio row's metrics JSON, an MLflow row's value.
+    case storeRows = "store-rows"
 
     /// Runs the harness on one input: returns when every promise holds, throws the first broken one. A
     /// crash in the parser crashes here too, which is what a fuzzer is for.
@@ -34,6 +38,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .formatDetection: try FormatDetectionHarness.run(input)
         case .rlwatchConfig: try ConfigHarnesses.rlwatchConfig(input)
         case .theme: try ConfigHarnesses.theme(input)
+        case .mlflowMetricLines: try StoreHarnesses.mlflowMetricLines(input)
+        case .storeRows: try StoreHarnesses.storeRows(input)
         }
     }
 }

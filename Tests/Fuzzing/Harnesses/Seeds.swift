@@ -77,6 +77,11 @@ extension FuzzTarget {
             return readers.flatMap(\.repositoryFiles)
         case .rlwatchConfig: return []
         case .theme: return Self.files(under: root + "/themes", where: { $0.hasSuffix(".yaml") })
+        case .mlflowMetricLines:
+            return Self.files(under: fixtures + "/formats/mlflow/mlruns", where: { _ in true }).filter {
+                $0.contains("/metrics/")
+            }
+        case .storeRows: return []  // Tests/Fixtures/fuzz/seeds/store-rows: the fixtures' rows
         }
     }
 
