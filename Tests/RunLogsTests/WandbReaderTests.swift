@@ -267,6 +267,15 @@ import Testing
         #expect(reader.runName == "sweep-7")
     }
 
+    /// wandb writes an exit record when the run ends: the run is finished (never stale). A file cut
+    /// before it, as a live run's is, is not.
+    @Test func theExitRecordSaysTheRunFinished() {
+        let bytes = WandbFixtures.bytes(id: "grpo01")
+        #expect(read(WandbTransactionLogReader(), bytes).reader.statistics.runFinished)
+        let live = read(WandbTransactionLogReader(), Array(bytes[..<(bytes.count / 2)]), finish: false)
+        #expect(!live.reader.statistics.runFinished)
+    }
+
     /// Without a KL key, the keys of the first history records are listed for the message.
     @Test func keysAreListedWhenNoneIsKL() {
         let records = [

@@ -25,6 +25,9 @@ struct WandbRecordDecoder: Sendable {
         matcher = MetricKeyMatcher(selection: selection, nestedWithSlashes: true)
     }
 
+    /// An exit record was read: the run is over (finished, not stale, when it goes quiet).
+    private(set) var sawExit = false
+
     /// A record as read: its outcome under the KL key, and whether it was a history record.
     struct Decoded {
         var outcome: RecordOutcome
@@ -42,6 +45,8 @@ struct WandbRecordDecoder: Sendable {
             switch (field.number, field.value) {
             case (2, .lengthDelimited(let bytes)): history = bytes
             case (17, .lengthDelimited(let bytes)): run = bytes
+            // The exit record (`exit` = 18): wandb writes it when the run ends (`run.finish()`).
+            case (18, .lengthDelimited): sawExit = true
             default: continue
             }
         }

@@ -282,6 +282,7 @@ public struct WandbTransactionLogReader: SampleReader {
         let listKeys = recordsListed < Self.recordsToList && decoder.matcher.isChoosing
         let outcome = decoder.decode(payload, ordinal: historyRecords, listingKeys: listKeys)
         if outcome.isHistory { historyRecords += 1 }
+        if decoder.sawExit { statistics.runFinished = true }
         if listKeys, outcome.isHistory, case .noMetric = outcome.outcome {
             recordsListed += 1
             for key in decoder.keysOfLastRecord where !statistics.keysSeen.contains(key) {
