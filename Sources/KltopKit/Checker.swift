@@ -183,15 +183,10 @@ struct CheckSession {
             }
         case .runEnded(let run):
             runs[run].ended = true
-        case .sourcesListed(let run, let paths, let primary):
-            sink.diagnostics(
-                ReadReport.sources(
-                    run: runs[run].name, folder: runs[run].path, paths: paths, primary: primary))
-        case .logWithoutKL(let path, let statistics):
-            sink.diagnostics(ReadReport.withoutKL(path: path, statistics: statistics))
-        case .sourceDisagrees(let run, let path, let note):
-            sink.diagnostics(
-                ReadReport.disagreement(run: runs[run].name, folder: runs[run].path, path: path, note: note))
+        case .sourcesListed, .logWithoutKL, .sourceDisagrees:
+            if let note = ReadReport.sourceNote(event, run: { (runs[$0].name, runs[$0].path) }) {
+                sink.diagnostics(note)
+            }
         case .sourceSamples:
             break  // the run is checked on its primary source
         }

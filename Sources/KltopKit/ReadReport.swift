@@ -32,6 +32,21 @@ public enum ReadReport {
         return notes
     }
 
+    /// What `check` and `export` say of a run's sources (`run` gives a run's name and path by number): which
+    /// log its series is read from, a log that disagrees with it, a log without KL. Nil for other events.
+    static func sourceNote(_ event: FollowEvent, run: (Int) -> (name: String, path: String)) -> String? {
+        switch event {
+        case .sourcesListed(let number, let paths, let primary):
+            return sources(run: run(number).name, folder: run(number).path, paths: paths, primary: primary)
+        case .sourceDisagrees(let number, let path, let note):
+            return disagreement(run: run(number).name, folder: run(number).path, path: path, note: note)
+        case .logWithoutKL(let path, let statistics):
+            return withoutKL(path: path, statistics: statistics)
+        default:
+            return nil
+        }
+    }
+
     /// Which of a run's logs its series is read from, and the others.
     static func sources(run name: String, folder: String, paths: [String], primary: Int) -> String {
         let others = paths.indices.filter { $0 != primary }.map {

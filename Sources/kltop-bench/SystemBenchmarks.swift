@@ -89,26 +89,13 @@ func benchColdOpenOne(count: Int) {
         return
     }
     var state = DashboardState()
-    _ = update(&state, .resized(width: 120, height: 40))
-    var lastTick = -Double.infinity
-    var lastFrame = -Double.infinity
-    while (state.runs.first?.history.count ?? 0) < count {
-        guard now() - start < 600 else {
-            print("  \(count) steps: gave up after 600 s with \(state.runs.first?.history.count ?? 0) read")
-            return
-        }
-        waitUntilReadable(reader.readyDescriptor, timeout: 1.0 / 30)
-        for event in reader.takeWaitingEvents() {
-            for dashboardEvent in DashboardEvent.translating(event) { _ = update(&state, dashboardEvent) }
-        }
-        if now() - lastTick >= 0.25 {
-            _ = update(&state, .tick(time: now()))
-            lastTick = now()
-        }
-        if now() - lastFrame >= 1.0 / 30 {
-            _ = render(state, width: 120, height: 40)
-            lastFrame = now()
-        }
+    guard
+        load(
+            reader, into: &state, width: 120, height: 40, since: start,
+            until: { $0.runs.first?.history.count ?? 0 >= count })
+    else {
+        print("  \(count) steps: gave up after 600 s with \(state.runs.first?.history.count ?? 0) read")
+        return
     }
     _ = update(&state, .tick(time: now()))
     let grid = render(state, width: 120, height: 40)
@@ -152,27 +139,16 @@ func benchSweepOne(runs: Int = 256, steps: Int = 10_000) {
         return
     }
     var state = DashboardState()
-    _ = update(&state, .resized(width: 160, height: 50))
-    var lastTick = -Double.infinity
-    var lastFrame = -Double.infinity
-    func stored() -> Int { state.runs.reduce(0) { $0 + $1.history.count } }
-    while state.runs.count < runs || stored() < runs * steps {
-        guard now() - start < 600 else {
-            print("  gave up after 600 s with \(state.runs.count) runs, \(stored()) steps read")
-            return
-        }
-        waitUntilReadable(reader.readyDescriptor, timeout: 1.0 / 30)
-        for event in reader.takeWaitingEvents() {
-            for dashboardEvent in DashboardEvent.translating(event) { _ = update(&state, dashboardEvent) }
-        }
-        if now() - lastTick >= 0.25 {
-            _ = update(&state, .tick(time: now()))
-            lastTick = now()
-        }
-        if now() - lastFrame >= 1.0 / 30 {
-            _ = render(state, width: 160, height: 50)
-            lastFrame = now()
-        }
+    func stored(_ state: DashboardState) -> Int { state.runs.reduce(0) { $0 + $1.history.count } }
+    guard
+        load(
+            reader, into: &state, width: 160, height: 50, since: start,
+            until: {
+                $0.runs.count >= runs && stored($0) >= runs * steps
+            })
+    else {
+        print("  gave up after 600 s with \(state.runs.count) runs, \(stored(state)) steps read")
+        return
     }
     _ = update(&state, .tick(time: now()))
     _ = render(state, width: 160, height: 50)
@@ -183,9 +159,38 @@ func benchSweepOne(runs: Int = 256, steps: Int = 10_000) {
     // What is left per run once the history's 21.2 bytes a step (BENCHMARKS.md, cold open) are counted.
     let perRun = max(0, grown - 21.2 * Double(runs * steps)) / Double(runs)
     print(
-        "  \(runs) runs, \(stored()) steps: first full frame after \(String(format: "%.2f", seconds)) s; RSS grew "
+        "  \(runs) runs, \(stored(state)) steps: first full frame after \(String(format: "%.2f", seconds)) s; RSS grew "
             + "\(String(format: "%.0f", grown / 1e6)) MB: \(String(format: "%.1f", perStep)) B per step all told, or "
             + "21.2 B per step + \(String(format: "%.1f", perRun / 1024)) KB per run")
+}
+
+/// What DashboardSession does while logs load: every event through ``DashboardEvent/translating(_:)`` and
+/// ``update(_:_:)``, a tick every 0.25 s, a frame at most every 1/30 s, until `done` says so. False after
+/// 600 s.
+func load(
+    _ reader: BackgroundFollower, into state: inout DashboardState, width: Int, height: Int,
+    since start: Double,
+    until done: (DashboardState) -> Bool
+) -> Bool {
+    _ = update(&state, .resized(width: width, height: height))
+    var lastTick = -Double.infinity
+    var lastFrame = -Double.infinity
+    while !done(state) {
+        guard now() - start < 600 else { return false }
+        waitUntilReadable(reader.readyDescriptor, timeout: 1.0 / 30)
+        for event in reader.takeWaitingEvents() {
+            for dashboardEvent in DashboardEvent.translating(event) { _ = update(&state, dashboardEvent) }
+        }
+        if now() - lastTick >= 0.25 {
+            _ = update(&state, .tick(time: now()))
+            lastTick = now()
+        }
+        if now() - lastFrame >= 1.0 / 30 {
+            _ = render(state, width: width, height: height)
+            lastFrame = now()
+        }
+    }
+    return true
 }
 
 func waitUntilReadable(_ descriptor: Int32, timeout: Double) {
