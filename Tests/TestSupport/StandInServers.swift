@@ -37,8 +37,15 @@ public class StandInServer: @unchecked Sendable {
     /// Serves one connection; the socket is closed after it returns.
     func serve(_ connection: Int32) {}
 
+    /// Stops listening; once only. (It was called again by deinit after a test's own stop(), and the
+    /// second close(2) closed whatever descriptor another test running alongside had been given that
+    /// number: a W&B follow test's file, in CI.)
     public func stop() {
-        lock.withLock { stopped = true }
+        let first = lock.withLock {
+            defer { stopped = true }
+            return !stopped
+        }
+        guard first else { return }
         shutdown(listener, Int32(SHUT_RDWR))
         close(listener)
     }
