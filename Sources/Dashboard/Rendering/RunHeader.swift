@@ -61,6 +61,12 @@ extension Renderer {
             segments.append(HeaderSegment(compact ? "stale" : text, priority: 78, role: .pointWarning))
         }
         if !compact, let key = run.metricKey { segments.append(HeaderSegment(key, priority: 30, role: .dim)) }
+        if let key = run.metricKey, KLKeyClass.of(key) == .updateSize {
+            // PPO's approx KL is the size of one update, not drift from the reference model: say so, as the
+            // detector's verdict on it means something else.
+            let text = compact ? "update-size KL" : "approx KL (update size), not reference KL"
+            segments.append(HeaderSegment(text, priority: 35, role: .dim))
+        }
         if !compact, run.sources.count > 1 {
             // Which of the run's logs this is, and that there are others (f switches).
             let path = ReadReport.shortPath(run.sources[run.shownSource].path, in: run.source)
