@@ -307,6 +307,10 @@ import Testing
         #expect(ppo.contains("actor/ppo_kl  approx KL (update size), not reference KL"), "\(lines)")
         let grpo = lines.first { $0.contains("● grpo") } ?? ""
         #expect(grpo.contains("train/kl") && !grpo.contains("update size"), "\(grpo)")
+        // Narrower, the explanation yields to the figures but its gist stays.
+        let narrow = render(state, width: 90, height: 40).textLines().first { $0.contains("● ppo") } ?? ""
+        #expect(narrow.contains("update-size KL") && narrow.contains("σ "), "\(narrow)")
+        #expect(!narrow.contains("not reference KL"))
         // The compact list line of the run not in focus.
         let list = render(state, width: 80, height: 10).textLines()
         #expect(list.contains { $0.contains("● ppo") && $0.contains("update-size KL") }, "\(list)")

@@ -64,8 +64,14 @@ extension Renderer {
         if let key = run.metricKey, KLKeyClass.of(key) == .updateSize {
             // PPO's approx KL is the size of one update, not drift from the reference model: say so, as the
             // detector's verdict on it means something else.
-            let text = compact ? "update-size KL" : "approx KL (update size), not reference KL"
-            segments.append(HeaderSegment(text, priority: 35, role: .dim))
+            // In full where there is room, else in two words; it yields to the other fields (the key says
+            // which series it is, the source which log).
+            let short = "update-size KL"
+            var segment = HeaderSegment(
+                compact ? short : "approx KL (update size), not reference KL", priority: compact ? 35 : 22,
+                role: .dim)
+            if !compact { segment.shortened = (short, 24) }
+            segments.append(segment)
         }
         if !compact, run.sources.count > 1 {
             // Which of the run's logs this is, and that there are others (f switches).
