@@ -248,7 +248,8 @@ public struct JSONLineScanner: Sendable {
     private func note(key: UnsafeBufferPointer<UInt8>, nested: Bool, value: Range<Int>, _ found: inout Found)
     {
         let shape = PackedKey.shape(key)
-        if !(fixedKeyNestedOnly && !nested) && valueKeyFilter.mayContain(key) {
+        // (The filter only while choosing: against one key the loop below is as cheap.)
+        if !(fixedKeyNestedOnly && !nested) && (!isChoosing || valueKeyFilter.mayContain(key)) {
             for rank in 0..<(min(valueKeys.count - 1, found.valueRank) + 1)
             where packedValueKeys[rank].shape == shape
                 && packedValueKeys[rank].matches(key, else: valueKeys[rank])
