@@ -79,7 +79,57 @@ public enum ReadReport {
             return "kltop: \(shown): \(badRecords(statistics)) and no records; not a run"
         }
         let records = "\(statistics.records) record\(statistics.records == 1 ? "" : "s")"
-        return "kltop: \(shown): no KL in its \(records)\(describe(keysSeen: statistics.keysSeen)); not a run"
+        let why = whyNoKL(keysSeen: statistics.keysSeen).map { "; " + $0 } ?? ""
+        return
+            "kltop: \(shown): no KL in its \(records)\(describe(keysSeen: statistics.keysSeen))\(why); not a run"
+    }
+
+    /// Why a log holds no KL key, where its keys show it: a TRL GRPO log with `beta` 0, a log that has only
+    /// KL between trainer and inference engine or the KL coefficient, or a KL key kltop does not choose by
+    /// itself (a statistic of one, `--metric` names it). Nil when the keys say nothing.
+    static func whyNoKL(keysSeen: [String]) -> String? {
+        var classified: [KLKeyClass: [String]] = [:]
+        for key in keysSeen {
+            if let kind = KLKeyClass.of(key) { classified[kind, default: []].append(key) }
+        }
+        if let key = classified[.reference]?.first {
+            return "\"\(TerminalText.inert(key))\" is KL to the reference model: name it with --metric KEY"
+        }
+        if let key = classified[.updateSize]?.first {
+            return "\"\(TerminalText.inert(key))\" is approx KL (the update size): name it with --metric KEY"
+        }
+        let bare = Set(keysSeen.map(withoutLoggerPrefix))
+        if bare.contains("completions/mean_length")
+            && (bare.contains("frac_reward_zero_std") || bare.contains("reward_std"))
+        {
+            return trlGRPOWithoutKL
+        }
+        var only: [String] = []
+        if let keys = classified[.mismatch] {
+            only.append("KL between trainer and inference engine (\(quoted(keys)))")
+        }
+        if let keys = classified[.coefficient] { only.append("the KL coefficient (\(quoted(keys)))") }
+        guard !only.isEmpty else { return nil }
+        return "it logs only " + only.joined(separator: " and ")
+            + ", not KL to the reference model: turn the reference KL on (a KL loss or KL penalty) to log it"
+    }
+
+    /// TRL's GRPOTrainer logs `kl` only when `beta` (the KL coefficient) is not 0, and 0 is its default
+    /// (`trl/trainer/grpo_trainer.py`, `grpo_config.py`).
+    static let trlGRPOWithoutKL =
+        "TRL's GRPO logs no kl while beta is 0 (its default): set beta > 0 to log it"
+
+    private static func quoted(_ keys: [String]) -> String {
+        keys.prefix(3).map { "\"\(TerminalText.inert($0))\"" }.joined(separator: ", ")
+            + (keys.count > 3 ? ", …" : "")
+    }
+
+    /// A key without the `train/` or `eval/` a transformers callback puts before it.
+    private static func withoutLoggerPrefix(_ key: String) -> String {
+        for prefix in ["train/", "eval/"] where key.hasPrefix(prefix) {
+            return String(key.dropFirst(prefix.count))
+        }
+        return key
     }
 
     /// "3 bad lines", or "1 bad record" for event files, which count records at byte offsets.
@@ -121,6 +171,9 @@ public enum ReadReport {
         }
         let keysSeen = describe(keysSeen: statistics.keysSeen)
         guard let metric = metricKey.map(TerminalText.inert) else {
+            if let why = whyNoKL(keysSeen: statistics.keysSeen) {
+                return "no KL key found in \(records)\(keysSeen); \(why)"
+            }
             return "no KL key found in \(records)\(keysSeen); looked for "
                 + MetricKeys.klAliases.joined(separator: ", ") + ". Name the key with --metric KEY."
         }

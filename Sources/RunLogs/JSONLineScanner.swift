@@ -50,7 +50,15 @@ public struct JSONLineScanner: Sendable {
     public private(set) var firstUnusableStep: String?
 
     /// Candidate keys for the value: with a fixed key, one entry per nesting level it may appear at.
-    private var valueKeys: [[UInt8]] { didSet { packedValueKeys = valueKeys.map(PackedKey.init) } }
+    private var valueKeys: [[UInt8]] {
+        didSet {
+            packedValueKeys = valueKeys.map(PackedKey.init)
+            valueKeyFilter = KeyFilter(valueKeys)
+        }
+    }
+    /// Rejects most keys that are none of ``valueKeys`` in one test, so that the long list of aliases costs
+    /// little per key while the KL key is still to be chosen (and in a log that has none).
+    private var valueKeyFilter = KeyFilter([])
     /// Whether ``valueKeys`` may still change (automatic selection before any alias was seen).
     private var isChoosing: Bool
     /// The candidate keys packed (``PackedKey``): every key of every record is compared with them, and
@@ -68,6 +76,7 @@ public struct JSONLineScanner: Sendable {
         case .automatic:
             valueKeys = MetricKeys.klAliases.map { Array($0.utf8) }
             packedValueKeys = valueKeys.map(PackedKey.init)
+            valueKeyFilter = KeyFilter(valueKeys)
             isChoosing = true
         case .key(let key):
             chosenKey = key
@@ -80,6 +89,7 @@ public struct JSONLineScanner: Sendable {
                 valueKeys = [Array(key.utf8)]
             }
             packedValueKeys = valueKeys.map(PackedKey.init)
+            valueKeyFilter = KeyFilter(valueKeys)
         }
     }
 
@@ -238,7 +248,8 @@ public struct JSONLineScanner: Sendable {
     private func note(key: UnsafeBufferPointer<UInt8>, nested: Bool, value: Range<Int>, _ found: inout Found)
     {
         let shape = PackedKey.shape(key)
-        if !(fixedKeyNestedOnly && !nested) {
+        // (The filter only while choosing: against one key the loop below is as cheap.)
+        if !(fixedKeyNestedOnly && !nested) && (!isChoosing || valueKeyFilter.mayContain(key)) {
             for rank in 0..<(min(valueKeys.count - 1, found.valueRank) + 1)
             where packedValueKeys[rank].shape == shape
                 && packedValueKeys[rank].matches(key, else: valueKeys[rank])
@@ -481,6 +492,59 @@ public struct JSONLineScanner: Sendable {
 /// compared with the candidates, and most differ in length or first byte (``shape``), an integer compare;
 /// the rest are compared in registers. Reading an element of `[[UInt8]]` instead costs a retain and a
 /// release, which were a sixth of the time to read a log of short records.
+/// A 256-bit set of key fingerprints (length, first and last byte): a key whose bit is clear is none of the
+/// keys it was built from, found without comparing it with each of them.
+struct KeyFilter {
+    private var bits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init(_ keys: [[UInt8]]) {
+        for key in keys {
+            key.withUnsafeBufferPointer { key in
+                let bit = Self.bit(key)
+                switch bit >> 6 {
+                case 0: bits.0 |= 1 << UInt64(bit & 63)
+                case 1: bits.1 |= 1 << UInt64(bit & 63)
+                case 2: bits.2 |= 1 << UInt64(bit & 63)
+                default: bits.3 |= 1 << UInt64(bit & 63)
+                }
+            }
+        }
+    }
+
+    @inline(__always)
+    func mayContain(_ key: UnsafeBufferPointer<UInt8>) -> Bool { mayContain(bit: Self.bit(key)) }
+
+    @inline(__always)
+    func mayContain(_ key: UnsafeRawBufferPointer) -> Bool {
+        mayContain(bit: Self.bit(count: key.count, first: key.first ?? 0, last: key.last ?? 0))
+    }
+
+    @inline(__always)
+    private func mayContain(bit: Int) -> Bool {
+        let word: UInt64
+        switch bit >> 6 {
+        case 0: word = bits.0
+        case 1: word = bits.1
+        case 2: word = bits.2
+        default: word = bits.3
+        }
+        return word & (1 << UInt64(bit & 63)) != 0
+    }
+
+    @inline(__always)
+    private static func bit(_ key: UnsafeBufferPointer<UInt8>) -> Int {
+        bit(count: key.count, first: key.first ?? 0, last: key.last ?? 0)
+    }
+
+    @inline(__always)
+    private static func bit(count: Int, first: UInt8, last: UInt8) -> Int {
+        let mixed =
+            (UInt64(truncatingIfNeeded: count) << 16 | UInt64(first) << 8 | UInt64(last))
+            &* 0x9E37_79B9_7F4A_7C15
+        return Int(truncatingIfNeeded: mixed >> 56)
+    }
+}
+
 struct PackedKey: Equatable {
     /// The first 32 bytes, little-endian, zero after the end. Built with shifts, not copied through
     /// memory: a vector load of bytes just stored stalls on store forwarding.

@@ -9,20 +9,33 @@ public enum MetricSelection: Sendable, Equatable {
 
 /// The key names kltop knows.
 public enum MetricKeys {
-    /// KL keys in order of preference: KL to the reference model (the one that explodes before reward
-    /// hacking) before KL to the previous policy (PPO's approx-KL, a step-size signal).
+    /// KL keys in order of preference (see ``KLKeyClass``): KL to the reference model (the one that explodes
+    /// before reward hacking), training keys before evaluation ones, then KL to the previous policy (PPO's
+    /// approx-KL, a step-size signal). Never a mismatch (trainer vs inference engine) or coefficient key.
+    /// The first aliases keep their old order, so a log that chose one before chooses it still.
     ///
     /// - rlwatch: `kl_divergence`
-    /// - TRL GRPO, OpenRLHF: `kl`; TRL PPO: `objective/kl`
-    /// - veRL: `actor/kl_loss` (KL loss), `actor/reward_kl_penalty` (KL in the reward)
-    /// - logged through a `train/` prefix (TensorBoard, W&B): `train/kl`, `train/objective/kl`
-    /// - `kl_penalty`
-    /// - old-policy KL: `approx_kl`, `policy/approxkl_avg`, `train/approx_kl` (stable-baselines3),
-    ///   `actor/ppo_kl` (veRL), `ppo_kl`
+    /// - TRL GRPO/RLOO, OpenRLHF, torchtune PPO: `kl`; TRL PPO, Online DPO: `objective/kl`
+    /// - veRL: `actor/kl_loss` (KL loss; ROLL too), `actor/reward_kl_penalty` (KL in the reward)
+    /// - logged through a `train/` prefix (transformers' W&B and TensorBoard callbacks, OpenRLHF):
+    ///   `train/kl`, `train/objective/kl`
+    /// - NeMo-RL `train/kl_penalty`, SkyRL `policy/policy_kl` and `loss/avg_kl`, slime `train/kl_loss`,
+    ///   torchtune GRPO `kl_loss`, ROLL `critic/kl`, Oat `train/kl3`, AReaL `ppo_actor/kl_rewards/avg`,
+    ///   `kl_div`, ART `loss/kl_policy_ref`; then evaluation: `eval_kl`, `eval/kl`
+    /// - old-policy KL: `approx_kl`, `policy/approxkl_avg` (TRL PPO), `train/approx_kl` (stable-baselines3),
+    ///   `actor/ppo_kl` (veRL), `ppo_kl` (OpenRLHF), `train/ppo_kl` (slime), `actor/approxkl`,
+    ///   `actor/policykl` (ROLL), `approx_policy_kl` (torchtune), `ppo_actor/update/approx_kl/avg` (AReaL),
+    ///   `ppo/policy/approxkl` (old TRL), `train/policy/approxkl_avg`
     public static let klAliases: [String] = [
         "kl_divergence", "kl", "objective/kl", "actor/kl_loss", "actor/reward_kl_penalty", "train/kl",
         "train/objective/kl", "kl_penalty",
+        "train/kl_penalty", "policy/policy_kl", "loss/avg_kl", "train/kl_loss", "kl_loss", "critic/kl",
+        "train/kl3", "ppo_actor/kl_rewards/avg", "kl_div", "loss/kl_policy_ref", "train/kl_div",
+        "eval_kl", "eval/kl", "eval/objective/kl",
         "approx_kl", "policy/approxkl_avg", "train/approx_kl", "actor/ppo_kl", "ppo_kl",
+        "train/ppo_kl", "actor/approxkl", "actor/policykl", "approx_policy_kl",
+        "ppo_actor/update/approx_kl/avg",
+        "ppo/policy/approxkl", "train/policy/approxkl_avg",
     ]
 
     /// Keys that hold the step number, in order of preference. Without any, a record's ordinal (0-based,
@@ -43,4 +56,78 @@ public enum MetricKeys {
 
     /// The object whose keys count as top-level keys, as veRL's file logger nests its metrics.
     static let nestedMetricsKey = "data"
+}
+
+/// What a KL key measures. The same word names four things in RL logs; only ``reference`` is what the
+/// KL-explosion detector is for (FORMATS.md, "KL keys, by what they measure").
+public enum KLKeyClass: String, Sendable, CaseIterable {
+    /// Policy vs the reference model: drift, the series that explodes before reward hacking.
+    case reference
+    /// Policy vs the previous policy (PPO's approx KL): the size of one update, not drift.
+    case updateSize
+    /// Trainer vs inference engine (vLLM, SGLang): numerical mismatch, not drift.
+    case mismatch
+    /// The KL coefficient (β): a setting, not a divergence.
+    case coefficient
+
+    /// The class of `key`, or nil for a key that is no known KL key. Logger prefixes (`data.` of veRL's file
+    /// logger, `train/` and `eval/` of transformers' W&B and TensorBoard callbacks and OpenRLHF) and one
+    /// statistic suffix (`/mean`, `/avg`, `/max`) are looked past, as FORMATS.md documents them.
+    public static func of(_ key: String) -> KLKeyClass? {
+        if let known = table[key] { return known }
+        var name = Substring(key)
+        var stripped = true
+        while stripped {
+            stripped = false
+            for prefix in prefixes where name.hasPrefix(prefix) && name.count > prefix.count {
+                name = name.dropFirst(prefix.count)
+                stripped = true
+                if let known = table[String(name)] { return known }
+            }
+        }
+        for suffix in suffixes where name.hasSuffix(suffix) && name.count > suffix.count {
+            return table[String(name.dropLast(suffix.count))]
+        }
+        return nil
+    }
+
+    private static let prefixes = ["data.", "train/", "eval/"]
+    private static let suffixes = ["/mean", "/avg", "/max"]
+
+    /// The keys of FORMATS.md's table, and rlwatch's own `kl_divergence`, as logged; ``of(_:)`` strips
+    /// prefixes and a suffix to find the others.
+    private static let table: [String: KLKeyClass] = {
+        var table: [String: KLKeyClass] = [:]
+        let classes: [(KLKeyClass, [String])] = [
+            (
+                .reference,
+                [
+                    "kl_divergence", "kl", "objective/kl", "actor/kl_loss", "actor/reward_kl_penalty",
+                    "kl_penalty", "train/kl_penalty", "policy/policy_kl", "loss/avg_kl", "train/kl_loss",
+                    "kl_loss", "critic/kl", "train/kl3", "kl3", "ppo_actor/kl_rewards/avg",
+                    "ppo_actor/kl_rewards", "kl_div",
+                    "loss/kl_policy_ref", "eval_kl", "eval/kl",
+                ]
+            ),
+            (
+                .updateSize,
+                [
+                    "approx_kl", "policy/approxkl_avg", "actor/ppo_kl", "ppo_kl", "train/ppo_kl",
+                    "actor/approxkl", "actor/policykl", "approx_policy_kl", "ppo_actor/update/approx_kl/avg",
+                    "ppo_actor/update/approx_kl", "ppo/policy/approxkl",
+                ]
+            ),
+            (
+                .mismatch,
+                [
+                    "rollout_corr/kl", "rollout_corr/k3_kl", "vllm_kl", "mismatch_kl/all/mean",
+                    "mismatch_kl/all",
+                    "train/gen_kl_error", "gen_kl_error", "train/kl_sample_train_v1", "kl_sample_train_v1",
+                ]
+            ),
+            (.coefficient, ["actor/kl_coef", "objective/kl_coef", "critic/kl_coef", "loss/kl_loss_coef"]),
+        ]
+        for (kind, keys) in classes { for key in keys { table[key] = kind } }
+        return table
+    }()
 }

@@ -289,6 +289,34 @@ import Testing
         #expect(state.runs[1].keyProblem == nil)
     }
 
+    /// PPO's approx KL is the update size, not drift from the reference model: the header says so after the
+    /// key, shorter in the compact list; a reference key gets no such word.
+    @Test func anUpdateSizeKeyIsSaidInTheHeader() {
+        var state = DashboardState()
+        state.send(
+            .runAdded(RunID(0), name: "grpo", source: "/logs/grpo.jsonl"),
+            .samplesAppended(
+                RunID(0), metricKey: "train/kl", samples: Series.healthy(count: 200),
+                statistics: ReadStatistics()),
+            .runAdded(RunID(1), name: "ppo", source: "/logs/ppo.jsonl"),
+            .samplesAppended(
+                RunID(1), metricKey: "actor/ppo_kl", samples: Series.healthy(count: 200),
+                statistics: ReadStatistics()))
+        let lines = render(state, width: 140, height: 40).textLines()
+        let ppo = lines.first { $0.contains("● ppo") } ?? ""
+        #expect(ppo.contains("actor/ppo_kl  approx KL (update size), not reference KL"), "\(lines)")
+        let grpo = lines.first { $0.contains("● grpo") } ?? ""
+        #expect(grpo.contains("train/kl") && !grpo.contains("update size"), "\(grpo)")
+        // Narrower, the explanation yields to the figures but its gist stays.
+        let narrow = render(state, width: 90, height: 40).textLines().first { $0.contains("● ppo") } ?? ""
+        #expect(narrow.contains("update-size KL") && narrow.contains("σ "), "\(narrow)")
+        #expect(!narrow.contains("not reference KL"))
+        // The compact list line of the run not in focus.
+        let list = render(state, width: 80, height: 10).textLines()
+        #expect(list.contains { $0.contains("● ppo") && $0.contains("update-size KL") }, "\(list)")
+        #expect(!list.contains { $0.contains("● grpo") && $0.contains("update-size KL") })
+    }
+
     /// Run names of different lengths put the figures of each alert at a different column.
     @Test func theAlertHistoryColumnsLineUp() {
         var state = BannerTests.fiveSpikedRuns(3)

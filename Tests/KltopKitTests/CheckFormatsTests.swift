@@ -122,7 +122,7 @@ import Testing
     /// A log with no KL sample was not checked, whatever its format: exit 3, and the reason on stderr.
     @Test(arguments: [
         ("sb3/progress.csv", "keys seen: "),
-        ("console/openrlhf_ray.log", "look at a record of the log"),
+        ("console/openrlhf_ray.log", "keys seen: "),
         ("trl/grpo/checkpoint-60/trainer_state.json", "not found"),
         ("tensorboard/single_run/events.out.tfevents.1700000000.fixturehost", "not found"),
         ("../conformance/spike_default.jsonl", "(keys seen: step, kl"),

@@ -61,6 +61,18 @@ extension Renderer {
             segments.append(HeaderSegment(compact ? "stale" : text, priority: 78, role: .pointWarning))
         }
         if !compact, let key = run.metricKey { segments.append(HeaderSegment(key, priority: 30, role: .dim)) }
+        if let key = run.metricKey, KLKeyClass.of(key) == .updateSize {
+            // PPO's approx KL is the size of one update, not drift from the reference model: say so, as the
+            // detector's verdict on it means something else.
+            // In full where there is room, else in two words; it yields to the other fields (the key says
+            // which series it is, the source which log).
+            let short = "update-size KL"
+            var segment = HeaderSegment(
+                compact ? short : "approx KL (update size), not reference KL", priority: compact ? 35 : 22,
+                role: .dim)
+            if !compact { segment.shortened = (short, 24) }
+            segments.append(segment)
+        }
         if !compact, run.sources.count > 1 {
             // Which of the run's logs this is, and that there are others (f switches).
             let path = ReadReport.shortPath(run.sources[run.shownSource].path, in: run.source)

@@ -95,6 +95,10 @@ struct HeaderSegment {
     /// A segment made with no role takes the line's role (the status bar's, a header's text).
     private var usesDefaultRole: Bool
 
+    /// A shorter form with its own (higher) priority, taken when the segment would be left out: a long
+    /// explanation that yields to other fields, whose gist stays longer.
+    var shortened: (text: String, priority: Int)?
+
     var columns: Int { spans.reduce(0) { $0 + $1.columns } }
 
     /// The segments that fit in `width` columns, in their original order: all of them two spaces apart if
@@ -102,6 +106,7 @@ struct HeaderSegment {
     /// is clipped by the grid).
     static func fit(_ segments: [HeaderSegment], width: Int, defaultRole: ColorRole) -> [Span] {
         guard width > 0 else { return [] }
+        var segments = segments
         func total(_ kept: [Int], _ separator: Int) -> Int {
             kept.reduce(0) { $0 + segments[$1].columns } + max(0, kept.count - 1) * separator
         }
@@ -113,6 +118,14 @@ struct HeaderSegment {
                 guard let weakest = kept.min(by: { segments[$0].priority < segments[$1].priority }),
                     let position = kept.firstIndex(of: weakest)
                 else { break }
+                if let short = segments[weakest].shortened {
+                    segments[weakest].spans = segments[weakest].spans.prefix(1).map {
+                        Span(short.text, $0.role, $0.attributes)
+                    }
+                    segments[weakest].priority = short.priority
+                    segments[weakest].shortened = nil
+                    continue
+                }
                 kept.remove(at: position)
             }
         }

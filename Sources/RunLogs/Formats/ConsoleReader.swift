@@ -82,6 +82,11 @@ public struct ConsoleReader: SampleReader {
         }
     }
 
+    /// Records without the KL key whose keys were listed in ``ReadStatistics/keysSeen`` (bounded: listing
+    /// every record's would cost the scan its speed).
+    private var recordsListed = 0
+    private static let recordsToList = 8
+
     private mutating func read(_ text: UnsafeBufferPointer<UInt8>, line: Int, _ emit: (MetricSample) -> Void)
     {
         let content = ConsoleText.content(of: text)
@@ -113,6 +118,14 @@ public struct ConsoleReader: SampleReader {
         case .record(let statedStep):
             guard let best else {
                 outcome = .noMetric
+                if recordsListed < Self.recordsToList {
+                    // Read again for its keys: the first few records without KL say what the log holds.
+                    recordsListed += 1
+                    _ = ConsoleLineParser.parse(text, content) { key, _ in
+                        let name = String(decoding: UnsafeBufferPointer(rebasing: text[key]), as: UTF8.self)
+                        if !statistics.keysSeen.contains(name) { statistics.keysSeen.append(name) }
+                    }
+                }
                 break
             }
             matcher.choose(rank: best.rank)

@@ -18,6 +18,8 @@ struct MetricKeyMatcher: Sendable {
     private(set) var chosenKey: String?
     private var candidates: [[UInt8]]
     private var names: [String]
+    /// Rejects most keys that are no candidate without comparing them with each alias.
+    private var filter: KeyFilter
 
     init(selection: MetricSelection, nestedWithSlashes: Bool = false) {
         switch selection {
@@ -35,6 +37,7 @@ struct MetricKeyMatcher: Sendable {
             chosenKey = key
         }
         candidates = names.map { Array($0.utf8) }
+        filter = KeyFilter(candidates)
     }
 
     /// Whether the key is still to be chosen from the aliases.
@@ -43,6 +46,7 @@ struct MetricKeyMatcher: Sendable {
     /// The rank of `key` among the candidates (0 is best), or nil if it is not one.
     @inline(__always)
     func rank(_ key: UnsafeRawBufferPointer) -> Int? {
+        guard filter.mayContain(key) else { return nil }
         for (rank, candidate) in candidates.enumerated() where candidate.count == key.count {
             let same = candidate.withUnsafeBytes { wanted in
                 key.count == 0 || memcmp(wanted.baseAddress!, key.baseAddress!, key.count) == 0
@@ -64,5 +68,6 @@ struct MetricKeyMatcher: Sendable {
         chosenKey = names[rank]
         candidates = [candidates[rank]]
         names = [names[rank]]
+        filter = KeyFilter(candidates)
     }
 }

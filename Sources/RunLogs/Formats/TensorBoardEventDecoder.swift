@@ -58,6 +58,27 @@ struct TensorBoardEventDecoder: Sendable {
         return Decoded(outcome: outcome, candidateRank: best.rank, step: step)
     }
 
+    /// The tags of an event's scalar summaries (the keys it holds), for the message on a log without KL;
+    /// empty for a malformed event.
+    static func tags(_ event: UnsafeRawBufferPointer) -> [String] {
+        var tags: [String] = []
+        var fields = ProtobufFields(event)
+        while let field = fields.next() {
+            guard field.number == 5, case .lengthDelimited(let summary) = field.value else { continue }
+            var values = ProtobufFields(summary)
+            while let value = values.next() {
+                guard value.number == 1, case .lengthDelimited(let bytes) = value.value else { continue }
+                var inner = ProtobufFields(bytes)
+                while let part = inner.next() {
+                    if part.number == 1, case .lengthDelimited(let tag) = part.value {
+                        tags.append(String(decoding: tag, as: UTF8.self))
+                    }
+                }
+            }
+        }
+        return tags
+    }
+
     /// Looks through a Summary's values for a better-ranked KL tag; false if the Summary is malformed.
     private func scanSummary(_ summary: UnsafeRawBufferPointer, _ best: inout Candidate?) -> Bool {
         var fields = ProtobufFields(summary)

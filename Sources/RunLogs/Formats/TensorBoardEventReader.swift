@@ -177,12 +177,23 @@ public struct TensorBoardEventReader: SampleReader {
         return i
     }
 
+    /// Events without the KL tag whose tags were listed in ``ReadStatistics/keysSeen``: a writer logs one
+    /// scalar per event, so the first steps' worth say what the log holds; listing all would cost speed.
+    private var eventsListed = 0
+    private static let eventsToList = 96
+
     /// Counts one event's outcome and emits its sample, choosing the KL tag first if it is still to be
     /// chosen (see ``firstStep``).
     private mutating func admit(
         _ data: UnsafeRawBufferPointer, at location: BadLineLocation, _ emit: (MetricSample) -> Void
     ) {
         var decoded = decoder.decode(data)
+        if case .noMetric = decoded.outcome, eventsListed < Self.eventsToList {
+            eventsListed += 1
+            for tag in TensorBoardEventDecoder.tags(data) where !statistics.keysSeen.contains(tag) {
+                statistics.keysSeen.append(tag)
+            }
+        }
         if decoder.matcher.isChoosing, let rank = decoded.candidateRank {
             if var held = firstStep, held.step == decoded.step {
                 // Same step: the better candidate is kept (all its records, if the writer logged it more

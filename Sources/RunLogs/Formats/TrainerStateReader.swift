@@ -187,6 +187,11 @@ public struct TrainerStateReader: SampleReader {
     }
 
     /// Reads the array at `i`, one record per entry, leaving `i` past its `]`.
+    /// Entries without the KL key whose keys were listed in ``ReadStatistics/keysSeen``: the first few say
+    /// what the log holds (and why it holds no KL); listing every entry's would cost the scan its speed.
+    private var entriesListed = 0
+    private static let entriesToList = 8
+
     private mutating func readEntries(
         _ p: UnsafePointer<UInt8>, _ n: Int, _ i: inout Int, _ lines: inout LineCounter,
         _ emit: (MetricSample) -> Void
@@ -210,7 +215,15 @@ public struct TrainerStateReader: SampleReader {
                 outcome = .sample(sample)
                 step = sample.step
             case .missingValue: outcome = .missingValue
-            case .noMetric, .blank: outcome = .noMetric
+            case .noMetric, .blank:
+                outcome = .noMetric
+                if entriesListed < Self.entriesToList {
+                    entriesListed += 1
+                    let entry = UnsafeBufferPointer(start: p + start, count: i - start)
+                    for key in JSONLineScanner.keys(of: entry) where !statistics.keysSeen.contains(key) {
+                        statistics.keysSeen.append(key)
+                    }
+                }
             case .bad(let reason): outcome = .bad("log_history entry \(index): \(reason)")
             }
             if deduplicator.isNew(

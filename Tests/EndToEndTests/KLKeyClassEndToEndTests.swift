@@ -1,0 +1,66 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// What `kltop check` says of a run's KL key: that approx KL is the update size, not reference KL; and why a
+/// run logs no KL, where its keys show it.
+@Suite struct KLKeyClassEndToEndTests {
+    static func write(_ lines: [String], named name: String) throws -> URL {
+        let directory = try TemporaryDirectory.make("kltop-klkeys")
+        let log = directory.appendingPathComponent(name)
+        try lines.map { $0 + "\n" }.joined().write(to: log, atomically: true, encoding: .utf8)
+        return log
+    }
+
+    @Test func approxKLIsSaidToBeTheUpdateSize() throws {
+        let log = try Self.write(
+            (0..<40).map { "{\"step\": \($0), \"actor/ppo_kl\": 0.0\($0 % 7 + 1), \"loss\": 0.4}" },
+            named: "ppo.jsonl")
+        let result = try Kltop.run(["check", log.path])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(
+            result.standardError.contains(
+                "reading KL from \"actor/ppo_kl\" (approx KL: the update size, not KL to the reference model)"
+            ))
+        // A reference key is taken before it, and said plainly.
+        let both = try Self.write(
+            (0..<40).map { "{\"step\": \($0), \"actor/ppo_kl\": 0.5, \"actor/kl_loss\": 0.0\($0 % 7 + 1)}" },
+            named: "both.jsonl")
+        let reference = try Kltop.run(["check", both.path])
+        #expect(
+            reference.standardError.contains("reading KL from \"actor/kl_loss\"\n"),
+            "\(reference.standardError)")
+    }
+
+    /// A real TRL GRPO run with beta 0 (its default): none of its three logs holds KL, and each says why.
+    @Test func aTRLGRPORunWithBetaZeroSaysWhyItLogsNoKL() throws {
+        let folder = Fixtures.path("experiments/outputs/grpo_beta0.0_seed0")
+        let result = try Kltop.run(["check", folder])
+        #expect(result.status == 3)
+        let reason = "TRL's GRPO logs no kl while beta is 0 (its default): set beta > 0 to log it"
+        let lines = result.standardError.split(separator: "\n")
+        for log in ["trainer_state.json", "events.out.tfevents", "stdout.log"] {
+            #expect(
+                lines.contains { $0.contains(log) && $0.contains(reason) }, "\(log): \(result.standardError)")
+        }
+    }
+
+    @Test func aLogWithOnlyMismatchOrCoefficientKeysSaysWhich() throws {
+        let log = try Self.write(
+            (0..<10).map { "{\"step\": \($0), \"rollout_corr/kl\": 0.01, \"actor/kl_coef\": 0.001}" },
+            named: "verl.jsonl")
+        let result = try Kltop.run(["check", log.path])
+        #expect(result.status == 3)
+        #expect(
+            result.standardError.contains(
+                "it logs only KL between trainer and inference engine (\"rollout_corr/kl\") and the KL coefficient "
+                    + "(\"actor/kl_coef\"), not KL to the reference model"), "\(result.standardError)")
+        // A KL key kltop does not take by itself is named, for --metric.
+        let mean = try Self.write(
+            (0..<10).map { "{\"step\": \($0), \"kl/mean\": 0.01}" }, named: "mean.jsonl")
+        let named = try Kltop.run(["check", mean.path])
+        #expect(
+            named.standardError.contains(
+                "\"kl/mean\" is KL to the reference model: name it with --metric KEY"))
+    }
+}
