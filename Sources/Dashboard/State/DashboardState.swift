@@ -79,9 +79,13 @@ public struct DashboardState: Sendable {
         func activity(_ index: Int) -> Double { runs[index].lastActivity ?? -.infinity }
         switch order {
         case .severity:
+            // As the banners are ordered: worst pending severity, then its newest alert, so that the focused
+            // run is the top banner's.
+            let ranks = Dictionary(uniqueKeysWithValues: shown.map { ($0, runs[$0].pendingRank) })
             return shown.sorted { a, b in
-                let (left, right) = (runs[a].pendingSeverityRank, runs[b].pendingSeverityRank)
-                if left != right { return left > right }
+                let (left, right) = (ranks[a]!, ranks[b]!)
+                if left.severity != right.severity { return left.severity > right.severity }
+                if left.newest != right.newest { return left.newest > right.newest }
                 if activity(a) != activity(b) { return activity(a) > activity(b) }
                 return a < b
             }

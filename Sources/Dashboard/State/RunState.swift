@@ -47,6 +47,20 @@ public struct RunState: Sendable {
     /// The log says the run is over (``ReadStatistics/runFinished``).
     public var isFinished: Bool { statistics.runFinished }
 
+    /// The worst pending severity (``pendingSeverityRank``) and when the newest pending alert of it was
+    /// delivered (-1 without one).
+    var pendingRank: (severity: Int, newest: Int) {
+        let severity = pendingSeverityRank
+        guard severity > 0 else { return (0, -1) }
+        var newest = -1
+        for (index, alert) in alerts.enumerated() where !isAcknowledged(alert) {
+            if (alert.severity == .critical ? 2 : 1) == severity {
+                newest = max(newest, deliveryOrder[index])
+            }
+        }
+        return (severity, newest)
+    }
+
     /// 2 with an unacknowledged critical, 1 with an unacknowledged warning, else 0.
     public var pendingSeverityRank: Int {
         var rank = 0
