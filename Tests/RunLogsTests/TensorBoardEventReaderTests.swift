@@ -326,6 +326,8 @@ import Testing
     @Test func crc32cMatchesTheCheckValueAndTheTestImplementation() {
         let check = Array("123456789".utf8)
         #expect(check.withUnsafeBytes { CRC32C.checksum($0.baseAddress!, count: $0.count) } == 0xE306_9283)
+        // The same slicing with zlib's polynomial (W&B's chunks): its check value too.
+        #expect(check.withUnsafeBytes { CRC32.checksum($0.baseAddress!, count: $0.count) } == 0xCBF4_3926)
         var generator = SeededGenerator(seed: 3)
         for length in 0..<70 {
             let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }

@@ -1,14 +1,16 @@
-/// CRC-32C (Castagnoli), as TFRecord framing uses it, computed eight bytes at a time ("slicing by 8").
+/// A reflected CRC-32, computed eight bytes at a time ("slicing by 8"): TFRecord's CRC-32C and W&B's
+/// CRC-32 differ only in their polynomial.
 ///
-/// Every byte of an event file goes through this twice over (the length and the data), so it must not be
+/// Every byte of an event file goes through CRC-32C twice over (the length and the data), so it must not be
 /// the bottleneck: one table lookup per bit-reflected byte would cost about 1 ns per byte, a fifth of the
-/// whole ingest budget; slicing by 8 looks up eight tables at once and runs at several GB/s.
-enum CRC32C {
-    /// The reflected Castagnoli polynomial.
-    static let polynomial: UInt32 = 0x82F6_3B78
-
+/// whole ingest budget; slicing by 8 looks up eight tables at once and runs at several GB/s. (Not zlib's
+/// own `crc32` for W&B: a chunk is a record of about a hundred bytes, and zlib's setup per call cost more
+/// than the checksum itself.)
+struct SlicingCRC: Sendable {
     /// `tables[k * 256 + b]`: the CRC of byte `b` followed by `k` zero bytes.
-    static let tables: [UInt32] = {
+    private let tables: [UInt32]
+
+    init(reflectedPolynomial polynomial: UInt32) {
         var tables = [UInt32](repeating: 0, count: 8 * 256)
         for byte in 0..<256 {
             var crc = UInt32(byte)
@@ -22,11 +24,11 @@ enum CRC32C {
                 tables[slice * 256 + byte] = crc
             }
         }
-        return tables
-    }()
+        self.tables = tables
+    }
 
-    /// The CRC-32C of `count` bytes at `bytes`.
-    static func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
+    /// The CRC of `count` bytes at `bytes` (initial and final xor 0xFFFFFFFF).
+    func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
         tables.withUnsafeBufferPointer { table in
             let t = table.baseAddress!
             var crc: UInt32 = 0xFFFF_FFFF
@@ -50,11 +52,29 @@ enum CRC32C {
             return ~crc
         }
     }
+}
+
+/// CRC-32C (Castagnoli), as TFRecord framing uses it.
+enum CRC32C {
+    private static let crc = SlicingCRC(reflectedPolynomial: 0x82F6_3B78)
+
+    static func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
+        crc.checksum(bytes, count: count)
+    }
 
     /// TFRecord's masked CRC: rotated and offset, so that a CRC stored inside CRC-checked data does not make
     /// the outer CRC degenerate.
     static func masked(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
         let crc = checksum(bytes, count: count)
         return ((crc >> 15) | (crc << 17)) &+ 0xA282_EAD8
+    }
+}
+
+/// CRC-32 (IEEE 802.3, zlib's: reflected polynomial 0xEDB88320), as W&B's transaction log frames its chunks.
+enum CRC32 {
+    private static let crc = SlicingCRC(reflectedPolynomial: 0xEDB8_8320)
+
+    static func checksum(_ bytes: UnsafeRawPointer, count: Int) -> UInt32 {
+        crc.checksum(bytes, count: count)
     }
 }
