@@ -31,8 +31,8 @@ public final class LogFollower {
     private let namedByUser: Set<String>
     /// Whether every spec is standard input or a pipe: then following ends when they all have.
     private let onlyStreams: Bool
-    /// Files that had more to read when their round's budget ran out.
-    private var busy: Set<ObjectIdentifier> = []
+    /// Files that had more to read when their round's budget ran out, by their source number.
+    private var busy: Set<Int> = []
     private var lastFullCheck = -Double.infinity
     /// What was last said about each spec that names no run log yet, so that each thing is said once.
     private var announcedEmpty: [Int: Notice] = [:]
@@ -123,8 +123,7 @@ public final class LogFollower {
     @discardableResult
     public func poll(now clock: @autoclosure () -> Double, emit: (FollowEvent) -> Void) -> Bool {
         let moreWaiting = pollSources(now: clock(), emit: emit)
-        let busySources = Set(files.filter { busy.contains(ObjectIdentifier($0)) }.map(\.run))
-        assembly.endRound(isBusy: { busySources.contains($0) }, emit: emit)
+        assembly.endRound(isBusy: { busy.contains($0) }, emit: emit)
         return moreWaiting
     }
 
@@ -148,16 +147,16 @@ public final class LogFollower {
             // for the run.
             let touched = Set(changed.compactMap { fileByPath[$0].map(ObjectIdentifier.init) })
             toCheck = files.filter {
-                touched.contains(ObjectIdentifier($0)) || busy.contains(ObjectIdentifier($0))
+                touched.contains(ObjectIdentifier($0)) || busy.contains($0.run)
                     || $0.awaitingNewFile || $0.isOpenStream
             }
         }
         for file in toCheck {
             if file.poll(now: clock(), emit: routed) {
-                busy.insert(ObjectIdentifier(file))
+                busy.insert(file.run)
                 moreWaiting = true
             } else {
-                busy.remove(ObjectIdentifier(file))
+                busy.remove(file.run)
             }
         }
         if let standardInput, standardInput.poll(now: clock(), emit: routed) { moreWaiting = true }

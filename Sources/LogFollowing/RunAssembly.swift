@@ -14,7 +14,7 @@ import RunLogs
 ///   as ``FollowEvent/logWithoutKL`` once it has been read, and becomes a run if KL turns up later.
 ///   A path named on the command line, standard input and a store's runs are runs at once.
 /// - A run with several sources is held back until each has been read as far as it goes, so that the
-///   primary is chosen on what they hold (``Preference``) and consumers that read to the end (`check`,
+///   primary is chosen on what they hold (``isLessPreferred(_:_:)``) and consumers that read to the end (`check`,
 ///   `export`) never see a series replaced. A source that joins a run later is one more source; it does not
 ///   take over (a key of the dashboard switches).
 /// - Names: the run folder's name; where runs share it, the shortest suffix of their paths that tells
@@ -291,10 +291,9 @@ struct RunAssembly {
 
     /// 0 full precision (JSON Lines, CSV, trainer_state.json, databases), 1 float32, 2 console text.
     static func precisionClass(_ path: String) -> Int {
-        let name = LogRotation.baseName(RunLogFiles.name(of: path)).lowercased()
-        if TensorBoardRunDirectory.isEventFileName(name) { return 1 }
-        if [".log", ".out", ".txt"].contains(where: { name.hasSuffix($0) }) { return 2 }
-        return 0
+        let name = RunLogFiles.name(of: path)
+        if TensorBoardRunDirectory.isEventFileName(LogRotation.baseName(name)) { return 1 }
+        return RunFolder.isConsoleOutput(name) ? 2 : 0
     }
 
     private static func modificationTime(_ path: String) -> Double {

@@ -56,7 +56,7 @@ enum RunFolder {
     static func key(ofLog path: String, root: String) -> String {
         let parent = RunLogFiles.parent(of: path)
         let file = RunLogFiles.name(of: path)
-        if !isGenericFileName(file) && (parent == root || !isConsoleOutput(file)) { return path }
+        if !RunNaming.isGeneric(fileName: file) && (parent == root || !isConsoleOutput(file)) { return path }
         var folder = parent
         while folder != root && folder.count > root.count {
             if !isGeneric(RunLogFiles.name(of: folder)) { return folder }
@@ -71,9 +71,4 @@ enum RunFolder {
         return [".log", ".out", ".txt"].contains { name.hasSuffix($0) }
     }
 
-    /// A log file name that says nothing about its run (`progress.csv`, `events.out.tfevents…`).
-    static func isGenericFileName(_ file: String) -> Bool {
-        RunNaming.genericStems.contains(RunNaming.stem(file).lowercased())
-            || TensorBoardRunDirectory.isEventFileName(file) || file == TrainerCheckpoints.stateFileName
-    }
 }

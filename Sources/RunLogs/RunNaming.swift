@@ -34,7 +34,7 @@ public enum RunNaming {
     private static func namingIndex(_ components: [String]) -> Int {
         let fileIndex = components.count - 1
         let file = components[fileIndex]
-        guard genericStems.contains(stem(file).lowercased()) || file.hasPrefix("events.out.tfevents") else {
+        guard isGeneric(fileName: file) else {
             return fileIndex
         }
         var index = fileIndex - 1
@@ -45,6 +45,12 @@ public enum RunNaming {
             index -= 1
         }
         return index
+    }
+
+    /// A log file name that says nothing about its run (`progress.csv`, `trainer_state.json`, event files):
+    /// the run is its folder's.
+    public static func isGeneric(fileName file: String) -> Bool {
+        genericStems.contains(stem(file).lowercased()) || file.hasPrefix("events.out.tfevents")
     }
 
     private static func isNamingFolder(_ name: String) -> Bool { name != "." && name != ".." }
