@@ -21,6 +21,8 @@ public struct CheckRequest: Sendable {
     public var streamNames: [String] = []
     /// Where delivered alerts also go (`--follow` with channels configured, or `--on-alert`).
     public var courier: AlertCourier?
+    /// How `host:path` arguments are reached (`--ssh`, `--remote-kltop`).
+    public var remote = RemoteOptions()
 
     public init(
         paths: [String], detector: DetectorSettings = DetectorSettings(),
@@ -44,6 +46,7 @@ public struct CheckRequest: Sendable {
         var options = FollowOptions(
             metric: metric, pollInterval: pollInterval, forcePolling: forcePolling, inputFormat: inputFormat)
         options.streamNames = streamNames
+        options.remote = remote
         return options
     }
 }

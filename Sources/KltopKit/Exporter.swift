@@ -20,6 +20,11 @@ public struct ExportRequest: Sendable {
     public var inputFormat: LogFormat?
     /// `--name`: names for the runs read from standard input and pipes.
     public var streamNames: [String] = []
+    /// `--with-notes` (JSON Lines only): runs, renames, what reading found and notices go to the output
+    /// between the steps, as ``RemoteStream`` reads them back on another machine.
+    public var withNotes = false
+    /// How `host:path` arguments are reached (`--ssh`, `--remote-kltop`).
+    public var remote = RemoteOptions()
 
     public init(
         paths: [String], metric: MetricSelection = .automatic, format: ExportFormat = .jsonl,
@@ -48,25 +53,43 @@ public enum Exporter {
     ) -> Int32 {
         var runs: [(name: String, path: String, metricKey: String?, statistics: ReadStatistics)] = []
         var failed = false
+        var lastNotice: Notice?
         if request.format == .csv { sink.output("run,step,value") }
         var options = FollowOptions(
             metric: request.metric, pollInterval: request.pollInterval, forcePolling: request.forcePolling,
             inputFormat: request.inputFormat)
         options.streamNames = request.streamNames
+        options.remote = request.remote
+        let notes = request.withNotes && request.format == .jsonl
         let handle: (FollowEvent) -> Void = { event in
             switch event {
             case .runAppeared(_, let name, let path):
                 runs.append((name, path, nil, ReadStatistics()))
+                if notes { sink.output(StreamNotes.run(name: name, path: path)) }
             case .runNamed(let run, let name, _):
+                if notes { sink.output(StreamNotes.renamed(run: runs[run].name, to: name)) }
                 runs[run].name = name
             case .samples(let run, let samples, let metricKey, let statistics):
+                let changed = runs[run].metricKey != metricKey || runs[run].statistics != statistics
                 runs[run].metricKey = metricKey
                 runs[run].statistics = statistics
                 for sample in samples {
                     sink.output(line(run: runs[run].name, sample: sample, format: request.format))
                 }
+                if notes && (changed || !samples.isEmpty) {
+                    sink.output(StreamNotes.read(run: runs[run].name, metricKey: metricKey, statistics))
+                }
+            case .notice(let run, let notice) where notes:
+                sink.output(StreamNotes.notice(run: run.map { runs[$0].name }, notice))
+            case .logWithoutKL(let path, let statistics) where notes:
+                sink.output(StreamNotes.withoutKL(path: path, statistics))
+            case .runEnded(let run) where notes:
+                sink.output(StreamNotes.ended(run: runs[run].name))
             case .notice(_, let notice):
                 if request.follow {
+                    // A connection's news is told on each of its runs; said once here.
+                    guard notice != lastNotice else { return }
+                    lastNotice = notice
                     sink.diagnostics("kltop: \(TerminalText.inert(notice.description))")
                 } else if let problem = notice.problemWhenReadingToTheEnd {
                     failed = true
@@ -82,7 +105,8 @@ public enum Exporter {
         }
         if request.follow {
             SourceDriver.follow(
-                request.paths, options: options, shouldStop: shouldStop, handle: handle, afterRound: flush)
+                request.paths, options: options, shouldStop: shouldStop, handle: handle, afterRound: flush,
+                caughtUp: { if notes { sink.output(StreamNotes.caughtUp) } })
         } else {
             SourceDriver.readToEnd(request.paths, options: options, handle: handle)
         }

@@ -22,6 +22,8 @@ public struct FollowOptions: Sendable {
     public var follows = true
     /// `--name`: names for the runs read from standard input and pipes, in the order of the arguments.
     public var streamNames: [String] = []
+    /// How `host:path` arguments are reached (`--ssh`, `--remote-kltop`).
+    public var remote = RemoteOptions()
 
     public init(
         metric: MetricSelection = .automatic, pollInterval: Double = 1.0, forcePolling: Bool = false,
@@ -99,6 +101,9 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
         case rotated
         case replacedByContinuation
         case truncated
+        /// The connection to another machine (`host:path`) failed or dropped: what was read is kept, and it
+        /// is opened again (when following).
+        case disconnected
     }
 
     public var kind: Kind
@@ -114,7 +119,7 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
     /// Problems the user has to act on (as opposed to news about a file being followed).
     public var isProblem: Bool {
         switch kind {
-        case .permissionDenied, .notAFile, .cannotOpen, .cannotRead: true
+        case .permissionDenied, .notAFile, .cannotOpen, .cannotRead, .disconnected: true
         case .waitingForFile, .waitingForWriter, .streamEnded, .nothingToFollowYet, .following, .rotated,
             .replacedByContinuation, .truncated:
             false
@@ -127,7 +132,7 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
         switch kind {
         case .waitingForFile: "no such file or directory"
         case .nothingToFollowYet: "nothing to read: no run logs found"
-        case .permissionDenied, .notAFile, .cannotOpen, .cannotRead: message
+        case .permissionDenied, .notAFile, .cannotOpen, .cannotRead, .disconnected: message
         case .waitingForWriter, .streamEnded, .following, .rotated, .replacedByContinuation, .truncated: nil
         }
     }

@@ -22,6 +22,8 @@ public final class LogFollower {
     private var stores: [FollowedStore] = []
     private var storePaths: Set<String> = []
     private var standardInput: StandardInputSource?
+    /// `host:path` arguments: runs on other machines, over ssh.
+    private var remotes: [RemoteSource] = []
     /// Sources (files, run groups, store runs, standard input) grouped into runs.
     private var assembly = RunAssembly()
     private let readBuffer = ReadBuffer()
@@ -44,17 +46,37 @@ public final class LogFollower {
 
     public init(arguments: [String], options: FollowOptions) {
         self.options = options
-        specs = arguments.map(PathSpec.init(argument:))
+        var localArguments: [String] = []
+        for argument in arguments {
+            if case .success(let location)? = RemoteLocation.parse(argument) {
+                remotes.append(RemoteSource(location: location, options: options))
+            } else {
+                localArguments.append(argument)
+            }
+        }
+        specs = localArguments.map(PathSpec.init(argument:))
         notifier = ChangeNotifier(enabled: !options.forcePolling)
         streamNames = Self.streamNames(specs, given: options.streamNames)
         namedByUser = Set(Self.streamPaths(specs).prefix(options.streamNames.count))
         onlyStreams = specs.allSatisfy { $0 == .standardInput || $0.isPipe }
     }
 
+    deinit { remotes.forEach { $0.stop() } }
+
+    /// The arguments that name no usable place: remote ones without a host or a path. (Every local path is
+    /// usable: one that is not there yet is waited for.)
+    public static func unusableArguments(_ arguments: [String]) -> [RemoteLocationError] {
+        arguments.compactMap {
+            if case .failure(let error)? = RemoteLocation.parse($0) { error } else { nil }
+        }
+    }
+
     /// How many PATH arguments are read as streams (standard input, pipes and FIFOs): the runs `--name`
     /// can name, in this order.
     public static func streamCount(_ arguments: [String]) -> Int {
-        arguments.map(PathSpec.init(argument:)).filter { $0 == .standardInput || $0.isPipe }.count
+        arguments.filter { RemoteLocation.parse($0) == nil }.map(PathSpec.init(argument:)).filter {
+            $0 == .standardInput || $0.isPipe
+        }.count
     }
 
     /// A person's names for streams: `stdin`; `pipe` for the one pipe of a process substitution (named
@@ -102,12 +124,13 @@ public final class LogFollower {
         if notifier.isActive { descriptors.append(notifier.descriptor) }
         if let standardInput, !standardInput.hasEnded { descriptors.append(standardInput.descriptor) }
         descriptors += files.compactMap(\.streamDescriptor)
+        for remote in remotes { descriptors += remote.descriptors }
         return descriptors
     }
 
     /// True when nothing more can ever arrive: every source was standard input or a pipe, and all ended.
     public var hasEnded: Bool {
-        started && onlyStreams && !isWaitingForStreams
+        started && onlyStreams && !isWaitingForStreams && remotes.allSatisfy(\.hasEnded)
             && files.count + (standardInput == nil ? 0 : 1) == specs.count
     }
 
@@ -160,6 +183,16 @@ public final class LogFollower {
             }
         }
         if let standardInput, standardInput.poll(now: clock(), emit: routed) { moreWaiting = true }
+        for remote in remotes {
+            let more = remote.poll(
+                now: clock(),
+                addRun: { name, path in
+                    assembly.addSource(
+                        path: path, runKey: "\u{0}remote " + path + "\u{0}" + name, namePath: path,
+                        shownPath: path, announceAtOnce: true, proposedName: name, emit: emit)
+                }, emit: routed)
+            if more { moreWaiting = true }
+        }
         for store in stores where fullCheck || store.isAffected(by: changed!) {
             store.poll(
                 addRun: { name in
@@ -191,6 +224,7 @@ public final class LogFollower {
     /// time: reading to the end waits for it).
     public var isWaitingForStreams: Bool {
         standardInput.map { !$0.hasEnded } ?? false || files.contains(where: \.isOpenStream)
+            || remotes.contains { !$0.hasEnded }
     }
 
     /// Waits until a descriptor is readable or `timeout` seconds pass.

@@ -5,6 +5,11 @@ public enum MetricSelection: Sendable, Equatable {
     /// Exactly this key (`--metric KEY`). In veRL-style records it may name a key inside `data`, with or
     /// without the `data.` prefix.
     case key(String)
+
+    /// The key `--metric` named; nil for the automatic choice.
+    public var requestedKey: String? {
+        if case .key(let key) = self { key } else { nil }
+    }
 }
 
 /// The key names kltop knows.

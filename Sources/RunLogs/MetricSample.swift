@@ -71,7 +71,7 @@ public struct ReadStatistics: Sendable, Equatable {
 
     public init() {}
 
-    static let keptBadLines = 5
+    public static let keptBadLines = 5
 
     mutating func countBadLine(_ line: BadLine) {
         badLines += 1

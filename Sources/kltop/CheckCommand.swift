@@ -56,6 +56,7 @@ struct CheckCommand: ParsableCommand {
             format: format, follow: follow, pollInterval: sources.pollInterval,
             forcePolling: sources.forcePolling, inputFormat: sources.inputFormat)
         request.streamNames = sources.names
+        request.remote = sources.remote
         if follow, let courier = try alerts.courier(settings) {
             request.courier = courier
             FileHandleOutput.standardError(

@@ -24,6 +24,12 @@ struct ExportCommand: ParsableCommand {
     @Option(help: "Output: jsonl or csv.")
     var format: ExportFormat = .jsonl
 
+    @Flag(
+        help: ArgumentHelp(
+            "With jsonl: also write runs, renames, read counts and notices as {\"note\": ...} lines.",
+            discussion: "The stream another machine's kltop reads over ssh for a host:path PATH."))
+    var withNotes = false
+
     @Option(help: ArgumentHelp(DetectorOptions.metricHelp, valueName: "key"))
     var metric: String?
 
@@ -38,6 +44,7 @@ struct ExportCommand: ParsableCommand {
             throw ValidationError("name at least one run log to export (or - for standard input)")
         }
         if let metric, metric.isEmpty { throw ValidationError("--metric needs a key") }
+        if withNotes && format != .jsonl { throw ValidationError("--with-notes writes JSON Lines: use --format jsonl") }
         try sources.validate(paths: paths)
     }
 
@@ -48,9 +55,11 @@ struct ExportCommand: ParsableCommand {
             follow: follow, pollInterval: sources.pollInterval, forcePolling: sources.forcePolling,
             inputFormat: sources.inputFormat)
         request.streamNames = sources.names
+        request.withNotes = withNotes
+        request.remote = sources.remote
         let status = Exporter.run(
             request, to: FileHandleOutput.sink, flush: FileHandleOutput.flush,
-            shouldStop: { Interruption.wasRequested })
+            shouldStop: { Interruption.wasRequested || FileHandleOutput.readerHasGone })
         if status != 0 { throw ExitCode(status) }
     }
 }

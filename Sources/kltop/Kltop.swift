@@ -10,6 +10,7 @@ struct Kltop: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "kltop",
         abstract: "Watch RL training runs for KL-divergence explosions (rlwatch's detector, in a terminal).",
+        version: "kltop \(KltopVersion.current)",
         subcommands: [
             DashboardCommand.self, DemoCommand.self, CheckCommand.self, ExportCommand.self,
             SnapshotCommand.self,

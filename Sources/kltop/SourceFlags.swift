@@ -50,6 +50,20 @@ struct SourceFlags: ParsableArguments {
             valueName: "name"))
     var names: [String] = []
 
+    @Option(
+        name: .customLong("ssh"),
+        help: ArgumentHelp(
+            "The command that opens connections for host:path PATHs, as rsync's -e (\"ssh -F ./cluster_config\").",
+            valueName: "command"))
+    var ssh = "ssh"
+
+    @Option(
+        name: .customLong("remote-kltop"),
+        help: ArgumentHelp(
+            "Where kltop is on the hosts of host:path PATHs (default: kltop on PATH, then ~/.local/bin/kltop).",
+            valueName: "path"))
+    var remoteKltop: String?
+
     static let formatsHelp = """
         Formats: JSON Lines, CSV (stable-baselines3, Lightning), TensorBoard event files (a directory is read \
         as TensorBoard's logdir: each folder of event files is a run), console output of transformers/TRL, \
@@ -63,8 +77,16 @@ struct SourceFlags: ParsableArguments {
         }
     }
 
-    /// What can only be checked against the PATHs: `--name` needs a stream to name.
+    /// What can only be checked against the PATHs: `--name` needs a stream to name; a `host:path` needs
+    /// both.
     func validate(paths: [String]) throws {
+        if let unusable = LogFollower.unusableArguments(paths).first {
+            throw ValidationError("\(unusable) (a remote PATH is host:path, user@host:path or ssh://host/path)")
+        }
+        if RemoteOptions.words(ssh)?.isEmpty ?? true {
+            throw ValidationError("--ssh needs a command (its quotes must close)")
+        }
+        if let remoteKltop, remoteKltop.isEmpty { throw ValidationError("--remote-kltop needs a path") }
         if names.contains(where: { $0.allSatisfy(\.isWhitespace) }) {
             throw ValidationError("--name needs a name")
         }
@@ -83,7 +105,12 @@ struct SourceFlags: ParsableArguments {
         var options = FollowOptions(
             metric: metric, pollInterval: pollInterval, forcePolling: forcePolling, inputFormat: inputFormat)
         options.streamNames = names
+        options.remote = remote
         return options
+    }
+
+    var remote: RemoteOptions {
+        RemoteOptions(sshCommand: RemoteOptions.words(ssh) ?? ["ssh"], remoteKltop: remoteKltop)
     }
 
     var pollInterval: Double { poll ?? 1.0 }

@@ -47,6 +47,14 @@ enum FileHandleOutput {
         }
     }
 
+    /// Whether nothing reads standard output any more (the pipe's or socket's other end closed): a remote
+    /// `export --follow` whose ssh connection dropped stops instead of following on for nobody.
+    static var readerHasGone: Bool {
+        var probe = pollfd(fd: STDOUT_FILENO, events: 0, revents: 0)
+        guard poll(&probe, 1, 0) == 1 else { return false }
+        return probe.revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0
+    }
+
     static var sink: CheckOutput { CheckOutput(output: standardOutput, diagnostics: standardError) }
     static var immediateSink: CheckOutput {
         CheckOutput(output: standardOutputNow, diagnostics: standardError)

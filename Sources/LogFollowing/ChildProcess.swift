@@ -1,0 +1,103 @@
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A program kltop started (ssh, for a remote PATH) with its standard output and error as non-blocking
+/// pipes, read by the follower's own loop. Its standard input is /dev/null: nothing a remote side asks can
+/// reach the terminal.
+final class ChildProcess {
+    let pid: pid_t
+    let output: Int32
+    let errors: Int32
+    private(set) var status: Int32?
+
+    /// Every child still running, ended when kltop exits however it exits normally (quitting the dashboard
+    /// calls exit(3)): an ssh left behind would hold its remote kltop open for as long as the run is quiet.
+    private static let running = Mutex<Set<pid_t>>([])
+    private static let exitHook: Void = { atexit { ChildProcess.endAll() } }()
+
+    /// nil with the reason when the program cannot be started (not found, not executable).
+    static func start(_ arguments: [String]) -> Result<ChildProcess, SpawnError> {
+        _ = exitHook
+        var outputPipe: [Int32] = [-1, -1]
+        var errorPipe: [Int32] = [-1, -1]
+        guard pipe(&outputPipe) == 0 else { return .failure(SpawnError(errno)) }
+        guard pipe(&errorPipe) == 0 else {
+            let failure = errno
+            close(outputPipe[0])
+            close(outputPipe[1])
+            return .failure(SpawnError(failure))
+        }
+        // Not inherited by other children (pipe2's O_CLOEXEC is not visible to Swift): one ssh holding
+        // another's pipe open would keep that stream from ever ending.
+        for descriptor in outputPipe + errorPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
+        posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
+        var pid: pid_t = 0
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        let result = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+        close(outputPipe[1])
+        close(errorPipe[1])
+        guard result == 0 else {
+            close(outputPipe[0])
+            close(errorPipe[0])
+            return .failure(SpawnError(result))
+        }
+        for descriptor in [outputPipe[0], errorPipe[0]] {
+            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+        }
+        running.withLock { _ = $0.insert(pid) }
+        return .success(ChildProcess(pid: pid, output: outputPipe[0], errors: errorPipe[0]))
+    }
+
+    private init(pid: pid_t, output: Int32, errors: Int32) {
+        self.pid = pid
+        self.output = output
+        self.errors = errors
+    }
+
+    deinit {
+        end()
+        close(output)
+        close(errors)
+    }
+
+    /// Reaps the child if it has exited; its exit status (a signal's number + 128, as a shell says it).
+    @discardableResult
+    func reap(waiting: Bool = false) -> Int32? {
+        if status != nil { return status }
+        var raw: Int32 = 0
+        let result = waitpid(pid, &raw, waiting ? 0 : WNOHANG)
+        guard result == pid else { return nil }
+        // WIFEXITED / WEXITSTATUS / WTERMSIG, spelled out: the C macros are not visible to Swift.
+        let signal = raw & 0x7F
+        status = signal == 0 ? (raw >> 8) & 0xFF : 128 + signal
+        Self.running.withLock { _ = $0.remove(pid) }
+        return status
+    }
+
+    /// Stops the child (SIGTERM, as ssh takes it: it closes the connection and the remote side's kltop
+    /// gets SIGHUP) and reaps it.
+    func end() {
+        guard reap() == nil else { return }
+        kill(pid, SIGTERM)
+        reap(waiting: true)
+    }
+
+    private static func endAll() {
+        for pid in running.withLock({ $0 }) { kill(pid, SIGTERM) }
+    }
+}
+
+struct SpawnError: Error, CustomStringConvertible {
+    let code: Int32
+    init(_ code: Int32) { self.code = code }
+    var description: String { String(cString: strerror(code)) }
+}
