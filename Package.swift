@@ -9,7 +9,7 @@ let package = Package(
         .executable(name: "kltop", targets: ["kltop"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // Pure z-score detector and alert policy: no I/O, no dependencies.
@@ -37,7 +37,8 @@ let package = Package(
         // what rlwatch.yaml and themes are read from. Typing scalars is the reader's business (PyYAMLScalar).
         .target(name: "YAMLNodes", dependencies: ["CYaml"]),
         // libyaml's parser, vendored (Sources/CYaml/README.md says why).
-        .target(name: "CYaml", exclude: ["LICENSE", "README.md"], cSettings: [.define("YAML_DECLARE_STATIC")]),
+        .target(
+            name: "CYaml", exclude: ["LICENSE", "README.md"], cSettings: [.define("YAML_DECLARE_STATIC")]),
         // The system's libcurl, to deliver alerts: HTTP for Slack, Discord and webhooks, SMTP for email.
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // The dashboard's pure core: state, update(event), render(state, size) -> grid of cells, themes.

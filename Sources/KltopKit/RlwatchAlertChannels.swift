@@ -187,7 +187,8 @@ extension SectionReader {
     /// A text value: quoted, or plain and text to PyYAML (`hooks.slack.com/...`); null is empty. A plain value
     /// PyYAML reads as something else is refused, since rlwatch would use that (`smtp_password: 0123` is the
     /// number 83 to it): quoting it says what is meant.
-    private func text(_ node: YAMLNode, _ path: String, isSecret: Bool = false) throws(ConfigError) -> String {
+    private func text(_ node: YAMLNode, _ path: String, isSecret: Bool = false) throws(ConfigError) -> String
+    {
         let typed: PyYAMLScalar?
         do {
             typed = try pythonValue(node, path)
@@ -230,7 +231,8 @@ extension SectionReader {
     }
 
     /// Header names and values, sent as written. A value may hold a credential and is never repeated.
-    private func headers(_ node: YAMLNode, _ path: String) throws(ConfigError) -> [RlwatchChannelSections.Header]
+    private func headers(_ node: YAMLNode, _ path: String) throws(ConfigError) -> [RlwatchChannelSections
+        .Header]
     {
         guard node.mapping != nil else {
             throw problem(node, "\(path) must be a mapping of header names to values (got \(describe(node)))")

@@ -85,7 +85,8 @@ private struct Composer {
                 try add(target.node, size: target.size, at: mark)
             case YAML_SCALAR_EVENT:
                 let data = event.data.scalar
-                let text = String(decoding: UnsafeBufferPointer(start: data.value, count: data.length), as: UTF8.self)
+                let text = String(
+                    decoding: UnsafeBufferPointer(start: data.value, count: data.length), as: UTF8.self)
                 let tag = string(data.tag)
                 let scalar = YAMLScalar(text, style: YAMLScalar.Style(data.style), tag: tag)
                 let node = YAMLNode(.scalar(scalar), tag: tag, anchor: string(data.anchor), mark: mark)
@@ -159,8 +160,10 @@ private struct Composer {
         }
         let repeated = order.filter { groups[$0]!.count > 1 }.map(\.node)
         guard !repeated.isEmpty else { return }
-        let named = repeated.map { (name: $0.string ?? ($0.mapping != nil ? "(a mapping)" : "(a list)"), node: $0) }
-            .sorted { $0.name < $1.name }
+        let named = repeated.map {
+            (name: $0.string ?? ($0.mapping != nil ? "(a mapping)" : "(a list)"), node: $0)
+        }
+        .sorted { $0.name < $1.name }
         throw YAMLError(
             .duplicateKeys(named.map(\.name)), "a key written twice in one mapping", at: named[0].node.mark)
     }
@@ -173,7 +176,8 @@ private struct Composer {
         case YAML_READER_ERROR:
             // The reader knows the byte, not the line: counted here.
             let value = parser.problem_value
-            let shown = value >= 0 ? " (byte or character #x\(String(value, radix: 16, uppercase: true)))" : ""
+            let shown =
+                value >= 0 ? " (byte or character #x\(String(value, radix: 16, uppercase: true)))" : ""
             return YAMLError(.syntax, problem + shown, at: markOfByte(parser.problem_offset))
         default:
             return YAMLError(

@@ -31,7 +31,9 @@ struct KeyIdentity: Hashable {
         switch (lhs.content, rhs.content) {
         case (.scalar(let left), .scalar(let right)):
             guard left.string == right.string else { return false }
-            if left.tag == nil && left.style == .plain && right.tag == nil && right.style == .plain { return true }
+            if left.tag == nil && left.style == .plain && right.tag == nil && right.style == .plain {
+                return true
+            }
             return lhs.resolvedTag == rhs.resolvedTag
         case (.sequence(let left), .sequence(let right)):
             return lhs.resolvedTag == rhs.resolvedTag && left.count == right.count

@@ -41,7 +41,8 @@ import YAMLNodes
         #expect(top[0].value.mapping?.first?.value.mark == YAMLMark(line: 2, column: 14))
         let item = try #require(top[1].value.sequence?.first?.mapping?.first)
         // Columns count characters: `é` is two bytes, one column.
-        #expect(item.key.mark == YAMLMark(line: 4, column: 7) && item.value.mark == YAMLMark(line: 4, column: 10))
+        #expect(
+            item.key.mark == YAMLMark(line: 4, column: 7) && item.value.mark == YAMLMark(line: 4, column: 10))
         let crlf = try compose("a: 1\r\nb: 2\r\n")
         #expect(crlf.mapping?.last?.value.mark == YAMLMark(line: 2, column: 4))
     }
@@ -55,7 +56,11 @@ import YAMLNodes
         #expect(used.mark == YAMLMark(line: 1, column: 7))
         // A later anchor of the same name is the one later aliases mean.
         #expect(pairs[3].value.string == "2")
-        #expect(error("a: *nowhere\n") == YAMLError(.undefinedAlias, "alias *nowhere names no anchor before it", at: YAMLMark(line: 1, column: 4)))
+        #expect(
+            error("a: *nowhere\n")
+                == YAMLError(
+                    .undefinedAlias, "alias *nowhere names no anchor before it",
+                    at: YAMLMark(line: 1, column: 4)))
         // An alias inside its own anchor's node is not yet defined: no cycle can be built.
         #expect(error("a: &a [*a]\n")?.kind == .undefinedAlias)
     }
@@ -64,13 +69,20 @@ import YAMLNodes
         let unclosed = try #require(error("kl_explosion: [unclosed\n"))
         #expect(unclosed.kind == .syntax && unclosed.mark?.line == 2)
         #expect(unclosed.problem == "did not find expected ',' or ']'")
-        #expect(unclosed.context == "while parsing a flow sequence" && unclosed.contextMark == YAMLMark(line: 1, column: 15))
+        #expect(
+            unclosed.context == "while parsing a flow sequence"
+                && unclosed.contextMark == YAMLMark(line: 1, column: 15))
         #expect(
             unclosed.description
-                == "did not find expected ',' or ']' at line 2, column 1 (while parsing a flow sequence at line 1, column 15)")
+                == "did not find expected ',' or ']' at line 2, column 1 (while parsing a flow sequence at line 1, column 15)"
+        )
         let indented = try #require(error("a: 1\n b: 2\n"))
         #expect(indented.kind == .syntax && indented.mark?.line == 2)
-        #expect(error("a: 1\n---\nb: 2\n") == YAMLError(.secondDocument, "a second document, where one is expected", at: YAMLMark(line: 2, column: 1)))
+        #expect(
+            error("a: 1\n---\nb: 2\n")
+                == YAMLError(
+                    .secondDocument, "a second document, where one is expected",
+                    at: YAMLMark(line: 2, column: 1)))
     }
 
     @Test func bytesThatAreNotUTF8AreRefusedWithTheirLine() throws {
@@ -88,7 +100,9 @@ import YAMLNodes
     @Test func aliasBombsAreBounded() throws {
         var text = "a0: &a0 [lol]\n"
         for level in 1...9 {
-            text += "a\(level): &a\(level) [" + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]\n"
+            text +=
+                "a\(level): &a\(level) ["
+                + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ") + "]\n"
         }
         #expect(error(text)?.kind == .tooLarge)
         // The bound counts nodes as expanded: a list of 999 scalars (1000 nodes) repeated 98 times fits, 99
@@ -97,7 +111,8 @@ import YAMLNodes
         let fits = try compose("[\(list)" + String(repeating: ", *l", count: 98) + "]")
         #expect(fits.sequence?.count == 99 && fits.sequence?.last?.sequence?.count == 999)
         let over = error("[\(list)" + String(repeating: ", *l", count: 99) + "]")
-        #expect(over?.kind == .tooLarge && over?.mark == YAMLMark(line: 1, column: 4005 + 98 * 4 + 3))
+        // At the 99th alias: `[&l [` and 999 items with their commas and `]` take 2003 columns, each `, *l` 4.
+        #expect(over?.kind == .tooLarge && over?.mark == YAMLMark(line: 1, column: 2003 + 98 * 4 + 3))
     }
 
     @Test func deepNestingIsRefusedByLibyamlsLimit() throws {
@@ -114,7 +129,11 @@ import YAMLNodes
     }
 
     @Test func keysWrittenTwiceAreRefusedAsYamsRefusedThem() throws {
-        #expect(error("a: 1\nb: 2\n\"a\": 3\n") == YAMLError(.duplicateKeys(["a"]), "a key written twice in one mapping", at: YAMLMark(line: 1, column: 1)))
+        #expect(
+            error("a: 1\nb: 2\n\"a\": 3\n")
+                == YAMLError(
+                    .duplicateKeys(["a"]), "a key written twice in one mapping",
+                    at: YAMLMark(line: 1, column: 1)))
         #expect(error("z: 1\ny: 1\nz: 2\ny: 2\n")?.kind == .duplicateKeys(["y", "z"]))
         // Equal text, different types: a number and a string, a boolean and a string.
         #expect(error("1: a\n\"1\": b\ntrue: c\n'true': d\n") == nil)

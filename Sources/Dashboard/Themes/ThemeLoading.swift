@@ -46,7 +46,8 @@ extension Theme {
         let bytes: [UInt8]
         switch TextFile.read(path) {
         case .success(let read): bytes = read
-        case .failure(let problem): throw ThemeError(file: path, line: nil, key: nil, message: problem.description)
+        case .failure(let problem):
+            throw ThemeError(file: path, line: nil, key: nil, message: problem.description)
         }
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ThemeError(file: path, line: nil, key: nil, message: "is not UTF-8 text")
@@ -107,7 +108,9 @@ extension Theme {
         let user = path[path.index(after: path.startIndex)..<slash]
         let home: String?
         if user.isEmpty {
-            home = getenv("HOME").map { String(cString: $0) } ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_dir) }
+            home =
+                getenv("HOME").map { String(cString: $0) }
+                ?? getpwuid(getuid()).map { String(cString: $0.pointee.pw_dir) }
         } else {
             home = getpwnam(String(user)).map { String(cString: $0.pointee.pw_dir) }
         }

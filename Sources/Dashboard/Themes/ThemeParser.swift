@@ -19,7 +19,8 @@ enum ThemeParser {
         do {
             root = try YAMLNode.compose(text)
         } catch {
-            throw ThemeError(file: file, line: error.mark?.line, key: nil, message: "is not valid YAML: \(error)")
+            throw ThemeError(
+                file: file, line: error.mark?.line, key: nil, message: "is not valid YAML: \(error)")
         }
         guard let root, let top = root.mapping else {
             throw ThemeError(
@@ -153,7 +154,8 @@ enum ThemeParser {
         return result
     }
 
-    private static func string(_ node: YAMLNode, _ path: String, _ file: String) throws(ThemeError) -> String {
+    private static func string(_ node: YAMLNode, _ path: String, _ file: String) throws(ThemeError) -> String
+    {
         guard let text = node.scalar?.string else {
             throw ThemeError(file: file, line: node.mark.line, key: path, message: "must be text")
         }

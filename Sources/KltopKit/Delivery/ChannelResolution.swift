@@ -93,7 +93,7 @@ extension ResolvedSettings {
 extension Substring {
     /// Without the spaces (Unicode's space separators) and tabs at either end, as Foundation's
     /// `trimmingCharacters(in: .whitespaces)` trimmed them.
-    fileprivate var trimmingSpaces: String {
+    var trimmingSpaces: String {
         func isSpace(_ scalar: Unicode.Scalar) -> Bool {
             scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
         }

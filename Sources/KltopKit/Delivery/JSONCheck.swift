@@ -1,5 +1,7 @@
 /// Whether text is one JSON value (RFC 8259; a bare string or number too, as JSONSerialization's
-/// `.fragmentsAllowed` took it): what a webhook template must make once its fields are put in.
+/// `.fragmentsAllowed` took it): what a webhook template must make once its fields are put in. Stricter
+/// than JSONSerialization was on trailing commas and a byte order mark, which rlwatch's `json.loads`
+/// refuses too; like it on `NaN`, which `json.loads` would take but a JSON receiver need not.
 enum JSONCheck {
     /// Nesting deeper than this is refused, as JSONSerialization refused it.
     static let maximumDepth = 512
@@ -21,7 +23,9 @@ enum JSONCheck {
         var current: UInt8? { index < bytes.count ? bytes[index] : nil }
 
         mutating func skipSpace() {
-            while let byte = current, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { index += 1 }
+            while let byte = current, byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
+                index += 1
+            }
         }
 
         mutating func take(_ byte: UInt8) -> Bool {
@@ -140,7 +144,8 @@ enum JSONCheck {
 
 /// Base64 (RFC 4648, with padding), for RFC 2047 encoded words.
 enum Base64 {
-    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+    private static let alphabet = Array(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
     static func encode(_ bytes: some Collection<UInt8>) -> String {
         let bytes = Array(bytes)
