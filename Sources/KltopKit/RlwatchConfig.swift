@@ -1,12 +1,6 @@
 import KLDetector
 import YAMLNodes
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
 /// Settings from an rlwatch.yaml: its `kl_explosion` and `alerts` sections. Each field is nil when the file
 /// does not set it, so that command-line flags can be layered on top (flags win, as in rlwatch's
 /// `load_config(**overrides)`).
@@ -32,7 +26,7 @@ public struct RlwatchConfig: Sendable, Equatable {
     /// The first of ``defaultFileNames`` that exists in `directory`.
     public static func findDefault(in directory: String = ".") -> String? {
         defaultFileNames.map { directory == "." ? $0 : directory + "/" + $0 }
-            .first { access($0, F_OK) == 0 }
+            .first(where: TextFile.exists)
     }
 
     public static func load(path: String) throws(ConfigError) -> RlwatchConfig {
