@@ -54,7 +54,8 @@ public struct RlwatchConfig: Sendable, Equatable {
                     message: "\(keys.map { "'\($0)'" }.joined(separator: ", ")) written twice in one mapping "
                         + "(rlwatch would silently use the last): keep one")
             }
-            throw ConfigError(file: file, line: error.mark?.line, message: "is not valid YAML: \(error)")
+            let refusal = error.kind == .tooLarge ? "is refused" : "is not valid YAML"
+            throw ConfigError(file: file, line: error.mark?.line, message: "\(refusal): \(error)")
         }
         var config = RlwatchConfig()
         guard let root else { return config }  // an empty file sets nothing, as in rlwatch

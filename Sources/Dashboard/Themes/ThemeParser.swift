@@ -20,7 +20,8 @@ enum ThemeParser {
             root = try YAMLNode.compose(text)
         } catch {
             throw ThemeError(
-                file: file, line: error.mark?.line, key: nil, message: "is not valid YAML: \(error)")
+                file: file, line: error.mark?.line, key: nil,
+                message: "\(error.kind == .tooLarge ? "is refused" : "is not valid YAML"): \(error)")
         }
         guard let root, let top = root.mapping else {
             throw ThemeError(
