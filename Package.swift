@@ -9,8 +9,7 @@ let package = Package(
         .executable(name: "kltop", targets: ["kltop"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
     ],
     targets: [
         // Pure z-score detector and alert policy: no I/O, no dependencies.
@@ -32,15 +31,21 @@ let package = Package(
         .target(
             name: "KltopKit",
             dependencies: [
-                "KLDetector", "RunLogs", "LogFollowing", "CCurl", .product(name: "Yams", package: "Yams"),
+                "KLDetector", "RunLogs", "LogFollowing", "CCurl", "YAMLNodes",
             ]),
+        // YAML text -> a tree of mappings, sequences and scalars with their lines, aliases resolved (bounded):
+        // what rlwatch.yaml and themes are read from. Typing scalars is the reader's business (PyYAMLScalar).
+        .target(name: "YAMLNodes", dependencies: ["CYaml"]),
+        // libyaml's parser, vendored (Sources/CYaml/README.md says why).
+        .target(
+            name: "CYaml", exclude: ["LICENSE", "README.md"], cSettings: [.define("YAML_DECLARE_STATIC")]),
         // The system's libcurl, to deliver alerts: HTTP for Slack, Discord and webhooks, SMTP for email.
         .systemLibrary(name: "CCurl", path: "Sources/CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // The dashboard's pure core: state, update(event), render(state, size) -> grid of cells, themes.
         .target(
             name: "Dashboard",
             dependencies: [
-                "KLDetector", "KltopKit", "LogFollowing", "RunLogs", .product(name: "Yams", package: "Yams"),
+                "KLDetector", "KltopKit", "LogFollowing", "RunLogs", "YAMLNodes",
             ]),
         .systemLibrary(name: "CNCurses", path: "Sources/CNCurses", providers: [.apt(["libncurses-dev"])]),
         // The one thin layer that talks to ncurses: paints grids, reads keys, restores the terminal.
@@ -63,6 +68,7 @@ let package = Package(
         .testTarget(
             name: "LogFollowingTests", dependencies: ["LogFollowing", "RunLogs", "CSQLite", "TestSupport"]),
         .testTarget(name: "KltopKitTests", dependencies: ["KltopKit", "TestSupport"]),
+        .testTarget(name: "YAMLNodesTests", dependencies: ["YAMLNodes"]),
         .testTarget(
             name: "DashboardTests", dependencies: ["Dashboard", "TestSupport"], exclude: ["Snapshots"]),
         .testTarget(name: "TerminalUITests", dependencies: ["TerminalUI", "Dashboard", "CNCurses"]),
@@ -72,7 +78,7 @@ let package = Package(
         // and the tests that run every checked-in regression input and seed through them.
         .target(
             name: "FuzzHarnesses",
-            dependencies: ["RunLogs", "KltopKit", "KLDetector", "Dashboard", "TestSupport"],
+            dependencies: ["RunLogs", "KltopKit", "KLDetector", "Dashboard", "TestSupport", "YAMLNodes"],
             path: "Tests/Fuzzing/Harnesses"),
         .executableTarget(
             name: "kltop-fuzz", dependencies: ["FuzzHarnesses", "CLibFuzzer"],

@@ -1,4 +1,3 @@
-import Foundation
 import KLDetector
 
 /// How `check` prints alerts.
@@ -72,6 +71,6 @@ public enum Figures {
     public static func short(_ value: Double, digits: Int = 4) -> String {
         if value.isNaN { return "nan" }
         if value.isInfinite { return value > 0 ? "inf" : "-inf" }
-        return String(format: "%.\(digits)g", value)
+        return cFormat(value, "%.\(digits)g")
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import LogFollowing
 
 #if canImport(Glibc)
@@ -165,7 +164,7 @@ private final class ThreadBody: Sendable {
 /// What the reader thread and the consumer share: the queue behind a lock, and a pipe to wake each.
 ///
 /// `@unchecked Sendable`: `queue` is only read or written with `lock` held (``withQueue(_:)``); everything
-/// else is a constant. The lock is Foundation's NSLock (a pthread mutex), not Synchronization's Mutex:
+/// else is a constant. The lock is a pthread mutex (``ThreadLock``), not Synchronization's Mutex:
 /// ThreadSanitizer does not see Mutex's futex on Linux and reports every access it guards as a race, which
 /// would bury a real one.
 private final class Channel: @unchecked Sendable {
@@ -181,7 +180,7 @@ private final class Channel: @unchecked Sendable {
         var pastEndsAt: Int?
     }
 
-    private let lock = NSLock()
+    private let lock = ThreadLock()
     private var queue = Queue()
     let maximumWaitingSamples: Int
     /// Readable exactly while `queue.events` is not empty: written and cleared under the lock, with the

@@ -1,7 +1,7 @@
 /// What PyYAML's `safe_load` makes of a plain (unquoted) scalar: rlwatch reads rlwatch.yaml with it.
 ///
-/// PyYAML follows YAML 1.1; Yams, which parses the file for kltop, resolves scalars its own way, and the two
-/// differ where a setting's meaning is at stake: to PyYAML `1e3` is text (a YAML 1.1 number needs a dot and
+/// PyYAML follows YAML 1.1; YAML 1.2 resolvers (Yams', which kltop used before YAMLNodes) type scalars their
+/// own way, and the two differ where a setting's meaning is at stake: to PyYAML `1e3` is text (a YAML 1.1 number needs a dot and
 /// a signed exponent: `1.0e+3`), on which rlwatch fails; `1:30` is 90 (base 60); `010` is 8; `-.5` is text.
 /// A setting must mean in kltop what it means in rlwatch, so kltop types scalars as PyYAML does: its
 /// resolver's patterns and constructors, transcribed. Tests/Fixtures/pyyaml/scalars.json holds PyYAML's own

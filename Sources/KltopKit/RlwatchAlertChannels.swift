@@ -1,4 +1,4 @@
-import Yams
+import YAMLNodes
 
 /// Text that must never be printed: a webhook URL (its path is the credential), an SMTP password, a header
 /// value (`Authorization: Bearer ...`). Interpolating it, or printing a value that holds it, shows
@@ -77,7 +77,7 @@ public struct RlwatchChannelSections: Sendable, Equatable {
 /// refuses, naming the line, what it would fail on or read otherwise. A null value is an empty one, as it is
 /// to rlwatch (`webhook_url:` alone sends nothing). Secret values are never repeated in a message.
 extension SectionReader {
-    mutating func readSlack(_ node: Node) throws(ConfigError) -> RlwatchChannelSections.Slack {
+    mutating func readSlack(_ node: YAMLNode) throws(ConfigError) -> RlwatchChannelSections.Slack {
         var slack = RlwatchChannelSections.Slack()
         for (key, value) in try settings(of: node, "alerts.slack") {
             let name = key.string ?? ""
@@ -93,7 +93,7 @@ extension SectionReader {
         return slack
     }
 
-    mutating func readDiscord(_ node: Node) throws(ConfigError) -> RlwatchChannelSections.Discord {
+    mutating func readDiscord(_ node: YAMLNode) throws(ConfigError) -> RlwatchChannelSections.Discord {
         var discord = RlwatchChannelSections.Discord()
         for (key, value) in try settings(of: node, "alerts.discord") {
             let name = key.string ?? ""
@@ -110,7 +110,7 @@ extension SectionReader {
         return discord
     }
 
-    mutating func readWebhook(_ node: Node) throws(ConfigError) -> RlwatchChannelSections.Webhook {
+    mutating func readWebhook(_ node: YAMLNode) throws(ConfigError) -> RlwatchChannelSections.Webhook {
         var webhook = RlwatchChannelSections.Webhook()
         for (key, value) in try settings(of: node, "alerts.webhook") {
             let name = key.string ?? ""
@@ -141,7 +141,7 @@ extension SectionReader {
         return webhook
     }
 
-    mutating func readEmail(_ node: Node) throws(ConfigError) -> RlwatchChannelSections.Email {
+    mutating func readEmail(_ node: YAMLNode) throws(ConfigError) -> RlwatchChannelSections.Email {
         var email = RlwatchChannelSections.Email()
         for (key, value) in try settings(of: node, "alerts.email") {
             let name = key.string ?? ""
@@ -180,14 +180,15 @@ extension SectionReader {
         return email
     }
 
-    private func located<Value>(_ value: Value, _ node: Node) -> LocatedSetting<Value> {
-        LocatedSetting(value: value, location: node.mark.map { "\(file):\($0.line)" } ?? file)
+    private func located<Value>(_ value: Value, _ node: YAMLNode) -> LocatedSetting<Value> {
+        LocatedSetting(value: value, location: "\(file):\(node.mark.line)")
     }
 
     /// A text value: quoted, or plain and text to PyYAML (`hooks.slack.com/...`); null is empty. A plain value
     /// PyYAML reads as something else is refused, since rlwatch would use that (`smtp_password: 0123` is the
     /// number 83 to it): quoting it says what is meant.
-    private func text(_ node: Node, _ path: String, isSecret: Bool = false) throws(ConfigError) -> String {
+    private func text(_ node: YAMLNode, _ path: String, isSecret: Bool = false) throws(ConfigError) -> String
+    {
         let typed: PyYAMLScalar?
         do {
             typed = try pythonValue(node, path)
@@ -209,7 +210,7 @@ extension SectionReader {
 
     /// A list of names or ids (Slack users, Discord roles, email addresses): text or whole numbers, which
     /// rlwatch formats as Python does (`<@&123>`). Null is an empty list.
-    private func identifiers(_ node: Node, _ path: String) throws(ConfigError) -> [String] {
+    private func identifiers(_ node: YAMLNode, _ path: String) throws(ConfigError) -> [String] {
         if case .null? = try pythonValue(node, path) { return [] }
         guard let items = node.sequence else {
             throw problem(
@@ -230,7 +231,8 @@ extension SectionReader {
     }
 
     /// Header names and values, sent as written. A value may hold a credential and is never repeated.
-    private func headers(_ node: Node, _ path: String) throws(ConfigError) -> [RlwatchChannelSections.Header]
+    private func headers(_ node: YAMLNode, _ path: String) throws(ConfigError) -> [RlwatchChannelSections
+        .Header]
     {
         guard node.mapping != nil else {
             throw problem(node, "\(path) must be a mapping of header names to values (got \(describe(node)))")

@@ -1,6 +1,5 @@
-import Foundation
 import KLDetector
-import Yams
+import YAMLNodes
 
 /// Settings from an rlwatch.yaml: its `kl_explosion` and `alerts` sections. Each field is nil when the file
 /// does not set it, so that command-line flags can be layered on top (flags win, as in rlwatch's
@@ -27,42 +26,41 @@ public struct RlwatchConfig: Sendable, Equatable {
     /// The first of ``defaultFileNames`` that exists in `directory`.
     public static func findDefault(in directory: String = ".") -> String? {
         defaultFileNames.map { directory == "." ? $0 : directory + "/" + $0 }
-            .first { FileManager.default.fileExists(atPath: $0) }
+            .first(where: TextFile.exists)
     }
 
     public static func load(path: String) throws(ConfigError) -> RlwatchConfig {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDirectory: ObjCBool = false
-            if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-                throw ConfigError(file: path, line: nil, message: "no such file")
-            }
-            throw ConfigError(
-                file: path, line: nil, message: isDirectory.boolValue ? "is a directory" : "cannot be read")
+        let bytes: [UInt8]
+        switch TextFile.read(path) {
+        case .success(let read): bytes = read
+        case .failure(let problem): throw ConfigError(file: path, line: nil, message: problem.description)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ConfigError(file: path, line: nil, message: "is not UTF-8 text")
         }
         return try parse(text, file: path)
     }
 
     public static func parse(_ text: String, file: String) throws(ConfigError) -> RlwatchConfig {
-        let root: Node?
+        let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: text)
-        } catch YamlError.duplicatedKeysInMapping(let keys, let context) {
-            // PyYAML keeps the last of two equal keys without a word; a setting written twice is more likely
-            // an edit that missed the other than a choice, and YAML itself forbids it.
-            throw ConfigError(
-                file: file, line: context.mark.line,
-                message: "\(keys.map { "'\($0)'" }.joined(separator: ", ")) written twice in one mapping "
-                    + "(rlwatch would silently use the last): keep one")
+            root = try YAMLNode.compose(text)
         } catch {
-            throw ConfigError(file: file, line: Self.line(of: error), message: "is not valid YAML: \(error)")
+            if case .duplicateKeys(let keys) = error.kind {
+                // PyYAML keeps the last of two equal keys without a word; a setting written twice is more
+                // likely an edit that missed the other than a choice, and YAML itself forbids it.
+                throw ConfigError(
+                    file: file, line: error.mark?.line,
+                    message: "\(keys.map { "'\($0)'" }.joined(separator: ", ")) written twice in one mapping "
+                        + "(rlwatch would silently use the last): keep one")
+            }
+            let refusal = error.kind == .tooLarge ? "is refused" : "is not valid YAML"
+            throw ConfigError(file: file, line: error.mark?.line, message: "\(refusal): \(error)")
         }
         var config = RlwatchConfig()
         guard let root else { return config }  // an empty file sets nothing, as in rlwatch
         guard root.mapping != nil else {
-            throw ConfigError(file: file, line: root.mark?.line, message: "must be a mapping of sections")
+            throw ConfigError(file: file, line: root.mark.line, message: "must be a mapping of sections")
         }
         var reader = SectionReader(file: file)
         for (key, value) in try reader.settings(of: root, "the file") {
@@ -74,12 +72,6 @@ public struct RlwatchConfig: Sendable, Equatable {
         }
         config.warnings = reader.warnings
         return config
-    }
-
-    private static func line(of error: Error) -> Int? {
-        if case YamlError.scanner(_, _, let mark, _) = error { return mark.line }
-        if case YamlError.parser(_, _, let mark, _) = error { return mark.line }
-        return nil
     }
 
     /// Applies the file's settings on top of `settings`.
@@ -119,7 +111,7 @@ struct SectionReader {
     let file: String
     var warnings: [String] = []
 
-    mutating func readKLExplosion(_ node: Node, into config: inout RlwatchConfig) throws(ConfigError) {
+    mutating func readKLExplosion(_ node: YAMLNode, into config: inout RlwatchConfig) throws(ConfigError) {
         for (key, value) in try settings(of: node, "kl_explosion") {
             let name = key.string ?? ""
             let path = "kl_explosion.\(name)"
@@ -161,7 +153,7 @@ struct SectionReader {
         }
     }
 
-    mutating func readAlerts(_ node: Node, into config: inout RlwatchConfig) throws(ConfigError) {
+    mutating func readAlerts(_ node: YAMLNode, into config: inout RlwatchConfig) throws(ConfigError) {
         for (key, value) in try settings(of: node, "alerts") {
             let name = key.string ?? ""
             let path = "alerts.\(name)"
@@ -180,32 +172,36 @@ struct SectionReader {
         }
     }
 
-    mutating func warnUnknown(_ key: Node, _ path: String) {
-        let location = key.mark.map { "\(file):\($0.line)" } ?? file
+    mutating func warnUnknown(_ key: YAMLNode, _ path: String) {
+        let location = "\(file):\(key.mark.line)"
         warnings.append("\(location): unknown key \(path) ignored")
     }
 
     /// The key–value pairs of a section, with YAML merge keys resolved as PyYAML resolves them; an empty
     /// section (`kl_explosion:` alone) has none.
-    func settings(of node: Node, _ section: String) throws(ConfigError) -> [(key: Node, value: Node)] {
+    func settings(of node: YAMLNode, _ section: String) throws(ConfigError)
+        -> [(key: YAMLNode, value: YAMLNode)]
+    {
         if let mapping = node.mapping { return try pairs(of: mapping) }
-        if node.null != nil { return [] }
+        if node.isNull { return [] }
         throw problem(node, "\(section) must be a mapping of settings")
     }
 
     /// A mapping's pairs with its merge keys (`<<: *base`, `<<: [*a, *b]`) replaced by the merged mappings'
     /// pairs, each key once: its own keys win over merged ones, and an earlier mapping in a list over a later
     /// one (YAML 1.1's merge type, as PyYAML and so rlwatch read it).
-    private func pairs(of mapping: Node.Mapping) throws(ConfigError) -> [(key: Node, value: Node)] {
-        var merged: [(key: Node, value: Node)] = []
-        var own: [(key: Node, value: Node)] = []
+    private func pairs(of mapping: [(key: YAMLNode, value: YAMLNode)]) throws(ConfigError)
+        -> [(key: YAMLNode, value: YAMLNode)]
+    {
+        var merged: [(key: YAMLNode, value: YAMLNode)] = []
+        var own: [(key: YAMLNode, value: YAMLNode)] = []
         for pair in mapping {
-            guard pair.key.tag.rawValue == Tag.Name.merge.rawValue else {
+            guard pair.key.isMergeKey else {
                 own.append(pair)
                 continue
             }
-            var bases: [Node] = [pair.value]
-            if case .sequence(let list) = pair.value { bases = list.reversed() }
+            var bases: [YAMLNode] = [pair.value]
+            if let list = pair.value.sequence { bases = list.reversed() }
             for base in bases {
                 guard let baseMapping = base.mapping else {
                     throw problem(base, "<< must be a mapping or a list of mappings (got \(describe(base)))")
@@ -213,36 +209,36 @@ struct SectionReader {
                 merged += try pairs(of: baseMapping)
             }
         }
-        var result: [(key: Node, value: Node)] = []
-        for pair in merged + own {
-            result.removeAll { $0.key.string == pair.key.string }
+        // Each key where it comes last, in that order: found from the end, so that a merge of many keys is
+        // not quadratic. (Keys compare by text; every non-scalar key is the same, nil, as before.)
+        var seen = Set<String?>()
+        var result: [(key: YAMLNode, value: YAMLNode)] = []
+        for pair in (merged + own).reversed() where seen.insert(pair.key.string).inserted {
             result.append(pair)
         }
-        return result
+        return result.reversed()
     }
 
     /// The scalar as rlwatch has it (``PyYAMLScalar``): a plain one typed as PyYAML types it, a quoted or
     /// block one text; nil for a mapping or a list. A value with an explicit tag (`!!float 1e1`, `!!str
     /// false`) is refused: PyYAML would construct it by the tag (and rlwatch read `!!str false` as true).
-    func pythonValue(_ node: Node, _ path: String) throws(ConfigError) -> PyYAMLScalar? {
+    func pythonValue(_ node: YAMLNode, _ path: String) throws(ConfigError) -> PyYAMLScalar? {
         guard let scalar = node.scalar else { return nil }
-        // The tag as written (the node's own `tag` is the one Yams infers): none, for nearly every value.
-        if scalar.tag.rawValue == Tag.Name.implicit.rawValue && scalar.style == .plain {
+        // The tag as written: none, for nearly every value.
+        if scalar.tag == nil && scalar.style == .plain {
             return PyYAMLScalar(plain: scalar.string)
         }
-        // Quoted and block scalars are text (Yams tags them so); a plain one tagged so was written `!!str`.
-        if scalar.style != .plain
-            && [Tag.Name.implicit.rawValue, Tag.Name.str.rawValue].contains(scalar.tag.rawValue)
-        {
+        // Quoted and block scalars are text, also when tagged so; a plain one tagged so was written `!!str`.
+        if scalar.style != .plain && (scalar.tag == nil || scalar.tag == YAMLTag.str) {
             return .text
         }
         throw problem(
             node,
-            "\(path) is written with the YAML tag \(scalar.tag) (got '\(scalar.string)'): "
+            "\(path) is written with the YAML tag \(scalar.tag ?? "") (got '\(scalar.string)'): "
                 + "write the value without a tag")
     }
 
-    func number(_ node: Node, _ path: String) throws(ConfigError) -> Double {
+    func number(_ node: YAMLNode, _ path: String) throws(ConfigError) -> Double {
         switch try pythonValue(node, path) {
         case .int(let value): return Double(value)
         case .bigInt(let value), .float(let value): return value
@@ -253,7 +249,7 @@ struct SectionReader {
     /// A whole number. An integral float (`128.0`) is taken as the integer it is, and one beyond 64 bits as
     /// the largest, where rlwatch only compares with it; `sizesAContainer` where rlwatch fails on either
     /// (the rolling window sizes a deque).
-    func integer(_ node: Node, _ path: String, sizesAContainer: Bool = false) throws(ConfigError)
+    func integer(_ node: YAMLNode, _ path: String, sizesAContainer: Bool = false) throws(ConfigError)
         -> Int
     {
         switch try pythonValue(node, path) {
@@ -274,7 +270,7 @@ struct SectionReader {
     }
 
     /// A whole number ≥ 0. rlwatch reads a negative one as something else without a word; kltop says so.
-    private func count(_ node: Node, _ path: String, rlwatchReadsNegativeAs meaning: String)
+    private func count(_ node: YAMLNode, _ path: String, rlwatchReadsNegativeAs meaning: String)
         throws(ConfigError) -> Int
     {
         let value = try integer(node, path)
@@ -285,7 +281,7 @@ struct SectionReader {
         return value
     }
 
-    func bool(_ node: Node, _ path: String) throws(ConfigError) -> Bool {
+    func bool(_ node: YAMLNode, _ path: String) throws(ConfigError) -> Bool {
         guard case .bool(let value) = try pythonValue(node, path) else {
             throw problem(node, "\(path) must be true or false (got \(describe(node)))")
         }
@@ -293,7 +289,7 @@ struct SectionReader {
     }
 
     /// The value as written, and what rlwatch makes of it when that is not what it looks like.
-    func describe(_ node: Node) -> String {
+    func describe(_ node: YAMLNode) -> String {
         guard let scalar = node.scalar else { return node.mapping != nil ? "a mapping" : "a list" }
         switch try? pythonValue(node, "") {
         case .null: return "null"
@@ -310,7 +306,7 @@ struct SectionReader {
         }
     }
 
-    func problem(_ node: Node, _ message: String) -> ConfigError {
-        ConfigError(file: file, line: node.mark?.line, message: message)
+    func problem(_ node: YAMLNode, _ message: String) -> ConfigError {
+        ConfigError(file: file, line: node.mark.line, message: message)
     }
 }

@@ -1,6 +1,11 @@
 import ArgumentParser
-import Foundation
 import KltopKit
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// `--on-alert CMD`, and the delivery of alerts to the channels rlwatch.yaml configures.
 struct AlertFlags: ParsableArguments {

@@ -370,4 +370,40 @@ import Testing
             _ = try SettingsOverrides(configPath: "/nonexistent/rlwatch.yaml").resolve()
         }
     }
+
+    /// What YAML itself cannot give kltop a reading of is refused with its line: aliases that expand past the
+    /// bound, an alias without its anchor, a second document, bytes that are not UTF-8.
+    @Test func documentsKltopCannotReadAreRefusedWithTheirLine() throws {
+        var bomb = "a0: &a0 [lol]\n"
+        for level in 1...9 {
+            bomb +=
+                "a\(level): &a\(level) ["
+                + Array(repeating: "*a\(level - 1)", count: 9).joined(separator: ", ")
+                + "]\n"
+        }
+        let cases: [(text: String, line: Int, message: String)] = [
+            // a5 stands for 1 + 9 × 13 942 nodes: over the bound, on its line.
+            (bomb, 6, "is refused: the document stands for more than 100000 nodes"),
+            ("kl_explosion:\n  sigma_multiplier: *s\n", 2, "is not valid YAML: alias *s names no anchor"),
+            ("kl_explosion: {}\n---\nalerts: {}\n", 2, "is not valid YAML: a second document"),
+        ]
+        for (text, line, message) in cases {
+            #expect {
+                _ = try RlwatchConfig.parse(text, file: "cfg.yaml")
+            } throws: { error in
+                (error as? ConfigError)?.description.hasPrefix("cfg.yaml:\(line): \(message)") == true
+            }
+        }
+        let path = NSTemporaryDirectory() + "kltop-latin1-\(getpid()).yaml"
+        try Data(
+            "kl_explosion:\n  baseline_mode: r\u{E9}el\n".utf8.map { $0 == 0xC3 ? 0xE9 : $0 }.filter {
+                $0 != 0xA9
+            }
+        )
+        .write(to: URL(fileURLWithPath: path))
+        defer { unlink(path) }
+        #expect(throws: ConfigError(file: path, line: nil, message: "is not UTF-8 text")) {
+            _ = try RlwatchConfig.load(path: path)
+        }
+    }
 }

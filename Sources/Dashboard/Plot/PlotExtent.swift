@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// What a plot's vertical range must hold, column by column, and the range that holds it: everything, or
 /// the bulk with the outliers left out, as TensorBoard's "ignore outliers in chart scaling" does.

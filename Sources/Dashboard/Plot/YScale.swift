@@ -1,4 +1,10 @@
-import Foundation
+import KltopKit
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// The vertical scale: a "nice" range that holds the data and the band, linear or log10.
 ///
@@ -93,7 +99,7 @@ struct YScale: Equatable {
         if candidate >= upper { candidate -= step }
         guard candidate > lower, candidate < upper else { return nil }
         // Multiples of a decimal tick are not exact in binary: 3 × 0.025 is 0.07500000000000001.
-        let rounded = Double(String(format: "%.12g", candidate)) ?? candidate
+        let rounded = Double(cFormat(candidate, "%.12g")) ?? candidate
         return isLog ? pow(10, rounded) : rounded
     }
 

@@ -74,7 +74,7 @@ public struct DashboardState: Sendable {
     /// each, the most recently active first. A sweep of hundreds of runs opens on the ones in trouble.
     public var runOrder: [Int] {
         let shown = runs.indices.filter {
-            filter.isEmpty || runs[$0].name.localizedCaseInsensitiveContains(filter)
+            filter.isEmpty || runs[$0].name.containsIgnoringCase(filter)
         }
         func activity(_ index: Int) -> Double { runs[index].lastActivity ?? -.infinity }
         switch order {
@@ -193,5 +193,13 @@ public enum RunOrder: String, CaseIterable, Sendable {
     var next: RunOrder {
         let all = Self.allCases
         return all[(all.firstIndex(of: self)! + 1) % all.count]
+    }
+}
+
+extension String {
+    /// Whether `other` is in the text, case aside: both compared in Unicode's case-folded form (upper, then
+    /// lower case, so that `ß` holds `SS`), as Foundation's case-insensitive search compared them.
+    func containsIgnoringCase(_ other: String) -> Bool {
+        uppercased().lowercased().contains(other.uppercased().lowercased())
     }
 }

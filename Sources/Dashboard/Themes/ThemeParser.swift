@@ -1,6 +1,6 @@
-import Yams
+import YAMLNodes
 
-/// Reads a theme's YAML, with the line and key of every complaint (from `Yams.compose`'s marks).
+/// Reads a theme's YAML, with the line and key of every complaint (from the nodes' marks).
 ///
 /// ```yaml
 /// name: default
@@ -15,16 +15,17 @@ import Yams
 /// gets no colour. Unknown keys are errors: a typo in a theme should not silently do nothing.
 enum ThemeParser {
     static func parse(_ text: String, file: String, base: Theme?) throws(ThemeError) -> Theme {
-        let root: Node?
+        let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: text)
+            root = try YAMLNode.compose(text)
         } catch {
             throw ThemeError(
-                file: file, line: line(of: error), key: nil, message: "is not valid YAML: \(error)")
+                file: file, line: error.mark?.line, key: nil,
+                message: "\(error.kind == .tooLarge ? "is refused" : "is not valid YAML"): \(error)")
         }
         guard let root, let top = root.mapping else {
             throw ThemeError(
-                file: file, line: root?.mark?.line, key: nil,
+                file: file, line: root?.mark.line, key: nil,
                 message: "must be a mapping with name, roles and runs")
         }
         var theme = base ?? Theme(name: "", source: file, roles: [:])
@@ -40,7 +41,7 @@ enum ThemeParser {
             case "roles":
                 guard let roles = value.mapping else {
                     throw ThemeError(
-                        file: file, line: value.mark?.line, key: key, message: "must be a mapping of roles")
+                        file: file, line: value.mark.line, key: key, message: "must be a mapping of roles")
                 }
                 for (roleKey, roleValue) in roles {
                     let roleName = roleKey.string ?? ""
@@ -49,7 +50,7 @@ enum ThemeParser {
                         let known = ColorRole.allCases.filter { !ColorRole.runPalette.contains($0) }
                             .map(\.rawValue).joined(separator: ", ")
                         throw ThemeError(
-                            file: file, line: roleKey.mark?.line, key: "roles.\(roleName)",
+                            file: file, line: roleKey.mark.line, key: "roles.\(roleName)",
                             message: "unknown role (known: \(known); run colours go under runs)")
                     }
                     theme.roles[role] = try roleStyle(roleValue, "roles.\(roleName)", file)
@@ -57,12 +58,12 @@ enum ThemeParser {
             case "runs":
                 guard let runs = value.sequence else {
                     throw ThemeError(
-                        file: file, line: value.mark?.line, key: key, message: "must be a list of run colours"
+                        file: file, line: value.mark.line, key: key, message: "must be a list of run colours"
                     )
                 }
                 guard runs.count <= ColorRole.runPalette.count else {
                     throw ThemeError(
-                        file: file, line: value.mark?.line, key: key,
+                        file: file, line: value.mark.line, key: key,
                         message: "has \(runs.count) entries; at most \(ColorRole.runPalette.count)")
                 }
                 for (index, entry) in runs.enumerated() {
@@ -70,22 +71,22 @@ enum ThemeParser {
                 }
             default:
                 throw ThemeError(
-                    file: file, line: keyNode.mark?.line, key: key,
+                    file: file, line: keyNode.mark.line, key: key,
                     message: "unknown key (known: name, description, roles, runs)")
             }
         }
         if !sawName || theme.name.isEmpty {
-            throw ThemeError(file: file, line: root.mark?.line, key: "name", message: "is missing")
+            throw ThemeError(file: file, line: root.mark.line, key: "name", message: "is missing")
         }
         return theme
     }
 
-    private static func roleStyle(_ node: Node, _ path: String, _ file: String) throws(ThemeError)
+    private static func roleStyle(_ node: YAMLNode, _ path: String, _ file: String) throws(ThemeError)
         -> RoleStyle
     {
         guard let mapping = node.mapping else {
             throw ThemeError(
-                file: file, line: node.mark?.line, key: path,
+                file: file, line: node.mark.line, key: path,
                 message: "must be a mapping of fg, bg, fg8, bg8, attrs, mono")
         }
         var style = RoleStyle()
@@ -101,19 +102,19 @@ enum ThemeParser {
             case "mono": style.monoAttributes = try attributes(value, keyPath, file)
             default:
                 throw ThemeError(
-                    file: file, line: keyNode.mark?.line, key: keyPath,
+                    file: file, line: keyNode.mark.line, key: keyPath,
                     message: "unknown key (known: fg, bg, fg8, bg8, attrs, mono)")
             }
         }
         return style
     }
 
-    private static func color(_ node: Node, _ path: String, _ file: String, basicOnly: Bool)
+    private static func color(_ node: YAMLNode, _ path: String, _ file: String, basicOnly: Bool)
         throws(ThemeError)
         -> TerminalColor?
     {
         guard let text = node.scalar?.string else {
-            throw ThemeError(file: file, line: node.mark?.line, key: path, message: "must be a colour")
+            throw ThemeError(file: file, line: node.mark.line, key: path, message: "must be a colour")
         }
         if text == "default" { return nil }
         if let index = TerminalColor.basicNames.firstIndex(of: text.lowercased()) {
@@ -125,17 +126,17 @@ enum ThemeParser {
                 basicOnly
                 ? "a basic colour name or 0-7" : "a colour number 0-255 or a basic colour name"
             throw ThemeError(
-                file: file, line: node.mark?.line, key: path, message: "must be \(expected) (got \(text))")
+                file: file, line: node.mark.line, key: path, message: "must be \(expected) (got \(text))")
         }
         return TerminalColor(UInt8(number))
     }
 
-    private static func attributes(_ node: Node, _ path: String, _ file: String) throws(ThemeError)
+    private static func attributes(_ node: YAMLNode, _ path: String, _ file: String) throws(ThemeError)
         -> CellAttributes
     {
         guard let list = node.sequence else {
             throw ThemeError(
-                file: file, line: node.mark?.line, key: path,
+                file: file, line: node.mark.line, key: path,
                 message: "must be a list of bold, dim, reverse, underline")
         }
         var result: CellAttributes = []
@@ -147,23 +148,18 @@ enum ThemeParser {
             case "underline": result.insert(.underline)
             default:
                 throw ThemeError(
-                    file: file, line: item.mark?.line, key: path,
+                    file: file, line: item.mark.line, key: path,
                     message: "unknown attribute \(item.string ?? "?") (known: bold, dim, reverse, underline)")
             }
         }
         return result
     }
 
-    private static func string(_ node: Node, _ path: String, _ file: String) throws(ThemeError) -> String {
+    private static func string(_ node: YAMLNode, _ path: String, _ file: String) throws(ThemeError) -> String
+    {
         guard let text = node.scalar?.string else {
-            throw ThemeError(file: file, line: node.mark?.line, key: path, message: "must be text")
+            throw ThemeError(file: file, line: node.mark.line, key: path, message: "must be text")
         }
         return text
-    }
-
-    private static func line(of error: Error) -> Int? {
-        if case YamlError.scanner(_, _, let mark, _) = error { return mark.line }
-        if case YamlError.parser(_, _, let mark, _) = error { return mark.line }
-        return nil
     }
 }

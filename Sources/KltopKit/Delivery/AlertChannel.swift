@@ -1,5 +1,10 @@
-import Foundation
 import KLDetector
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Where alerts go: the channels of rlwatch.yaml's `alerts` section (with rlwatch's environment variables
 /// and defaults applied), and `--on-alert`'s command.
@@ -217,8 +222,7 @@ extension AlertChannel.Webhook {
     func body(_ notification: AlertMessage, timestamp: String) throws(TemplateError) -> String {
         let fields = Self.fields(notification, timestamp: timestamp)
         let body = Self.substitute(template.isEmpty ? Self.defaultTemplate : template, fields)
-        guard (try? JSONSerialization.jsonObject(with: Data(body.utf8), options: [.fragmentsAllowed])) != nil
-        else {
+        guard JSONCheck.isJSON(body) else {
             throw TemplateError(
                 description: "the webhook template (alerts.webhook.template_json) does not make JSON once "
                     + "its fields are put in; see rlwatch's fields in the README")
@@ -341,7 +345,7 @@ extension AlertChannel.Email {
     static func encodedHeader(_ text: String) -> String {
         guard !text.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 }) else { return text }
         let clean = String(text.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
-        return "=?UTF-8?B?" + Data(clean.utf8).base64EncodedString() + "?="
+        return "=?UTF-8?B?" + Base64.encode(clean.utf8) + "?="
     }
 
     static func rfc5322Date() -> String {

@@ -1,5 +1,10 @@
-import Foundation
 import KLDetector
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Delivers alerts to their channels on a thread of its own, so that no endpoint ever holds up reading
 /// or the screen: the loop hands each delivered alert over (``send(_:)``) and goes on.
@@ -57,7 +62,7 @@ public final class AlertCourier: @unchecked Sendable {
     private let clock: @Sendable () -> Double
 
     /// Shared with the delivery thread, under `condition`'s lock.
-    private let condition = NSCondition()
+    private let condition = ThreadCondition()
     private var inputs: [Input] = []
     private var reports: [Report] = []
     private var finished = false
@@ -173,7 +178,7 @@ public final class AlertCourier: @unchecked Sendable {
                 let next = jobs.map(\.due).min()
                 if let next, next <= clock() { break }
                 if let next {
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: next - clock()))
+                    condition.wait(seconds: next - clock())
                 } else {
                     condition.wait()
                 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The channels alerts go to, as rlwatch resolves them: the file's `alerts` section, then its environment
 /// variables over it (`RLWATCH_SLACK_WEBHOOK_URL`, `RLWATCH_DISCORD_WEBHOOK_URL`, `RLWATCH_WEBHOOK_URL`,
 /// `RLWATCH_WEBHOOK_TEMPLATE`, `RLWATCH_SLACK_CHANNEL`, `RLWATCH_SMTP_HOST`, `RLWATCH_SMTP_PORT`,
@@ -60,7 +58,7 @@ extension ResolvedSettings {
         let email = channels.email
         let to =
             env("RLWATCH_EMAIL_TO").map {
-                $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                $0.split(separator: ",").map(\.trimmingSpaces)
             }
             ?? email?.toAddresses ?? []
         if !to.filter({ !$0.isEmpty }).isEmpty {
@@ -89,5 +87,19 @@ extension ResolvedSettings {
         }
         if let onAlert { result.append(.command(onAlert)) }
         return result
+    }
+}
+
+extension Substring {
+    /// Without the spaces (Unicode's space separators) and tabs at either end, as Foundation's
+    /// `trimmingCharacters(in: .whitespaces)` trimmed them.
+    var trimmingSpaces: String {
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            scalar == "\t" || scalar.properties.generalCategory == .spaceSeparator
+        }
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !isSpace($0) })!
+        return String(scalars[first...last])
     }
 }

@@ -1,6 +1,7 @@
 import Dashboard
 import KLDetector
 import KltopKit
+import YAMLNodes
 
 /// The YAML files kltop reads: rlwatch.yaml and colour themes. Both are read only as UTF-8 text (their
 /// loaders refuse anything else before parsing), so other inputs are skipped.
@@ -52,6 +53,32 @@ enum ConfigHarnesses {
         try require(!theme.name.isEmpty && theme.source == "theme.yaml", "read as \(theme)")
         for role in ColorRole.allCases {
             for depth in ColorDepth.allCases { _ = theme.style(for: role, depth: depth) }
+        }
+    }
+
+    /// Any bytes (UTF-8 or not) are refused with a place inside the text, or composed into a tree whose
+    /// every node is marked inside the text and which, aliases expanded, holds no more nodes than the bound.
+    static func yaml(_ input: [UInt8]) throws(InvariantViolation) {
+        let root: YAMLNode?
+        let text = String(decoding: input, as: UTF8.self)
+        do {
+            root = try YAMLNode.compose(bytes: input)
+        } catch {
+            try require(isWithin(error.mark?.line, text), "refused with a place outside the text: \(error)")
+            return
+        }
+        var pending = root.map { [$0] } ?? []
+        var visited = 0
+        while let node = pending.popLast() {
+            visited += 1
+            try require(visited <= YAMLNode.maximumExpandedNodes, "more nodes than the bound")
+            try require(
+                isWithin(node.mark.line, text) && node.mark.column >= 1, "a node marked at \(node.mark)")
+            switch node.content {
+            case .scalar: continue
+            case .sequence(let items): pending += items
+            case .mapping(let pairs): pending += pairs.flatMap { [$0.key, $0.value] }
+            }
         }
     }
 

@@ -19,6 +19,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case formatDetection = "format-detection"
     case rlwatchConfig = "rlwatch-config"
     case theme
+    /// Any bytes as YAML (vendored libyaml, then YAMLNodes' composer): what both config readers stand on.
+    case yaml
     /// The lines of an MLflow file store's metric files.
     case mlflowMetricLines = "mlflow-metric-lines"
     /// The rows of the SQLite stores: a Trackio row's metrics JSON, an MLflow row's value.
@@ -38,6 +40,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .formatDetection: try FormatDetectionHarness.run(input)
         case .rlwatchConfig: try ConfigHarnesses.rlwatchConfig(input)
         case .theme: try ConfigHarnesses.theme(input)
+        case .yaml: try ConfigHarnesses.yaml(input)
         case .mlflowMetricLines: try StoreHarnesses.mlflowMetricLines(input)
         case .storeRows: try StoreHarnesses.storeRows(input)
         }

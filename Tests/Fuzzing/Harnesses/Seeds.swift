@@ -77,6 +77,9 @@ extension FuzzTarget {
             return readers.flatMap(\.repositoryFiles)
         case .rlwatchConfig: return []
         case .theme: return Self.files(under: root + "/themes", where: { $0.hasSuffix(".yaml") })
+        case .yaml:
+            return FuzzTarget.theme.repositoryFiles
+                + Self.files(under: Fixtures.path("fuzz/seeds/rlwatch-config"), where: { _ in true })
         case .mlflowMetricLines:
             return Self.files(under: fixtures + "/formats/mlflow/mlruns", where: { _ in true }).filter {
                 $0.contains("/metrics/")
