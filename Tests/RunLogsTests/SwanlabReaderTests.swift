@@ -245,6 +245,31 @@ import Testing
         #expect(taken == [.init(step: 5, value: 0.01)] && quiet.metricKey == "actor/ppo_kl")
     }
 
+    /// After a restart (the file truncated or replaced) the file is read again from its start: the first
+    /// step's candidates held from before are not given as well as the ones read again.
+    @Test func aRestartWhileTheFirstStepIsHeldGivesItOnce() {
+        let bytes = SwanlabFixtures.bytes(name: "long-run")
+        let whole = read(SwanlabRunFileReader(), bytes).samples
+        var reader = SwanlabRunFileReader()
+        var samples: [MetricSample] = []
+        // The start, save, column and first scalar records: step 0's `train/kl`, held.
+        let firstScalarEnd = bytes.indices.first { cut in
+            var probe = SwanlabRunFileReader()
+            var taken: [MetricSample] = []
+            bytes[..<cut].withUnsafeBytes { probe.consume($0) { taken.append($0) } }
+            probe.takeHeldRecordIfComplete { taken.append($0) }
+            return !taken.isEmpty
+        }!
+        feed(&reader, Array(bytes[..<firstScalarEnd]), into: &samples)
+        #expect(samples.isEmpty && reader.heldByteCount == 1)
+        reader.restart()
+        feed(&reader, bytes, into: &samples)
+        reader.finish { samples.append($0) }
+        let once = Self.exact(samples) == Self.exact(whole)
+        #expect(once, "\(samples.count) samples of \(whole.count), starting \(samples.prefix(3))")
+        #expect(reader.metricKey == "train/kl")
+    }
+
     /// Without a KL key, the keys of the first scalar records are listed for the message.
     @Test func keysAreListedWhenNoneIsKL() {
         let records = [

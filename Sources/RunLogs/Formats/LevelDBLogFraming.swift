@@ -105,6 +105,7 @@ struct LevelDBLogFraming<Records: LevelDBLogRecords>: Sendable {
     /// new. A held partial record is dropped; the chosen key and the run's name carry on.
     mutating func restart() {
         startNewFile()
+        records.restart()
     }
 
     private mutating func startNewFile() {
@@ -313,9 +314,12 @@ protocol LevelDBLogRecords: Sendable {
         emit: (MetricSample) -> Void)
     /// The stream ended or the writer went quiet: counts and emits what was held back.
     mutating func settle(statistics: inout ReadStatistics, emit: (MetricSample) -> Void)
+    /// The file is read again from its start: what was held back is dropped, as it will be read again.
+    mutating func restart()
 }
 
 extension LevelDBLogRecords {
     var heldRecords: Int { 0 }
     mutating func settle(statistics: inout ReadStatistics, emit: (MetricSample) -> Void) {}
+    mutating func restart() {}
 }

@@ -117,6 +117,11 @@ struct SwanlabRecords: LevelDBLogRecords {
         count(decoded.outcome, at: location, &statistics, emit)
     }
 
+    /// The first step's candidates are in the file read again: held, they would be given twice.
+    mutating func restart() {
+        firstStep = nil
+    }
+
     /// Chooses the first step's best key and counts its held records.
     mutating func settle(statistics: inout ReadStatistics, emit: (MetricSample) -> Void) {
         guard let held = firstStep else { return }
