@@ -156,13 +156,18 @@ enum RunLogFiles {
         // stable-baselines3's `json` output is JSON Lines under a .json name; other .json files are configs.
         if name == "trainer_state.json" || isDatabaseName(name) || name == "progress.json" { return true }
         let lower = name.lowercased()
-        return [".jsonl", ".ndjson", ".csv", ".log", ".out", ".wandb"].contains { lower.hasSuffix($0) }
+        return [".jsonl", ".ndjson", ".csv", ".log", ".out", ".wandb", ".swanlab"].contains {
+            lower.hasSuffix($0)
+        }
     }
 
     /// A W&B run folder (`wandb/run-…/`, `wandb/offline-run-…/`) is read from its `run-<id>.wandb` alone:
     /// the other logs wandb keeps there (its `logs/debug*.log`, the console output it copies to
-    /// `files/output.log`) say nothing the file does not, or nothing about training at all.
-    static func isWandbRunFile(_ name: String) -> Bool { name.hasPrefix("run-") && name.hasSuffix(".wandb") }
+    /// `files/output.log`) say nothing the file does not, or nothing about training at all. So is a
+    /// SwanLab run folder (`swanlog/run-…/`) from its `run-<id>.swanlab` (beside it, `debug/debug.log`).
+    static func isTrackerRunFile(_ name: String) -> Bool {
+        name.hasPrefix("run-") && (name.hasSuffix(".wandb") || name.hasSuffix(".swanlab"))
+    }
 
     /// How deep a directory is walked: TensorBoard walks a logdir to any depth, and real ones nest runs a
     /// handful of folders down (`runs/ppo/seed1/version_0/...`); the entry budget bounds the walk's cost.
@@ -232,16 +237,16 @@ enum RunLogFiles {
             scan.directories.removeAll { inStore($0) || stores.contains($0) }
             scan.files += stores
         }
-        scan.files = withoutWandbSideLogs(scan.files.sorted())
+        scan.files = withoutTrackerSideLogs(scan.files.sorted())
         return scan
     }
 
-    /// `files` (sorted) without the other logs of W&B run folders (``isWandbRunFile(_:)``).
-    private static func withoutWandbSideLogs(_ files: [String]) -> [String] {
-        let runFolders = Set(files.filter { isWandbRunFile(name(of: $0)) }.map { parent(of: $0) })
+    /// `files` (sorted) without the other logs of W&B and SwanLab run folders (``isTrackerRunFile(_:)``).
+    private static func withoutTrackerSideLogs(_ files: [String]) -> [String] {
+        let runFolders = Set(files.filter { isTrackerRunFile(name(of: $0)) }.map { parent(of: $0) })
         guard !runFolders.isEmpty else { return files }
         return files.filter { file in
-            if isWandbRunFile(name(of: file)) { return true }
+            if isTrackerRunFile(name(of: file)) { return true }
             var folder = parent(of: file)
             for _ in 0...maximumDepth {
                 if runFolders.contains(folder) { return false }

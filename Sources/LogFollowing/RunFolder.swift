@@ -10,7 +10,7 @@ enum RunFolder {
     /// Folder names that hold logs but never name a run.
     static let genericNames: Set<String> = [
         "runs", "run", "logs", "log", "tb", "tb_logs", "tensorboard", "tensorboard_logs", "lightning_logs",
-        "wandb", "csv", "events", "metrics", "files", "checkpoints", "summaries", "train", "eval",
+        "wandb", "swanlog", "csv", "events", "metrics", "files", "checkpoints", "summaries", "train", "eval",
         "validation", "outputs", "output", "results", "mlruns", ".", "..",
     ]
 

@@ -107,6 +107,36 @@ func benchWandb() {
     reportFromFile(bytes, suffix: ".wandb") { WandbTransactionLogReader() }
 }
 
+/// A SwanLab run file: the records swanlab 0.10.3 wrote for the fixture run `long-run` (a column record
+/// per key, then one scalar record per key and step, three keys a step; the start, save and finish
+/// records), framed again one after another as swanlab frames them, until the file is 200 MB.
+func benchSwanlab() {
+    let records = WandbLogEncoding.records(of: SwanlabFixtures.bytes(name: "long-run"))
+    guard !records.isEmpty else {
+        print("SwanLab ingest: the fixture Tests/Fixtures/formats/swanlab is missing")
+        return
+    }
+    let unitBytes = records.reduce(0) { $0 + $1.count + 7 }
+    var writer = WandbLogEncoding.Writer(header: SwanlabLogEncoding.header)
+    var repetitions = 0
+    while writer.bytes.count < 200 << 20 {
+        for record in records { writer.append(record) }
+        repetitions += 1
+    }
+    let bytes = writer.bytes
+    let totalRecords = records.count * repetitions
+    print(
+        "SwanLab run file ingest (swanlab's records for a small run, \(unitBytes / records.count) bytes per "
+            + "record, CRC-32 checked)")
+    var samples = 0
+    let seconds = best(of: 3) {
+        var reader = SwanlabRunFileReader()
+        samples = ingest(&reader, bytes)
+    }
+    report("from memory", bytes: bytes.count, seconds: seconds, samples: samples, records: totalRecords)
+    reportFromFile(bytes, suffix: ".swanlab") { SwanlabRunFileReader() }
+}
+
 /// stable-baselines3-style progress.csv rows: 15 columns, KL present in every row.
 func benchCSV() {
     let series = klSeries(count: 10_000)

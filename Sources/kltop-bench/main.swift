@@ -1,6 +1,6 @@
 // kltop's benchmark: prints figures for this machine, asserts nothing.
 //
-//   Scripts/bench.sh [detector] [jsonl] [tensorboard] [wandb] [csv] [sqlite] [stores] [dashboard] [rlwatch] [cold-open]
+//   Scripts/bench.sh [detector] [jsonl] [tensorboard] [wandb] [swanlab] [csv] [sqlite] [stores] [dashboard] [rlwatch] [cold-open]
 //                    [follow] [dashboard-idle] [terminal] [terminal-stream] [numbers]
 //
 // Targets (from the issues): detector ≤ 20 ns per step; JSONL ingest ≥ 300 MB/s of veRL-style lines;
@@ -219,6 +219,10 @@ if everything || arguments.contains("tensorboard") {
 }
 if everything || arguments.contains("wandb") {
     benchWandb()
+    fflush(nil)
+}
+if everything || arguments.contains("swanlab") {
+    benchSwanlab()
     fflush(nil)
 }
 if everything || arguments.contains("csv") {

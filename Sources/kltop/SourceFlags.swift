@@ -21,6 +21,7 @@ extension LogFormat: ExpressibleByArgument {
         case .trainerState: "transformers/TRL trainer_state.json"
         case .rlwatchStore: "rlwatch's SQLite store (rlwatch_logs/metrics.db)"
         case .wandb: "Weights & Biases run files (wandb/run-*/run-<id>.wandb)"
+        case .swanlab: "SwanLab run files (swanlog/run-*/run-<id>.swanlab)"
         case .mlflowStore: "MLflow's tracking store: mlflow.db (SQLite) or the mlruns/ folder"
         case .trackioStore: "a Trackio project database ($TRACKIO_DIR/<project>.db)"
         }
@@ -68,7 +69,8 @@ struct SourceFlags: ParsableArguments {
         Formats: JSON Lines, CSV (stable-baselines3, Lightning), TensorBoard event files (a directory is read \
         as TensorBoard's logdir: each folder of event files is a run), console output of transformers/TRL, \
         veRL and OpenRLHF, trainer_state.json, rlwatch's metrics.db, MLflow's mlflow.db and mlruns/ (each \
-        run by its run name), Trackio's <project>.db.
+        run by its run name), Trackio's <project>.db, W&B's wandb/run-*/ and SwanLab's swanlog/run-*/ \
+        run files (each run by its W&B display name or SwanLab experiment name).
         """
 
     func validate() throws {

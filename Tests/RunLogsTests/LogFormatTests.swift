@@ -143,8 +143,8 @@ import Testing
     @Test func inputFormatNames() {
         #expect(
             LogFormat.argumentNames == [
-                "jsonl", "csv", "tensorboard", "console", "trainer-state", "rlwatch", "wandb", "mlflow",
-                "trackio",
+                "jsonl", "csv", "tensorboard", "console", "trainer-state", "rlwatch", "wandb", "swanlab",
+                "mlflow", "trackio",
             ])
         for format in LogFormat.allCases { #expect(LogFormat(argument: format.argumentName) == format) }
         #expect(LogFormat(argument: "TensorBoard") == .tensorboard)
@@ -156,6 +156,7 @@ import Testing
         #expect(LogFormat.csv.makeReader(metric: .automatic) is CSVReader)
         #expect(LogFormat.console.makeReader(metric: .automatic) is ConsoleReader)
         #expect(LogFormat.trainerState.makeReader(metric: .automatic) is TrainerStateReader)
+        #expect(LogFormat.swanlab.makeReader(metric: .automatic) is SwanlabRunFileReader)
         #expect(LogFormat.jsonl.makeReader(metric: .key("x")).metricKey == "x")
         var store = LogFormat.rlwatchStore.makeReader(metric: .automatic)
         Array("SQLite format 3\0".utf8).withUnsafeBytes {

@@ -46,8 +46,11 @@ public enum WandbFixtures {
 
     /// Every value logged under the keys the tests read, in the order logged; the doubles exact (written
     /// with Python's repr: `nan`, `inf`, `-inf` and shortest decimals, which Swift's `Double(_:)` reads).
-    public static let expected: [Value] = {
-        guard let data = FileManager.default.contents(atPath: Fixtures.path("formats/wandb/expected.json")),
+    public static let expected: [Value] = values(fromExpected: Fixtures.path("formats/wandb/expected.json"))
+
+    /// The values of an expected.json of the generator scripts (W&B's, SwanLab's).
+    public static func values(fromExpected path: String) -> [Value] {
+        guard let data = FileManager.default.contents(atPath: path),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
             let values = object["values"] as? [[String: Any]]
         else { return [] }
@@ -58,7 +61,7 @@ public enum WandbFixtures {
             else { return nil }
             return Value(run: run, key: key, step: step, value: value)
         }
-    }()
+    }
 
     public static func expected(run: String, key: String) -> [Value] {
         expected.filter { $0.run == run && $0.key == key }

@@ -29,17 +29,20 @@ public enum WandbLogEncoding {
 
     /// A whole file: the header, then `records` cut into chunks at block boundaries, as wandb-core's
     /// writer cuts them (a block with fewer than 7 bytes left is padded with zeros).
-    public static func file(_ records: [[UInt8]]) -> [UInt8] {
-        var writer = Writer()
+    public static func file(_ records: [[UInt8]], header: [UInt8] = header) -> [UInt8] {
+        var writer = Writer(header: header)
         for record in records { writer.append(record) }
         return writer.bytes
     }
 
-    /// Appends records to a transaction log as wandb-core does.
+    /// Appends records to a transaction log as wandb-core does (and to a SwanLab run file, given its
+    /// header: swanlab's writer frames the same way).
     public struct Writer {
-        public private(set) var bytes: [UInt8] = WandbLogEncoding.header
+        public private(set) var bytes: [UInt8]
 
-        public init() {}
+        public init(header: [UInt8] = WandbLogEncoding.header) {
+            bytes = header
+        }
 
         public mutating func append(_ record: [UInt8]) {
             var rest = record[...]

@@ -7,6 +7,8 @@ public enum LogFormat: String, Sendable, CaseIterable {
     case trainerState
     case rlwatchStore
     case wandb
+    /// SwanLab's run files (`swanlog/run-*/run-<id>.swanlab`).
+    case swanlab
     /// MLflow's tracking store: the SQLite database (`mlflow.db`) or the file store (`mlruns/`).
     case mlflowStore
     /// A Trackio project database (`<project>.db` in `$TRACKIO_DIR`).
@@ -22,13 +24,14 @@ public enum LogFormat: String, Sendable, CaseIterable {
         case .trainerState: "trainer-state"
         case .rlwatchStore: "rlwatch"
         case .wandb: "wandb"
+        case .swanlab: "swanlab"
         case .mlflowStore: "mlflow"
         case .trackioStore: "trackio"
         }
     }
 
     /// Parses an `--input-format` value: jsonl, csv, tensorboard, console, trainer-state, rlwatch, wandb,
-    /// mlflow, trackio.
+    /// swanlab, mlflow, trackio.
     public init?(argument: String) {
         guard let format = Self.allCases.first(where: { $0.argumentName == argument.lowercased() }) else {
             return nil
@@ -43,7 +46,7 @@ public enum LogFormat: String, Sendable, CaseIterable {
     public var isStore: Bool {
         switch self {
         case .rlwatchStore, .mlflowStore, .trackioStore: true
-        case .jsonl, .csv, .tensorboard, .console, .trainerState, .wandb: false
+        case .jsonl, .csv, .tensorboard, .console, .trainerState, .wandb, .swanlab: false
         }
     }
 
@@ -57,6 +60,7 @@ public enum LogFormat: String, Sendable, CaseIterable {
         case .console: ConsoleReader(metric: metric)
         case .trainerState: TrainerStateReader(metric: metric)
         case .wandb: WandbTransactionLogReader(metric: metric)
+        case .swanlab: SwanlabRunFileReader(metric: metric)
         case .rlwatchStore:
             NotAByteStreamReader(
                 reason:

@@ -3,7 +3,8 @@ extension LogFormat {
     /// say (an empty file), and for JSON Lines (below). Nil when it is none of them (binary data that is
     /// neither an event file nor a database, or an empty file with an unknown name).
     ///
-    /// In order: SQLite's header string; W&B's transaction log header (`:W&B`, 0xBEE1); a TFRecord header
+    /// In order: SQLite's header string; W&B's transaction log header (`:W&B`, 0xBEE1); SwanLab's run file
+    /// header (`:SWL`, 0xE1D6); a TFRecord header
     /// whose length CRC verifies; a pretty-printed JSON
     /// object holding `"log_history"` or `"best_metric"` (trainer_state.json); JSON Lines; binary data; a
     /// header line of names followed by rows of as many cells (CSV); any other text (console output).
@@ -40,6 +41,13 @@ extension LogFormat {
         // reader resynchronises on the blocks after it.
         if byName(name) == .wandb && (firstBytes.count < 6 || firstBytes.contains(0)) {
             return Detection(format: .wandb, isSettled: true)
+        }
+        if SwanlabRunFileReader.headerMatches(firstBytes) {
+            return Detection(format: .swanlab, isSettled: true)
+        }
+        // The same for a SwanLab run file: swanlab writes nothing to it until Python's buffer fills.
+        if byName(name) == .swanlab && (firstBytes.count < 6 || firstBytes.contains(0)) {
+            return Detection(format: .swanlab, isSettled: true)
         }
         if firstBytes.count >= TensorBoardEventReader.headerBytes,
             firstBytes.withUnsafeBytes({ TensorBoardEventReader.headerVerifies($0.baseAddress!) })
@@ -132,6 +140,7 @@ extension LogFormat {
         let lower = name.lowercased()
         if lower.hasPrefix("events.out.tfevents") { return .tensorboard }
         if lower.hasSuffix(".wandb") { return .wandb }
+        if lower.hasSuffix(".swanlab") { return .swanlab }
         if lower == "trainer_state.json" { return .trainerState }
         if lower.hasSuffix(".jsonl") || lower.hasSuffix(".ndjson") { return .jsonl }
         if lower.hasSuffix(".csv") { return .csv }

@@ -10,7 +10,7 @@ import RunLogs
 enum FormatDetectionHarness {
     static let names = [
         "metrics.jsonl", "progress.csv", "events.out.tfevents.1700000000.host", "trainer_state.json",
-        "train.log", "run-7", "run-abc123.wandb",
+        "train.log", "run-7", "run-abc123.wandb", "run-abc123.swanlab",
     ]
 
     static func run(_ input: [UInt8]) throws(InvariantViolation) {

@@ -13,6 +13,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case trainerState = "trainer-state"
     /// W&B transaction logs: block and chunk framing with CRC-32, then the Record protobuf.
     case wandb
+    /// SwanLab run files: W&B's framing under another header, then the swanlab Record protobuf.
+    case swanlab
     /// gzip and zstd logs: decompression, then JSON Lines.
     case decompression
     /// Recognising a log's format from its first bytes, and the reader that recognition picks.
@@ -36,6 +38,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .tensorboard: try ReaderHarnesses.tensorboard(input)
         case .trainerState: try ReaderHarnesses.trainerState(input)
         case .wandb: try ReaderHarnesses.wandb(input)
+        case .swanlab: try ReaderHarnesses.swanlab(input)
         case .decompression: try DecompressionHarness.run(input)
         case .formatDetection: try FormatDetectionHarness.run(input)
         case .rlwatchConfig: try ConfigHarnesses.rlwatchConfig(input)

@@ -73,6 +73,24 @@ enum ReaderHarnesses {
         }
     }
 
+    /// The input as a SwanLab run file, and as the payload of one record framed with CRCs that verify, as
+    /// for W&B: the framing is shared, the Record protobuf and the first step's key choice are not.
+    static func swanlab(_ input: [UInt8]) throws(InvariantViolation) {
+        for limit in [SwanlabRunFileReader.defaultMaxRecordBytes, smallLimit] {
+            let invariants = StreamingInvariants(.readsAgain(sameSteps: false), numbersLines: false) {
+                SwanlabRunFileReader(maxRecordBytes: limit)
+            }
+            try invariants.check(input)
+            let framed = try invariants.check(SwanlabLogEncoding.file([input])).statistics
+            try require(
+                framed.records + framed.badLines == 1,
+                "one framed record read as \(framed.records) records and \(framed.badLines) bad ones")
+            try require(
+                !framed.firstBadLines.contains { $0.reason.contains("CRC") || $0.reason.contains("chunk") },
+                "a record whose framing verifies was refused: \(framed.firstBadLines)")
+        }
+    }
+
     static func trainerState(_ input: [UInt8]) throws(InvariantViolation) {
         for limit in [TrainerStateReader.defaultMaxDocumentBytes, 512] {
             try StreamingInvariants(.recognisesWhatWasRead, numbersLines: true) {

@@ -13,8 +13,9 @@ extension FuzzTarget {
             guard let bytes = FileManager.default.contents(atPath: path).map(Array.init) else { return nil }
             return (Self.seedName(path), Self.cut(bytes, to: maxBytes))
         }
-        if self == .wandb {
-            // Record protobufs as they are (the run record, history records), for the framed harness.
+        if self == .wandb || self == .swanlab {
+            // Record protobufs as they are (run and history records; start and scalar records), for the
+            // framed harness.
             for path in repositoryFiles {
                 let records = WandbLogEncoding.records(
                     of: FileManager.default.contents(atPath: path).map(Array.init) ?? [])
@@ -68,12 +69,16 @@ extension FuzzTarget {
             return Self.files(under: fixtures + "/formats/trl", where: { $0.hasSuffix("trainer_state.json") })
         case .wandb:
             return Self.files(under: fixtures + "/formats/wandb", where: { $0.hasSuffix(".wandb") })
+        case .swanlab:
+            return Self.files(under: fixtures + "/formats/swanlab", where: { $0.hasSuffix(".swanlab") })
         case .decompression:
             return Array(
                 Self.files(under: fixtures + "/conformance", where: { $0.hasSuffix(".jsonl") }).prefix(4))
                 + Array(Self.files(under: fixtures + "/edges", where: { $0.hasSuffix(".jsonl") }).prefix(8))
         case .formatDetection:
-            let readers: [FuzzTarget] = [.jsonl, .csv, .console, .tensorboard, .trainerState, .wandb]
+            let readers: [FuzzTarget] = [
+                .jsonl, .csv, .console, .tensorboard, .trainerState, .wandb, .swanlab,
+            ]
             return readers.flatMap(\.repositoryFiles)
         case .rlwatchConfig: return []
         case .theme: return Self.files(under: root + "/themes", where: { $0.hasSuffix(".yaml") })
