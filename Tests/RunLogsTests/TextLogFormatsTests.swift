@@ -194,6 +194,22 @@ import Testing
         #expect(reader.statistics.ignoredLines == 4)
     }
 
+    /// Two processes' headers: the second one gives up the first's dict (counted), and is read itself.
+    @Test func aSecondHeaderGivesUpTheOpenDict() {
+        let text = """
+            (a pid=1) Step 1:
+            (a pid=1) {'loss/avg_kl': '0.5000',
+            (b pid=2) Step 7:
+            (b pid=2) {'loss/avg_kl': '0.2500'}
+            (a pid=1)  'x': 1}
+
+            """
+        let (samples, reader) = Self.lines(text)
+        #expect(samples == [MetricSample(step: 7, value: 0.25)])
+        #expect(reader.statistics.badLines == 1 && reader.statistics.firstBadLines.first?.lineNumber == 1)
+        #expect(reader.statistics.ignoredLines == 2)
+    }
+
     /// A dict that never closes holds at most `maxLineBytes`: then it is given up, and the lines after it
     /// are read as lines.
     @Test func aDictThatNeverClosesIsBounded() {

@@ -106,6 +106,8 @@ public struct ConsoleReader: SampleReader {
         if readTableLine(text, content, line: line, emit) { return }
         let shape = readRecord(text, content, line: line, emit) { ConsoleLineParser.parse($0, $1, entry: $2) }
         if case .dictFollows(let step) = shape {
+            // Another process's header while a dict is open: the open one cannot be told from it later.
+            if dict.isOpen { dictGivenUp() }
             let source = ConsoleText.source(of: text).prefix
             if source.count <= ConsoleDictCollector.maxSourceBytes {
                 dict.open(step: step, source: source, line: line)
