@@ -328,4 +328,22 @@ func benchConsole() {
     }
     report("from memory", bytes: bytes.count, seconds: seconds, samples: samples, records: lineCount)
     reportFromFile(bytes, suffix: ".log") { ConsoleReader() }
+    // One file per writer's shape, each read on its own (their keys differ): torchtune's pairs, ROLL's
+    // JSON, slime's dicts behind a logging header, SkyRL's dicts over several lines.
+    for name in ["torchtune/logs/log_1700000000.txt", "roll_stdout.log", "slime_ray.log", "skyrl_ray.log"] {
+        guard let file = FileManager.default.contents(atPath: Fixtures.path("formats/textlogs/" + name))
+        else {
+            continue
+        }
+        let text = repeated(Array(file), targetBytes: 50 << 20)
+        let lines = text.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+        var read = 0
+        let time = best(of: 3) {
+            var reader = ConsoleReader()
+            read = ingest(&reader, text)
+        }
+        report(
+            String(name.split(separator: "/").last!).padding(toLength: 22, withPad: " ", startingAt: 0),
+            bytes: text.count, seconds: time, samples: read, records: lines)
+    }
 }
