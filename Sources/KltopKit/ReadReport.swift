@@ -86,8 +86,9 @@ public enum ReadReport {
 
     /// Why a log holds no KL key, where its keys show it: a TRL GRPO log with `beta` 0, a log that has only
     /// KL between trainer and inference engine or the KL coefficient, or a KL key kltop does not choose by
-    /// itself (a statistic of one, `--metric` names it). Nil when the keys say nothing.
-    static func whyNoKL(keysSeen: [String]) -> String? {
+    /// itself (a statistic of one, `--metric` names it). Nil when the keys say nothing. Safe to draw: the
+    /// keys in it are made inert. The dashboard says the same on a run's panel.
+    public static func whyNoKL(keysSeen: [String]) -> String? {
         var classified: [KLKeyClass: [String]] = [:]
         for key in keysSeen {
             if let kind = KLKeyClass.of(key) { classified[kind, default: []].append(key) }

@@ -156,9 +156,17 @@ enum RunLogFiles {
         // stable-baselines3's `json` output is JSON Lines under a .json name; other .json files are configs.
         if name == "trainer_state.json" || isDatabaseName(name) || name == "progress.json" { return true }
         let lower = name.lowercased()
-        return [".jsonl", ".ndjson", ".csv", ".log", ".out", ".wandb", ".swanlab"].contains {
-            lower.hasSuffix($0)
-        }
+        return [".jsonl", ".ndjson", ".csv", ".log", ".out", ".wandb", ".swanlab"].contains { lower.hasSuffix($0) }
+            || isTorchtuneDiskLog(lower)
+    }
+
+    /// torchtune's `DiskLogger` writes `<output_dir>/logs/log_<unix time>.txt` (`torchtune/training/
+    /// metric_logging.py`): the one `.txt` name taken, since other `.txt` files beside a run are notes and
+    /// requirements.
+    static func isTorchtuneDiskLog(_ lower: String) -> Bool {
+        guard lower.hasPrefix("log_"), lower.hasSuffix(".txt") else { return false }
+        let digits = lower.dropFirst(4).dropLast(4)
+        return !digits.isEmpty && digits.allSatisfy { $0.isASCII && $0.isNumber }
     }
 
     /// A W&B run folder (`wandb/run-…/`, `wandb/offline-run-…/`) is read from its `run-<id>.wandb` alone:

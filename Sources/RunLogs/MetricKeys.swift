@@ -47,10 +47,15 @@ public enum MetricKeys {
     /// counting every record) is its step.
     public static let stepKeys: [String] = ["step", "global_step", "_step", "train/global_step"]
 
-    /// Step keys of JSON records: ``stepKeys``, then, for a record that has none of them,
-    /// stable-baselines3's `time/total_timesteps`. SB3's `progress.json` holds the same keys as its
-    /// `progress.csv` (read by ``tableStepKeys``), so both files of one run give the same steps.
-    public static let recordStepKeys: [String] = stepKeys + ["time/total_timesteps"]
+    /// Step keys of JSON records: ART's `training_step` first, then ``stepKeys``, then, for a record that
+    /// has none of them, stable-baselines3's `time/total_timesteps`. SB3's `progress.json` holds the same
+    /// keys as its `progress.csv` (read by ``tableStepKeys``), so both files of one run give the same steps.
+    ///
+    /// ART's `history.jsonl` (`Model._log_metrics`, `art/model.py`) writes both `training_step` and `step`;
+    /// `training_step` is the trainer's step, the x axis ART gives W&B for every metric
+    /// (`define_metric(..., step_metric="training_step")`), so that evaluations logged late for an earlier
+    /// step land on it. The two are equal in ART 0.5, and `training_step` is the one that says so.
+    public static let recordStepKeys: [String] = ["training_step"] + stepKeys + ["time/total_timesteps"]
 
     /// Step columns of table-shaped logs (CSV), in order of preference: Lightning and most loops (`step`),
     /// stable-baselines3 (`time/total_timesteps`), Weights & Biases exports (`trainer/global_step`, `_step`).

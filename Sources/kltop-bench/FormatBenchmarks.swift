@@ -326,3 +326,54 @@ func benchStores() {
                 + "\(String(format: "%.0f", seconds * 1000)) ms)")
     }
 }
+
+/// Console output as the trainers print it: veRL's `step:N - key:value` lines behind Ray's coloured prefix,
+/// transformers' dict lines between tqdm redraws, and warnings (no record), in equal parts by line.
+func benchConsole() {
+    var block: [UInt8] = []
+    for step in 1...64 {
+        let kl = String(0.02 + 0.001 * Double((step * 37) % 11))
+        block += Array(
+            ("\u{1B}[36m(TaskRunner pid=4242)\u{1B}[0m step:\(step) - actor/kl_loss:np.float64(\(kl))"
+                + " - actor/pg_loss:np.float64(-0.0123) - actor/entropy:np.float64(1.234)"
+                + " - critic/score/mean:np.float64(0.5) - response_length/mean:np.float64(312.5)"
+                + " - timing_s/step:np.float64(12.25) - perf/throughput:np.float64(1534.2)\n").utf8)
+        block += Array(
+            (" 10%|█         | \(step)/640 [00:\(10 + step % 40)<09:00,  1.10it/s]\r"
+                + "{'loss': '0.3012', 'grad_norm': '1.234', 'learning_rate': '1e-06', 'kl': '\(kl)',"
+                + " 'reward': '0.125', 'epoch': '0.01'}\n").utf8)
+        block += Array(
+            ("/venv/lib/python3.11/site-packages/torch/utils/checkpoint.py:91: UserWarning: None of the"
+                + " inputs have requires_grad=True. Gradients will be None\n").utf8)
+    }
+    let bytes = repeated(block, targetBytes: 100 << 20)
+    let lineCount = bytes.reduce(0) { $0 + ($1 == 10 || $1 == 13 ? 1 : 0) }
+    print(
+        "Console ingest (veRL lines with Ray prefix, transformers dicts after tqdm, warnings; \(bytes.count / lineCount) bytes per line)"
+    )
+    var samples = 0
+    let seconds = best(of: 3) {
+        var reader = ConsoleReader()
+        samples = ingest(&reader, bytes)
+    }
+    report("from memory", bytes: bytes.count, seconds: seconds, samples: samples, records: lineCount)
+    reportFromFile(bytes, suffix: ".log") { ConsoleReader() }
+    // One file per writer's shape, each read on its own (their keys differ): torchtune's pairs, ROLL's
+    // JSON, slime's dicts behind a logging header, SkyRL's dicts over several lines.
+    for name in ["torchtune/logs/log_1700000000.txt", "roll_stdout.log", "slime_ray.log", "skyrl_ray.log"] {
+        guard let file = FileManager.default.contents(atPath: Fixtures.path("formats/textlogs/" + name))
+        else {
+            continue
+        }
+        let text = repeated(Array(file), targetBytes: 50 << 20)
+        let lines = text.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+        var read = 0
+        let time = best(of: 3) {
+            var reader = ConsoleReader()
+            read = ingest(&reader, text)
+        }
+        report(
+            String(name.split(separator: "/").last!).padding(toLength: 22, withPad: " ", startingAt: 0),
+            bytes: text.count, seconds: time, samples: read, records: lines)
+    }
+}

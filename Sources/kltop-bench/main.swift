@@ -209,6 +209,10 @@ if everything || arguments.contains("jsonl") {
     benchJSONL()
     fflush(nil)
 }
+if everything || arguments.contains("console") {
+    benchConsole()
+    fflush(nil)
+}
 if everything || arguments.contains("numbers") {
     benchNumbers()
     fflush(nil)

@@ -267,7 +267,7 @@ import Testing
             .samplesAppended(RunID(1), metricKey: nil, samples: [], statistics: statistics),
             .runAdded(RunID(2), name: "named", source: "/logs/named.jsonl"),
             .samplesAppended(RunID(2), metricKey: "nope", samples: [], statistics: statistics))
-        #expect(state.runs[1].keyProblem == .noKnownKey(records: 120))
+        #expect(state.runs[1].keyProblem == .noKnownKey(records: 120, reason: nil, keys: [], moreKeys: 0))
         #expect(state.runs[2].keyProblem == .noValues(key: "nope", records: 120))
         let panels = render(state, width: 120, height: 40).textLines()
         #expect(
@@ -276,8 +276,9 @@ import Testing
             })
         #expect(panels.contains { $0.hasPrefix("● named  nope  no \"nope\" values in 120 records") })
         let text = panels.joined(separator: " ").split(separator: " ").joined(separator: " ")
-        #expect(text.contains("No KL key found in 120 records; looked for kl_divergence, kl, objective/kl"))
-        #expect(text.contains("Name the key with --metric KEY."))
+        #expect(
+            text.contains("No KL key found in 120 records. Name the key that holds KL with --metric KEY."))
+        #expect(!text.contains("looked for"), "the 34 keys kltop looks for are not listed on a panel")
         #expect(text.contains("No number under \"nope\""))
         // A line in the compact list says it too.
         let list = render(state, width: 80, height: 10).textLines()
@@ -620,5 +621,29 @@ import Testing
             .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
         #expect(action.contains(Severity.critical.recommendation), "\(narrow)")
         #expect(narrow.allSatisfy { $0.unicodeScalars.count == 60 })
+    }
+
+    /// The reason a run logs no KL, where its keys show it, and a few of its keys, sanitised: a key is log
+    /// text.
+    @Test func aRunWithoutKLSaysWhyAndListsSomeKeys() {
+        var statistics = ReadStatistics()
+        statistics.records = 10
+        statistics.keysSeen = ["rollout_corr/kl", "loss\u{1B}[2J", "a", "b", "c", "d", "e", "f"]
+        var state = DashboardState()
+        state.send(
+            .runAdded(RunID(0), name: "verl", source: "/logs/verl.jsonl"),
+            .samplesAppended(RunID(0), metricKey: nil, samples: [], statistics: statistics))
+        guard case .noKnownKey(_, let reason, let keys, let more) = state.runs[0].keyProblem else {
+            Issue.record("no key problem")
+            return
+        }
+        #expect(reason?.contains("KL between trainer and inference engine (\"rollout_corr/kl\")") == true)
+        #expect(keys.count == 6 && more == 2)
+        #expect(!keys.joined().contains("\u{1B}"))
+        let text = render(state, width: 120, height: 30).textLines().joined(separator: " ")
+            .split(separator: " ").joined(separator: " ")
+        #expect(text.contains("No KL key found in 10 records: it logs only KL between trainer and inference"))
+        #expect(text.contains("(+2 more)"))
+        #expect(!text.contains("\u{1B}"))
     }
 }

@@ -95,4 +95,29 @@ import Testing
             .runStatusChanged(RunID(1), .unreadable("permission denied")))
         Snapshot.assertMatches(render(state, width: 60, height: 12), named: "waiting-unreadable-60x12")
     }
+
+    /// A TRL GRPO run with beta 0 (its default) logs no KL: the panel says why, as `kltop check` does, and
+    /// lists the first of its keys (those of the real run in Fixtures/experiments).
+    static func trlBetaZero() -> DashboardState {
+        var statistics = ReadStatistics()
+        statistics.records = 30
+        statistics.keysSeen = [
+            "clip_ratio/high_max", "clip_ratio/high_mean", "clip_ratio/low_mean", "clip_ratio/low_min",
+            "clip_ratio/region_mean", "completions/clipped_ratio", "completions/max_length",
+            "completions/mean_length", "entropy", "epoch", "frac_reward_zero_std", "grad_norm",
+            "learning_rate",
+            "loss", "num_tokens", "reward", "reward_std", "step",
+        ]
+        var state = DashboardState()
+        state.send(
+            .runAdded(RunID(0), name: "grpo_beta0.0_seed0", source: "/runs/grpo_beta0.0_seed0"),
+            .samplesAppended(RunID(0), metricKey: nil, samples: [], statistics: statistics))
+        return state
+    }
+
+    @Test(arguments: [(80, 24), (40, 12)])
+    func trlGRPOWithBetaZero(width: Int, height: Int) {
+        Snapshot.assertMatches(
+            render(Self.trlBetaZero(), width: width, height: height), named: "trl-beta0-\(width)x\(height)")
+    }
 }

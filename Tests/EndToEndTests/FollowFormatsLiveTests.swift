@@ -361,6 +361,51 @@ import Testing
             Dictionary(uniqueKeysWithValues: logs.map { ($0.0, $0.1.expected) }), from: kltop)
     }
 
+    /// SkyRL's output (a dict over several lines per step) and torchtune's DiskLogger file, written by the
+    /// real writers (Fixtures/formats/textlogs), appended in random pieces: a dict cut at the end of the file
+    /// is held while the writer is quiet (its step not reported, not counted bad), then read once whole.
+    @Test(arguments: WakeUp.allCases)
+    func skyRLAndTorchtuneLogsAppendedInPieces(_ wakeUp: WakeUp) throws {
+        let root = try TemporaryDirectory.make("kltop-live-textlogs")
+        let folder = Fixtures.path("formats/textlogs") + "/"
+        let skyrl = Array(try Data(contentsOf: URL(fileURLWithPath: folder + "skyrl_ray.log")))
+        let cut = try Data(contentsOf: URL(fileURLWithPath: folder + "skyrl_ray_live.log")).count
+        let torchtune = Array(
+            try Data(contentsOf: URL(fileURLWithPath: folder + "torchtune/logs/log_1700000000.txt")))
+        try FileManager.default.createDirectory(
+            at: root.appendingPathComponent("grpo_tt/logs"), withIntermediateDirectories: true)
+        let kltop = try LiveProcess(kltop: ["export", "--follow"] + wakeUp.arguments + [root.path])
+        defer { kltop.interrupt() }
+        let files = [
+            RawFile(root.appendingPathComponent("skyrl_ray.log").path, flags: O_WRONLY | O_CREAT | O_APPEND),
+            RawFile(
+                root.appendingPathComponent("grpo_tt/logs/log_1700000000.txt").path,
+                flags: O_WRONLY | O_CREAT | O_APPEND),
+        ]
+        var random = SeededGenerator(seed: 31)
+        func append(_ index: Int, _ bytes: ArraySlice<UInt8>) {
+            var offset = bytes.startIndex
+            while offset < bytes.endIndex {
+                let end = min(bytes.endIndex, offset + 1 + Int(random.next() % 200))
+                files[index].write(bytes[offset..<end])
+                offset = end
+                if random.next() % 4 == 0 { pause(milliseconds: 2) }
+            }
+        }
+        append(0, skyrl[..<cut])
+        append(1, torchtune[...])
+        #expect(kltop.waitUntil(timeout: 30) { Self.steps($0, run: "skyrl_ray").count >= 24 })
+        pause(milliseconds: 1500)  // quiet, with step 25's dict cut after its fourth line
+        #expect(Self.steps(kltop.outputLines, run: "skyrl_ray").map(\.step) == Array(1...24))
+        append(0, skyrl[cut...])
+        Self.requireExactly(
+            [
+                "skyrl_ray": (1...25).map { Step(step: Int64($0), value: fixtureKL($0, spike: 12)) },
+                "grpo_tt": (1...40).map { Step(step: Int64($0), value: fixtureKL($0, spike: 29)) },
+            ], from: kltop)
+        #expect(!kltop.standardError.contains("bad line"), "\(kltop.standardError)")
+    }
+
     /// `python train.py 2>&1 | kltop export --follow -`: the stream arrives through a pipe in random pieces;
     /// when the writer closes it, kltop reads what is left and exits by itself.
     @Test(arguments: ConsoleStream.allCases)

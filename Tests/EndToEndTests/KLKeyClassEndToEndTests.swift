@@ -63,4 +63,14 @@ import Testing
             named.standardError.contains(
                 "\"kl/mean\" is KL to the reference model: name it with --metric KEY"))
     }
+
+    /// prime-rl's metrics.jsonl (its FileMonitor's rows): only `mismatch_kl/all/mean`, and check says so.
+    @Test func primeRLsMetricsSayTheyHoldOnlyMismatchKL() throws {
+        let result = try Kltop.run(["check", Fixtures.path("formats/textlogs/prime_rl/metrics.jsonl")])
+        #expect(result.status == 3)
+        #expect(
+            result.standardError.contains(
+                "it logs only KL between trainer and inference engine (\"mismatch_kl/all/mean\")"),
+            "\(result.standardError)")
+    }
 }

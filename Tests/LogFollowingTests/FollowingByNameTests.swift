@@ -59,6 +59,22 @@ import Testing
         #expect(following.steps("slurm-123") == [1])
     }
 
+    /// torchtune's DiskLogger file (`<output_dir>/logs/log_<unix>.txt`) is a log of the output folder's run;
+    /// other `.txt` files are not run logs.
+    @Test func torchtunesDiskLogIsFoundAndNamedByItsOutputFolder() throws {
+        let root = try TemporaryDirectory.make("kltop-byname")
+        let logs = root.appendingPathComponent("grpo_qwen3b/logs")
+        try write(
+            "Step 1 | loss:0.5 kl_loss:tensor(0.0230, device='cuda:0') \nStep 2 | kl_loss:tensor(0.5000) \n",
+            to: logs.appendingPathComponent("log_1700000000.txt"))
+        try write("Step 3 | kl_loss:9.9 \n", to: logs.appendingPathComponent("notes.txt"))
+        let following = Following([root.path])
+        following.poll()
+        following.poll()
+        #expect(following.steps("grpo_qwen3b") == [1, 2])
+        #expect(following.runs == ["grpo_qwen3b"])
+    }
+
     /// A name that looks like a file's (`qwen2.5-grpo`) but is made as a folder is followed as one.
     @Test func aFileNameThatBecomesAFolderIsFollowedAsAFolder() throws {
         let root = try TemporaryDirectory.make("kltop-byname")

@@ -89,6 +89,7 @@ extension Renderer {
             for log in state.logsWithoutKL {
                 let keys = log.keys.isEmpty ? "" : ": " + log.keys.joined(separator: ", ")
                 lines.append([Span(log.path, .text), Span(" \(log.records) records\(keys)", .dim)])
+                if let reason = log.reason { lines.append([Span("    " + reason, .pointWarning)]) }
             }
             lines.append([])
         }

@@ -138,21 +138,32 @@ extension Renderer {
     /// The header's word on a run without KL values (``RunState/keyProblem``), as `kltop check` says it.
     static func keyProblemSummary(_ problem: KeyProblem, compact: Bool) -> String {
         switch problem {
-        case .noKnownKey(let records):
-            compact
-                ? "no KL key: --metric KEY"
-                : "no KL key found in \(records) records: name it with --metric KEY"
+        case .noKnownKey(let records, let reason, _, _):
+            // Where the keys say why (the panel says it), --metric is not the remedy.
+            switch (compact, reason == nil) {
+            case (true, true): "no KL key: --metric KEY"
+            case (true, false): "no KL key"
+            case (false, true): "no KL key found in \(records) records: name it with --metric KEY"
+            case (false, false): "no KL key found in \(records) records"
+            }
         case .noValues(let key, let records):
             compact ? "no \"\(key)\" values" : "no \"\(key)\" values in \(records) records"
         }
     }
 
-    /// What a run's panel shows instead of an empty plot when no record had a KL value.
+    /// What a run's panel shows instead of an empty plot when no record had a KL value: the reason where
+    /// the keys show one, as `kltop check` says it, and the first keys the log holds (not the list of every
+    /// key kltop looks for, too long for a panel).
     static func keyProblemExplanation(_ problem: KeyProblem) -> String {
         switch problem {
-        case .noKnownKey(let records):
-            "No KL key found in \(records) record\(records == 1 ? "" : "s"); looked for "
-                + MetricKeys.klAliases.joined(separator: ", ") + ". Name the key with --metric KEY."
+        case .noKnownKey(let records, let reason, let keys, let moreKeys):
+            "No KL key found in \(records) record\(records == 1 ? "" : "s")"
+                + (reason.map { ": \($0)." } ?? ".")
+                + (keys.isEmpty
+                    ? ""
+                    : " Keys: " + keys.joined(separator: ", ") + (moreKeys > 0 ? " (+\(moreKeys) more)" : "")
+                        + ".")
+                + (reason == nil ? " Name the key that holds KL with --metric KEY." : "")
         case .noValues(let key, let records):
             "No number under \"\(key)\" (the key named with --metric) in \(records) record\(records == 1 ? "" : "s"). "
                 + "Name the key that holds KL with --metric KEY."

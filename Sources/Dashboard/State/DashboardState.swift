@@ -184,6 +184,8 @@ public struct LogWithoutKL: Equatable, Sendable {
     public var path: String
     public var records: Int
     public var keys: [String]
+    /// Why it holds no KL, where its keys show it (``ReadReport/whyNoKL(keysSeen:)``).
+    public var reason: String?
 }
 
 /// The orders the r key goes through.

@@ -238,7 +238,13 @@ public struct RunState: Sendable {
     /// Nil once there is a sample (or before any record).
     public var keyProblem: KeyProblem? {
         guard history.isEmpty, statistics.records > 0 else { return nil }
-        guard let metricKey else { return .noKnownKey(records: statistics.records) }
+        guard let metricKey else {
+            let keys = statistics.keysSeen
+            return .noKnownKey(
+                records: statistics.records, reason: ReadReport.whyNoKL(keysSeen: keys),
+                keys: keys.prefix(KeyProblem.keysShown).map(TerminalText.inert),
+                moreKeys: max(0, keys.count - KeyProblem.keysShown))
+        }
         return .noValues(key: metricKey, records: statistics.records)
     }
 
@@ -264,10 +270,15 @@ public struct RunState: Sendable {
 
 /// Records were read, but none held a KL value (``RunState/keyProblem``).
 public enum KeyProblem: Equatable, Sendable {
-    /// None of ``MetricKeys/klAliases`` is in the log: `--metric KEY` must name the key.
-    case noKnownKey(records: Int)
+    /// None of ``MetricKeys/klAliases`` is in the log: `--metric KEY` must name the key. `reason` is why,
+    /// where the keys show it (``ReadReport/whyNoKL(keysSeen:)``: TRL's GRPO with `beta` 0, only mismatch or
+    /// coefficient keys); `keys` the first keys the log holds, sanitised, and `moreKeys` how many others.
+    case noKnownKey(records: Int, reason: String?, keys: [String], moreKeys: Int)
     /// The key in use (named with `--metric`) holds no number in any record.
     case noValues(key: String, records: Int)
+
+    /// Keys listed on a panel: enough to see what the log holds, few enough for a small one.
+    static let keysShown = 6
 }
 
 /// One of the logs a run was found in (``RunState/sources``).

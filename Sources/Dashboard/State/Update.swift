@@ -65,7 +65,8 @@ extension DashboardState {
         case .logWithoutKL(let path, let statistics):
             let log = LogWithoutKL(
                 path: TerminalText.inert(path), records: statistics.records,
-                keys: statistics.keysSeen.prefix(12).map(TerminalText.inert))
+                keys: statistics.keysSeen.prefix(12).map(TerminalText.inert),
+                reason: ReadReport.whyNoKL(keysSeen: statistics.keysSeen))
             if !logsWithoutKL.contains(where: { $0.path == log.path }) { logsWithoutKL.append(log) }
             if logsWithoutKL.count > Self.maximumSourceNotices { logsWithoutKL.removeFirst() }
             return []

@@ -1,6 +1,7 @@
 /// Reads the console output of a training script (`python train.py 2>&1 | kltop -`): the metrics lines of
-/// transformers / TRL, veRL and OpenRLHF, and stable-baselines3's boxed tables, among progress bars,
-/// warnings and tracebacks.
+/// transformers / TRL, veRL, OpenRLHF, torchtune (its `DiskLogger` file `logs/log_<unix>.txt` too), ROLL and
+/// slime, SkyRL's multi-line dicts and stable-baselines3's boxed tables, among progress bars, warnings and
+/// tracebacks.
 ///
 /// Output is cut at `\n` and at `\r` (``ConsoleLineSplitter``); each piece is cleaned of terminal escapes
 /// and Ray's worker prefix and recognised by ``ConsoleLineParser``, whose rule (the record is the whole
@@ -16,10 +17,16 @@
 /// `time/total_timesteps` row (``MetricKeys/tableStepKeys``, as in SB3's `progress.csv`); its values have
 /// three significant digits only. Its lines count neither as ignored nor as bad; a table cut off before its
 /// closing dashes counts one bad line if it had shown a KL row; its other lines are ignored.
+///
+/// SkyRL's `Step N:` header and the dict on the lines after it (``ConsoleDictCollector``) are one record
+/// too, counted when the dict closes. Until then it is held (``heldByteCount``): a live file that ends
+/// inside it has its step reported once the rest is written. A dict that will not close (another line from
+/// its process, the end of the stream, more than `maxLineBytes`) counts one bad line if its text holds the
+/// KL key's name; its other lines are ignored.
 public struct ConsoleReader: SampleReader {
     public private(set) var statistics = ReadStatistics()
     private var splitter: ConsoleLineSplitter
-    public var heldByteCount: Int { splitter.pendingByteCount }
+    public var heldByteCount: Int { splitter.pendingByteCount + dict.heldByteCount }
     private var matcher: MetricKeyMatcher
     /// Dict records without a step that held the KL key.
     private var ordinal: Int64 = 0
@@ -32,9 +39,11 @@ public struct ConsoleReader: SampleReader {
     private let tableStepKeys = MetricKeys.tableStepKeys.map { Array($0.utf8) }
     /// The line of the open table's last line read: where a table never closed is reported.
     private var tableLine = 1
+    private var dict: ConsoleDictCollector
 
     public init(metric: MetricSelection = .automatic, maxLineBytes: Int = 1 << 20) {
         splitter = ConsoleLineSplitter(maxPieceBytes: maxLineBytes)
+        dict = ConsoleDictCollector(maxBytes: maxLineBytes)
         matcher = MetricKeyMatcher(selection: metric)
     }
 
@@ -48,6 +57,7 @@ public struct ConsoleReader: SampleReader {
     public mutating func finish(emit: (MetricSample) -> Void) {
         withSplitter { splitter, reader in splitter.finish { reader.handle($0, emit) } }
         if let rows = table.giveUp() { tableBrokenOff(rows: rows, line: tableLine) }
+        if dict.isOpen { dictGivenUp() }
     }
 
     /// Console output is append-only: after a restart everything read is new; the ordinal carries on. A
@@ -55,6 +65,7 @@ public struct ConsoleReader: SampleReader {
     public mutating func restart() {
         splitter.discardPartialPiece()
         if let rows = table.giveUp() { tableBrokenOff(rows: rows, line: tableLine) }
+        if dict.isOpen { dictGivenUp() }
     }
 
     private mutating func withSplitter(_ body: (inout ConsoleLineSplitter, inout ConsoleReader) -> Void) {
@@ -89,12 +100,36 @@ public struct ConsoleReader: SampleReader {
 
     private mutating func read(_ text: UnsafeBufferPointer<UInt8>, line: Int, _ emit: (MetricSample) -> Void)
     {
+        if dict.isOpen && readDictLine(text, emit) { return }
         let content = ConsoleText.content(of: text)
         guard !content.isEmpty else { return }
         if readTableLine(text, content, line: line, emit) { return }
+        let shape = readRecord(text, content, line: line, emit) { ConsoleLineParser.parse($0, $1, entry: $2) }
+        if case .dictFollows(let step) = shape {
+            // Another process's header while a dict is open: the open one cannot be told from it later.
+            if dict.isOpen { dictGivenUp() }
+            let source = ConsoleText.source(of: text).prefix
+            if source.count <= ConsoleDictCollector.maxSourceBytes {
+                dict.open(step: step, source: source, line: line)
+            } else {
+                statistics.ignoredLines += 1
+            }
+        }
+    }
+
+    /// Reads one record (a line, or a multi-line dict as one text) whose shape `parse` tells, and counts it;
+    /// returns the shape. A ``ConsoleLineParser/Shape/dictFollows(step:)`` is left to the caller.
+    @discardableResult
+    private mutating func readRecord(
+        _ text: UnsafeBufferPointer<UInt8>, _ content: Range<Int>, line: Int, lines: Int = 1,
+        _ emit: (MetricSample) -> Void,
+        parse: (UnsafeBufferPointer<UInt8>, Range<Int>, (Range<Int>, Range<Int>) -> Void) ->
+            ConsoleLineParser
+            .Shape
+    ) -> ConsoleLineParser.Shape {
         var best: (rank: Int, value: Range<Int>)?
         var step: (rank: Int, value: Range<Int>)?
-        let shape = ConsoleLineParser.parse(text, content) { key, value in
+        let shape = parse(text, content) { key, value in
             let keyBytes = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: text[key]))
             if let rank = matcher.rank(keyBytes) {
                 if rank < (best?.rank ?? Int.max) { best = (rank, value) }
@@ -106,14 +141,15 @@ public struct ConsoleReader: SampleReader {
         }
         let outcome: RecordOutcome
         switch shape {
-        case .notARecord:
-            statistics.ignoredLines += 1
-            return
+        case .notARecord, .dictFollows:
+            if case .notARecord = shape { statistics.ignoredLines += lines }
+            return shape
         case .malformed(let reason):
             guard mentionsMetric(text, content) else {
-                statistics.ignoredLines += 1
-                return
+                statistics.ignoredLines += lines
+                return shape
             }
+            statistics.ignoredLines += lines - 1
             outcome = .bad("a metrics line that cannot be read: \(reason)")
         case .record(let statedStep):
             guard let best else {
@@ -121,7 +157,7 @@ public struct ConsoleReader: SampleReader {
                 if recordsListed < Self.recordsToList {
                     // Read again for its keys: the first few records without KL say what the log holds.
                     recordsListed += 1
-                    _ = ConsoleLineParser.parse(text, content) { key, _ in
+                    _ = parse(text, content) { key, _ in
                         let name = String(decoding: UnsafeBufferPointer(rebasing: text[key]), as: UTF8.self)
                         if !statistics.keysSeen.contains(name) { statistics.keysSeen.append(name) }
                     }
@@ -142,6 +178,56 @@ public struct ConsoleReader: SampleReader {
         }
         if let sample = statistics.count(outcome, badLine: { BadLine(lineNumber: line, reason: $0) }) {
             emit(sample)
+        }
+        return shape
+    }
+
+    /// Offers a line to the open multi-line dict; false if it is no part of it (read it on its own).
+    private mutating func readDictLine(_ text: UnsafeBufferPointer<UInt8>, _ emit: (MetricSample) -> Void)
+        -> Bool
+    {
+        let (source, indented) = ConsoleText.source(of: text)
+        let content = ConsoleText.content(of: text)
+        switch dict.take(text, source: source, content: content, indented: indented) {
+        case .notMine:
+            return false
+        case .taken:
+            return true
+        case .givenUp(let lineTaken):
+            dictGivenUp()
+            return lineTaken
+        case .closed:
+            dict.close()
+            let step = dict.step
+            let lines = dict.lines
+            let headerLine = dict.headerLine
+            let whole = dict.text
+            whole.withUnsafeBufferPointer { whole in
+                _ = readRecord(whole, 0..<whole.count, line: headerLine, lines: lines, emit) {
+                    t, range, entry in
+                    if let problem = PythonLiteral.forEachDictEntry(t, range, entry) {
+                        return .malformed(problem)
+                    }
+                    return .record(step: step)
+                }
+            }
+            return true
+        }
+    }
+
+    /// The open multi-line dict will not close: its lines were read for nothing; one of them is a bad line
+    /// if it held the KL key's name (a KL value may have been lost), as for a malformed line.
+    private mutating func dictGivenUp() {
+        dict.close()
+        let mentions = dict.text.withUnsafeBufferPointer { mentionsMetric($0, 0..<$0.count) }
+        if mentions {
+            statistics.countBadLine(
+                BadLine(
+                    lineNumber: dict.headerLine,
+                    reason: "a metrics dict cut off before its closing bracket, after \(dict.lines) lines"))
+            statistics.ignoredLines += dict.lines - 1
+        } else {
+            statistics.ignoredLines += dict.lines
         }
     }
 

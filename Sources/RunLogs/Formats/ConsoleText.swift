@@ -50,6 +50,20 @@ enum ConsoleText {
         return range
     }
 
+    /// Ray's prefix, `(...)` at the start naming a process (empty for none), and whether the line's own
+    /// text, after the prefix and the one space Ray puts after it, starts with spaces.
+    static func source(of text: UnsafeBufferPointer<UInt8>) -> (
+        prefix: Slice<UnsafeBufferPointer<UInt8>>, indented: Bool
+    ) {
+        let start = trimmed(text, 0..<text.count).lowerBound
+        guard let end = rayPrefixEnd(text, start..<text.count) else {
+            return (text[0..<0], start > 0)
+        }
+        var own = end
+        if own < text.count && text[own] == 0x20 { own += 1 }
+        return (text[start..<end], own < text.count && isSpace(text[own]))
+    }
+
     /// Past `(...) ` at the start, when what is inside names a process (`pid=`), as Ray's prefix does.
     private static func rayPrefixEnd(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
         guard !range.isEmpty, text[range.lowerBound] == UInt8(ascii: "("),

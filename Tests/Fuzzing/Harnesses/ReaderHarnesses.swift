@@ -32,8 +32,20 @@ enum ReaderHarnesses {
             try StreamingInvariants(.readsAgain(sameSteps: false), numbersLines: true) {
                 ConsoleReader(maxLineBytes: limit)
             }.check(input)
+            try consoleHoldsBoundedBytes(input, limit: limit)
         }
         try consoleRecordsAreWholeLines(input)
+    }
+
+    /// What the reader holds back (a partial line, a multi-line dict not closed yet) stays within its
+    /// limits however the input goes on: a line of at most `limit` bytes, a dict of at most `limit`.
+    static func consoleHoldsBoundedBytes(_ input: [UInt8], limit: Int) throws(InvariantViolation) {
+        var reader = ConsoleReader(maxLineBytes: limit)
+        var reading = Reading()
+        feed(&reader, input, into: &reading)
+        try require(
+            reader.heldByteCount <= 2 * limit + 1,
+            "holds \(reader.heldByteCount) bytes with a limit of \(limit): \(reading)")
     }
 
     /// The input as an event file, and the input as the data of one record whose CRCs verify: mutations
@@ -209,13 +221,16 @@ enum ReaderHarnesses {
     }
 
     /// "A line is a record only if the record is the whole line": with a word put before every piece of
-    /// text, nothing is a record and nothing is bad. Pieces holding `Global step` are left out (OpenRLHF's
-    /// record may follow any logging header that ends in `] `), and so are pieces with terminal escapes,
-    /// which could spell it once taken out.
+    /// text, nothing is a record and nothing is bad. Pieces holding a logging header's end (`] `, or the
+    /// ` - ` after a source line) are left out, since OpenRLHF's, ROLL's, slime's and SkyRL's records may
+    /// follow one, and so are pieces with terminal escapes, which could spell one once taken out. SkyRL's
+    /// dict lines follow a header line, so they are no records here either.
     static func consoleRecordsAreWholeLines(_ input: [UInt8]) throws(InvariantViolation) {
         var prefixed: [UInt8] = []
         for piece in input.split(whereSeparator: { $0 == 0x0A || $0 == 0x0D })
-        where !piece.contains(0x1B) && occurrences(of: "Global step", in: piece) == 0 {
+        where !piece.contains(0x1B) && occurrences(of: "] ", in: piece) == 0
+            && occurrences(of: " - ", in: piece) == 0
+        {
             prefixed += Array("note: ".utf8) + piece + [0x0A]
         }
         var reader = ConsoleReader()

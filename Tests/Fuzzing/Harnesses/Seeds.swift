@@ -61,8 +61,12 @@ extension FuzzTarget {
             }
         case .console:
             // The experiments' stdout.log files hold stable-baselines3's boxed tables and a TRL run's output.
+            // textlogs: torchtune's DiskLogger file, ROLL's, slime's and SkyRL's output (a dict over lines).
             return Self.files(under: fixtures + "/formats/console", where: { $0.hasSuffix(".log") })
                 + Self.files(under: fixtures + "/experiments", where: { $0 == "stdout.log" })
+                + Self.files(
+                    under: fixtures + "/formats/textlogs",
+                    where: { $0.hasSuffix(".log") || $0.hasSuffix(".txt") })
         case .tensorboard:
             return Self.files(under: fixtures + "/formats/tensorboard", where: { $0.contains("tfevents") })
         case .trainerState:
