@@ -121,7 +121,7 @@ extension Notice.Kind {
         self = kind
     }
 
-    static let all: [Notice.Kind] = [
+    public static let all: [Notice.Kind] = [
         .waitingForFile, .waitingForWriter, .streamEnded, .permissionDenied, .notAFile, .cannotOpen, .cannotRead,
         .nothingToFollowYet, .following, .rotated, .replacedByContinuation, .truncated, .disconnected,
     ]
