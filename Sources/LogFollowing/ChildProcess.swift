@@ -39,10 +39,24 @@ final class ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
+        // The child starts with no signal blocked and the usual dispositions: the thread that starts it
+        // (the dashboard's reader) blocks the signals the main thread handles, and kltop ignores SIGPIPE;
+        // inherited, they would make ssh deaf to the SIGTERM that ends it.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
-        let result = posix_spawnp(&pid, arguments[0], &actions, nil, argv, environ)
+        let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
         close(outputPipe[1])
         close(errorPipe[1])
         guard result == 0 else {
@@ -83,11 +97,16 @@ final class ChildProcess {
         return status
     }
 
-    /// Stops the child (SIGTERM, as ssh takes it: it closes the connection and the remote side's kltop
-    /// gets SIGHUP) and reaps it.
+    /// Stops the child (SIGTERM: ssh closes the connection, and the other side's kltop sees its reader
+    /// gone) and reaps it; one that has not exited half a second later is killed.
     func end() {
         guard reap() == nil else { return }
         kill(pid, SIGTERM)
+        for _ in 0..<50 {
+            if reap() != nil { return }
+            usleep(10_000)
+        }
+        kill(pid, SIGKILL)
         reap(waiting: true)
     }
 

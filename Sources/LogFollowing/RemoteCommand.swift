@@ -73,14 +73,16 @@ enum RemoteCommand {
     /// The remote shell command that runs kltop's export stream there (`--follow` unless reading to the
     /// end), or exits with 127 when kltop is not there.
     static func export(
-        _ location: RemoteLocation, options: RemoteOptions, follow: Bool, metric: String?, inputFormat: String?
+        _ location: RemoteLocation, options: RemoteOptions, follow: Bool, metric: String?,
+        inputFormat: String?
     ) -> String {
         var export = ["export", "--format", "jsonl", "--with-notes"]
         if follow { export.append("--follow") }
         if let metric { export += ["--metric", metric] }
         if let inputFormat { export += ["--input-format", inputFormat] }
         let exportWords = export.map(shellQuoted).joined(separator: " ") + " -- " + remotePath(location.path)
-        let candidates = options.remoteKltop.map { [remotePath($0)] } ?? ["kltop", "\"$HOME\"/.local/bin/kltop"]
+        let candidates =
+            options.remoteKltop.map { [remotePath($0)] } ?? ["kltop", "\"$HOME\"/.local/bin/kltop"]
         // `command -v` finds a name on PATH and accepts an executable path; the loop runs the first found.
         let script =
             "for k in \(candidates.joined(separator: " ")); do "

@@ -26,7 +26,9 @@ public struct RemoteLocation: Sendable, Equatable, CustomStringConvertible {
         let destination = String(argument[..<colon])
         let path = String(argument[argument.index(after: colon)...])
         var host = destination
-        if let at = destination.lastIndex(of: "@") { host = String(destination[destination.index(after: at)...]) }
+        if let at = destination.lastIndex(of: "@") {
+            host = String(destination[destination.index(after: at)...])
+        }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         return make(destination: destination, host: host, port: nil, path: path, argument)
     }
@@ -49,7 +51,9 @@ public struct RemoteLocation: Sendable, Equatable, CustomStringConvertible {
         return colon
     }
 
-    private static func parseURL(_ rest: String, _ argument: String) -> Result<RemoteLocation, RemoteLocationError> {
+    private static func parseURL(_ rest: String, _ argument: String) -> Result<
+        RemoteLocation, RemoteLocationError
+    > {
         guard let slash = rest.firstIndex(of: "/") else {
             return .failure(RemoteLocationError(argument: argument, problem: "names no path after the host"))
         }
@@ -57,8 +61,10 @@ public struct RemoteLocation: Sendable, Equatable, CustomStringConvertible {
         let path = String(rest[slash...])
         var port: Int?
         if let colon = authority.lastIndex(of: ":"), !authority.hasSuffix("]") {
-            guard let number = Int(authority[authority.index(after: colon)...]), (1...65535).contains(number) else {
-                return .failure(RemoteLocationError(argument: argument, problem: "has a port that is not a number"))
+            guard let number = Int(authority[authority.index(after: colon)...]), (1...65535).contains(number)
+            else {
+                return .failure(
+                    RemoteLocationError(argument: argument, problem: "has a port that is not a number"))
             }
             port = number
             authority = String(authority[..<colon])
@@ -79,11 +85,14 @@ public struct RemoteLocation: Sendable, Equatable, CustomStringConvertible {
         }
         guard !path.isEmpty else {
             return .failure(
-                RemoteLocationError(argument: argument, problem: "names no path after the ':' (say which logs)"))
+                RemoteLocationError(
+                    argument: argument, problem: "names no path after the ':' (say which logs)"))
         }
         // ssh would read a destination starting with '-' as an option.
         guard !destination.hasPrefix("-"),
-            host.unicodeScalars.allSatisfy({ $0.properties.isAlphabetic || "0123456789.-_:%".unicodeScalars.contains($0) })
+            host.unicodeScalars.allSatisfy({
+                $0.properties.isAlphabetic || "0123456789.-_:%".unicodeScalars.contains($0)
+            })
         else {
             return .failure(RemoteLocationError(argument: argument, problem: "is not a host name"))
         }

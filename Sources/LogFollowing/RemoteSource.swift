@@ -226,7 +226,9 @@ final class RemoteSource {
             !tailSamples.isEmpty || tailReader.statistics != tailReported
         {
             tailReported = tailReader.statistics
-            emit(.samples(run: tailRun, tailSamples, metricKey: tailReader.metricKey, statistics: tailReported))
+            emit(
+                .samples(run: tailRun, tailSamples, metricKey: tailReader.metricKey, statistics: tailReported)
+            )
             tailSamples.removeAll(keepingCapacity: true)
         }
     }
@@ -300,7 +302,7 @@ final class RemoteSource {
         let wait = backoff
         backoff = min(backoff * 2, Self.longestBackoff)
         nextAttempt = now + wait
-        let text = "\(message); trying again in \(Int(wait.rounded(.up))) s"
+        let text = "\(message); retrying in \(Int(wait.rounded(.up))) s"
         lastProblem = text
         let notice = Notice(.disconnected, path: shownPath, text)
         let known = knownRuns
@@ -315,8 +317,7 @@ final class RemoteSource {
     private func failure(_ status: Int32, _ said: String?) -> String {
         let detail = said.map { ": \($0)" } ?? ""
         if status == 255 {
-            return receivedThisConnection
-                ? "the connection to \(location.host) dropped\(detail)" : "cannot reach \(location.host)\(detail)"
+            return receivedThisConnection ? "connection lost\(detail)" : "cannot connect\(detail)"
         }
         if usesTail { return "tail on \(location.host) ended (status \(status))\(detail)" }
         if status == 0 { return "the connection to \(location.host) closed\(detail)" }

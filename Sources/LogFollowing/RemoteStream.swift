@@ -87,7 +87,9 @@ public enum RemoteStream {
             }
         }
         if case .array(let keys)? = object["keys"] {
-            statistics.keysSeen = keys.prefix(64).compactMap { if case .string(let key) = $0 { key } else { nil } }
+            statistics.keysSeen = keys.prefix(64).compactMap {
+                if case .string(let key) = $0 { key } else { nil }
+            }
         }
         return statistics
     }
@@ -122,7 +124,8 @@ extension Notice.Kind {
     }
 
     public static let all: [Notice.Kind] = [
-        .waitingForFile, .waitingForWriter, .streamEnded, .permissionDenied, .notAFile, .cannotOpen, .cannotRead,
+        .waitingForFile, .waitingForWriter, .streamEnded, .permissionDenied, .notAFile, .cannotOpen,
+        .cannotRead,
         .nothingToFollowYet, .following, .rotated, .replacedByContinuation, .truncated, .disconnected,
     ]
 }
@@ -175,7 +178,8 @@ struct WireJSON {
 
     private mutating func literal(_ word: String, _ value: Value) -> Value? {
         let word = Array(word.utf8)
-        guard index + word.count <= bytes.count, bytes[index..<(index + word.count)].elementsEqual(word) else {
+        guard index + word.count <= bytes.count, bytes[index..<(index + word.count)].elementsEqual(word)
+        else {
             return nil
         }
         index += word.count
@@ -192,7 +196,9 @@ struct WireJSON {
         }
         while true {
             skipSpaces()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = parseString() else { return nil }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = parseString() else {
+                return nil
+            }
             skipSpaces()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
             index += 1
@@ -281,7 +287,9 @@ struct WireJSON {
             guard let unit = hex4() else { return nil }
             if (0xD800..<0xDC00).contains(unit) {
                 // A surrogate pair; a lone half is replaced, not an error (export never writes one).
-                if index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                if index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                    bytes[index + 1] == UInt8(ascii: "u")
+                {
                     index += 2
                     guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return "\u{FFFD}" }
                     return Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))

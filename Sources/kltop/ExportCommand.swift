@@ -44,7 +44,9 @@ struct ExportCommand: ParsableCommand {
             throw ValidationError("name at least one run log to export (or - for standard input)")
         }
         if let metric, metric.isEmpty { throw ValidationError("--metric needs a key") }
-        if withNotes && format != .jsonl { throw ValidationError("--with-notes writes JSON Lines: use --format jsonl") }
+        if withNotes && format != .jsonl {
+            throw ValidationError("--with-notes writes JSON Lines: use --format jsonl")
+        }
         try sources.validate(paths: paths)
     }
 

@@ -83,7 +83,8 @@ struct SourceFlags: ParsableArguments {
     /// both.
     func validate(paths: [String]) throws {
         if let unusable = LogFollower.unusableArguments(paths).first {
-            throw ValidationError("\(unusable) (a remote PATH is host:path, user@host:path or ssh://host/path)")
+            throw ValidationError(
+                "\(unusable) (a remote PATH is host:path, user@host:path or ssh://host/path)")
         }
         if RemoteOptions.words(ssh)?.isEmpty ?? true {
             throw ValidationError("--ssh needs a command (its quotes must close)")

@@ -80,7 +80,7 @@ import Testing
         for (name, steps) in runs {
             #expect(steps == Self.expected(1...160), "\(name)")
         }
-        #expect(kltop.standardError.contains("dropped"), "\(kltop.standardError)")
+        #expect(kltop.standardError.contains("connection lost"), "\(kltop.standardError)")
         #expect(kltop.standardError.contains("connected again"), "\(kltop.standardError)")
         #expect(server.connectionCount == 0, "no connection is left open once kltop has stopped")
     }
@@ -98,7 +98,9 @@ import Testing
             "127.0.0.1:\(log.path)",
         ])
         defer { kltop.interrupt() }
-        #expect(kltop.waitUntil(timeout: 60) { Self.steps($0)["127.0.0.1:ppo"]?.count == 30 }, "\(kltop.standardError)")
+        #expect(
+            kltop.waitUntil(timeout: 60) { Self.steps($0)["127.0.0.1:ppo"]?.count == 30 },
+            "\(kltop.standardError)")
         let handle = try FileHandle(forWritingTo: log)
         handle.seekToEndOfFile()
         handle.write(Data("{\"step\": 31, \"kl\": ".utf8))
@@ -110,7 +112,9 @@ import Testing
         rest.write(Data("\(Self.kl(31))}\n".utf8))
         try rest.close()
         try Self.append(log, steps: 32...40)
-        #expect(kltop.waitUntil(timeout: 60) { Self.steps($0)["127.0.0.1:ppo"]?.count == 40 }, "\(kltop.standardError)")
+        #expect(
+            kltop.waitUntil(timeout: 60) { Self.steps($0)["127.0.0.1:ppo"]?.count == 40 },
+            "\(kltop.standardError)")
         kltop.interrupt()
         #expect(Self.steps(kltop.outputLines)["127.0.0.1:ppo"] == Self.expected(1...40))
         #expect(kltop.standardError.contains("no kltop on 127.0.0.1"), "\(kltop.standardError)")
@@ -126,7 +130,9 @@ import Testing
             "127.0.0.1:\(root.path)",
         ])
         #expect(refused.status == 3)
-        #expect(refused.standardError.contains("cannot reach 127.0.0.1"), "\(refused.standardError)")
+        #expect(
+            refused.standardError.contains("127.0.0.1:\(root.path): cannot connect"),
+            "\(refused.standardError)")
         #expect(refused.standardError.contains("Permission denied"), "\(refused.standardError)")
         let command = server.sshCommand
         server.stop()
@@ -161,5 +167,45 @@ import Testing
             remote.standardOutput
                 == local.standardOutput.replacingOccurrences(
                     of: "\"run\": \"spike_default\"", with: "\"run\": \"127.0.0.1:spike_default\""))
+    }
+
+    /// The dashboard on two hosts at once (the same sshd as `127.0.0.1` and as `localhost`): each run named
+    /// by its host, a lost connection shown on its runs with their figures kept, gone once connected again;
+    /// quitting closes every connection.
+    @Test func theDashboardShowsRunsOfSeveralHostsAndTheirConnections() throws {
+        let server = try SSHServer()
+        let root = try TemporaryDirectory.make("kltop-remote-dashboard")
+        for run in ["grpo-a", "grpo-b"] {
+            let folder = root.appendingPathComponent(run)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let log = folder.appendingPathComponent("train.jsonl")
+            FileManager.default.createFile(atPath: log.path, contents: nil)
+            try Self.append(log, steps: 1...60)
+        }
+        let tmux = try TmuxSession(width: 100, height: 30)
+        try tmux.run(
+            "\(Kltop.executable.path) --ssh '\(server.sshCommand)' --remote-kltop \(Kltop.executable.path) "
+                + "127.0.0.1:\(root.path) localhost:\(root.path)/grpo-b; echo EXIT=$?")
+        let shown = tmux.waitForScreen(timeout: 30) { screen in
+            let text = screen.joined(separator: "\n")
+            return text.contains("127.0.0.1:grpo-a") && text.contains("127.0.0.1:grpo-b")
+                && text.contains("localhost:grpo-b") && text.contains("step 60")
+        }
+        #expect(shown, "\(tmux.screen().joined(separator: "\n"))")
+        server.suspend()
+        server.dropConnections()
+        let lost = tmux.waitForScreen(timeout: 20) { screen in
+            screen.filter { $0.contains("disconnected") && $0.contains("step 60") }.count == 3
+        }
+        #expect(lost, "\(tmux.screen().joined(separator: "\n"))")
+        server.resume()
+        #expect(
+            tmux.waitForScreen(timeout: 30) { !$0.joined().contains("disconnected") },
+            "\(tmux.screen().joined(separator: "\n"))")
+        try tmux.press("q")
+        #expect(tmux.waitForScreen(timeout: 10) { $0.joined().contains("EXIT=0") })
+        let deadline = Date().addingTimeInterval(10)
+        while server.connectionCount > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(server.connectionCount == 0, "quitting leaves no connection open")
     }
 }

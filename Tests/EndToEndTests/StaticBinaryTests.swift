@@ -23,7 +23,9 @@ import Testing
     }
 
     @discardableResult
-    static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws -> Output {
+    static func run(_ program: String, _ arguments: [String], environment: [String: String]? = nil) throws
+        -> Output
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
@@ -54,7 +56,8 @@ import Testing
     static var toolchain: String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
         for directory in path.split(separator: ":") {
-            let swift = URL(fileURLWithPath: String(directory)).appendingPathComponent("swift").resolvingSymlinksInPath()
+            let swift = URL(fileURLWithPath: String(directory)).appendingPathComponent("swift")
+                .resolvingSymlinksInPath()
             if FileManager.default.isExecutableFile(atPath: swift.path) {
                 return swift.deletingLastPathComponent().deletingLastPathComponent().path
             }
@@ -68,7 +71,11 @@ import Testing
         var environment = ProcessInfo.processInfo.environment
         environment["KLTOP_SCRATCH_PATH"] = scratch
         let install = try Self.run(
-            "/usr/bin/nice", ["-n", "19", Fixtures.packageRoot.appendingPathComponent("Scripts/install.sh").path, prefix.path],
+            "/usr/bin/nice",
+            [
+                "-n", "19", Fixtures.packageRoot.appendingPathComponent("Scripts/install.sh").path,
+                prefix.path,
+            ],
             environment: environment)
         try #require(install.status == 0, "\(install.errors.suffix(3000))")
         let binary = prefix.appendingPathComponent("bin/kltop").path
@@ -91,14 +98,17 @@ import Testing
         // Only what every Linux has; nothing from the toolchain.
         let dynamic = try Self.run("/usr/bin/readelf", ["-d", binary]).text
         let needed = dynamic.split(separator: "\n").compactMap { line -> String? in
-            guard line.contains("(NEEDED)"), let open = line.firstIndex(of: "["), let close = line.lastIndex(of: "]")
+            guard line.contains("(NEEDED)"), let open = line.firstIndex(of: "["),
+                let close = line.lastIndex(of: "]")
             else { return nil }
             return String(line[line.index(after: open)..<close])
         }
         #expect(!needed.isEmpty)
         #expect(Set(needed).subtracting(Self.allowedLibraries).isEmpty, "\(needed)")
         let toolchain = Self.toolchain
-        if let toolchain { #expect(!dynamic.contains(toolchain), "a run path into the toolchain: \(dynamic)") }
+        if let toolchain {
+            #expect(!dynamic.contains(toolchain), "a run path into the toolchain: \(dynamic)")
+        }
         let ldd = try Self.run("/usr/bin/ldd", [binary]).text
         #expect(!ldd.contains("not found"), "\(ldd)")
         if let toolchain { #expect(!ldd.contains(toolchain), "\(ldd)") }
@@ -110,11 +120,13 @@ import Testing
         let spike = Fixtures.path("conformance/spike_default.jsonl")
         let hidden = Self.hiddenToolchainLauncher(toolchain)
         let bare = ["PATH": "/usr/bin:/bin", "LD_LIBRARY_PATH": "", "LANG": "C.UTF-8"]
-        let check = try Self.run(hidden.first!, Array(hidden.dropFirst()) + [binary, "check", spike], environment: bare)
+        let check = try Self.run(
+            hidden.first!, Array(hidden.dropFirst()) + [binary, "check", spike], environment: bare)
         let expectedCheck = try Kltop.run(["check", spike])
         #expect(check.status == 2, "\(check.text)")
         #expect(check.text == expectedCheck.standardOutput && check.errors == expectedCheck.standardError)
-        let export = try Self.run(hidden.first!, Array(hidden.dropFirst()) + [binary, "export", spike], environment: bare)
+        let export = try Self.run(
+            hidden.first!, Array(hidden.dropFirst()) + [binary, "export", spike], environment: bare)
         #expect(export.status == 0)
         #expect(export.text == (try Kltop.run(["export", spike])).standardOutput)
         let version = try Self.run(binary, ["--version"], environment: bare)
@@ -134,8 +146,12 @@ import Testing
     static func hiddenToolchainLauncher(_ toolchain: String?) -> [String] {
         guard let toolchain, getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare"),
             !toolchain.contains(where: { $0 == " " || $0 == "'" }),
-            (try? run("/usr/bin/unshare", ["-m", "/bin/sh", "-c", "mount -t tmpfs none \(toolchain)"]))?.status == 0
+            (try? run("/usr/bin/unshare", ["-m", "/bin/sh", "-c", "mount -t tmpfs none \(toolchain)"]))?
+                .status == 0
         else { return ["/usr/bin/env"] }
-        return ["/usr/bin/unshare", "-m", "/bin/sh", "-c", "mount -t tmpfs none \(toolchain) && exec \"$@\"", "hide-toolchain"]
+        return [
+            "/usr/bin/unshare", "-m", "/bin/sh", "-c", "mount -t tmpfs none \(toolchain) && exec \"$@\"",
+            "hide-toolchain",
+        ]
     }
 }

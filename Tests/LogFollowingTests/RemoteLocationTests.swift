@@ -15,9 +15,12 @@ import Testing
     @Test func scpsRuleTellsRemoteFromLocal() {
         #expect(location("gpu1:/runs") == RemoteLocation(destination: "gpu1", host: "gpu1", path: "/runs"))
         #expect(
-            location("me@gpu1.cluster:runs/exp") == RemoteLocation(destination: "me@gpu1.cluster", host: "gpu1.cluster", path: "runs/exp"))
+            location("me@gpu1.cluster:runs/exp")
+                == RemoteLocation(destination: "me@gpu1.cluster", host: "gpu1.cluster", path: "runs/exp"))
         #expect(location("[::1]:/runs") == RemoteLocation(destination: "[::1]", host: "::1", path: "/runs"))
-        #expect(location("me@[fe80::1%eth0]:x") == RemoteLocation(destination: "me@[fe80::1%eth0]", host: "fe80::1%eth0", path: "x"))
+        #expect(
+            location("me@[fe80::1%eth0]:x")
+                == RemoteLocation(destination: "me@[fe80::1%eth0]", host: "fe80::1%eth0", path: "x"))
         #expect(
             location("ssh://me@node3:2222/scratch/exp")
                 == RemoteLocation(destination: "me@node3", host: "node3", port: 2222, path: "/scratch/exp"))
@@ -35,13 +38,17 @@ import Testing
         #expect(problem("ho st:runs") == "is not a host name")
         #expect(problem("ssh://node3") == "names no path after the host")
         #expect(problem("ssh://node3:99999/x") == "has a port that is not a number")
-        #expect(LogFollower.unusableArguments(["gpu1:/ok", "run.jsonl", "gpu2:"]).map(\.argument) == ["gpu2:"])
+        #expect(
+            LogFollower.unusableArguments(["gpu1:/ok", "run.jsonl", "gpu2:"]).map(\.argument) == ["gpu2:"])
     }
 
     @Test func sshCommandsAreSplitAsAShellSplitsThem() {
         #expect(RemoteOptions.words("ssh") == ["ssh"])
         #expect(RemoteOptions.words("ssh -F ./cluster config") == ["ssh", "-F", "./cluster", "config"])
-        #expect(RemoteOptions.words("ssh -F './my config' -o \"ProxyJump=a b\"") == ["ssh", "-F", "./my config", "-o", "ProxyJump=a b"])
+        #expect(
+            RemoteOptions.words("ssh -F './my config' -o \"ProxyJump=a b\"") == [
+                "ssh", "-F", "./my config", "-o", "ProxyJump=a b",
+            ])
         #expect(RemoteOptions.words("ssh -i my\\ key") == ["ssh", "-i", "my key"])
         #expect(RemoteOptions.words("  ") == [])
         #expect(RemoteOptions.words("ssh 'open") == nil)
@@ -51,7 +58,10 @@ import Testing
         let location = RemoteLocation(destination: "me@gpu1", host: "gpu1", port: 2222, path: "it's here")
         let arguments = RemoteCommand.arguments(
             RemoteOptions(sshCommand: ["ssh", "-F", "cfg"]), location, remote: "REMOTE")
-        #expect(arguments == ["ssh", "-F", "cfg", "-T", "-o", "BatchMode=yes", "-p", "2222", "--", "me@gpu1", "REMOTE"])
+        #expect(
+            arguments == [
+                "ssh", "-F", "cfg", "-T", "-o", "BatchMode=yes", "-p", "2222", "--", "me@gpu1", "REMOTE",
+            ])
         #expect(RemoteCommand.remotePath("it's here") == "'it'\\''s here'")
         #expect(RemoteCommand.remotePath("~/runs") == "\"$HOME\"/'runs'")
         let export = RemoteCommand.export(

@@ -30,7 +30,9 @@ public final class SSHServer: @unchecked Sendable {
         guard FileManager.default.isExecutableFile(atPath: sshd) else { throw Failure.notInstalled }
         directory = try TemporaryDirectory.make("kltop-sshd")
         for key in ["host_key", "user_key", "other_key"] {
-            try Self.run("/usr/bin/ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", directory.appendingPathComponent(key).path])
+            try Self.run(
+                "/usr/bin/ssh-keygen",
+                ["-q", "-t", "ed25519", "-N", "", "-f", directory.appendingPathComponent(key).path])
         }
         try FileManager.default.copyItem(
             at: directory.appendingPathComponent("user_key.pub"),
@@ -87,6 +89,7 @@ public final class SSHServer: @unchecked Sendable {
 
     public func stop() {
         dropConnections()
+        kill(pid, SIGCONT)
         kill(pid, SIGTERM)
     }
 
@@ -106,6 +109,11 @@ public final class SSHServer: @unchecked Sendable {
     public func dropConnections() {
         for child in Self.children(of: pid) { kill(child, SIGKILL) }
     }
+
+    /// Stops the listener (SIGSTOP) without closing it: new connections wait, as at a host that hangs.
+    public func suspend() { kill(pid, SIGSTOP) }
+
+    public func resume() { kill(pid, SIGCONT) }
 
     /// How many connections are open now.
     public var connectionCount: Int { Self.children(of: pid).count }

@@ -47,6 +47,12 @@ extension Renderer {
             segments.append(HeaderSegment("waiting for the file", priority: 95, role: .dim))
         case .unreadable(let message):
             segments.append(HeaderSegment("unreadable: \(message)", priority: 95, role: .pointCritical))
+        case .disconnected(let message):
+            // The figures stay (the last ones read); the reason in full only where there is room for it
+            // beside them, else the one word, which outranks them.
+            var segment = HeaderSegment(message, priority: 20, role: .pointWarning)
+            segment.shortened = ("disconnected", 96)
+            segments.append(segment)
         case .waitingForWriter where figures.sampleCount == 0:
             segments.append(HeaderSegment("waiting for a writer", priority: 95, role: .dim))
         case .ended:

@@ -18,7 +18,8 @@ extension DashboardEvent {
             case .waitingForFile: return [.runStatusChanged(RunID(run), .waitingForFile)]
             case .waitingForWriter: return [.runStatusChanged(RunID(run), .waitingForWriter)]
             case .streamEnded: return [.runStatusChanged(RunID(run), .ended)]
-            case .permissionDenied, .notAFile, .cannotOpen, .cannotRead, .disconnected:
+            case .disconnected: return [.runStatusChanged(RunID(run), .disconnected(notice.message))]
+            case .permissionDenied, .notAFile, .cannotOpen, .cannotRead:
                 return [.runStatusChanged(RunID(run), .unreadable(notice.message))]
             case .following, .rotated, .replacedByContinuation, .truncated, .nothingToFollowYet:
                 return [.runStatusChanged(RunID(run), .following)]

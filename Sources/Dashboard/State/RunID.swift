@@ -22,4 +22,7 @@ public enum RunSourceStatus: Equatable, Sendable {
     case waitingForWriter
     /// Standard input or a pipe whose writer closed it: everything it held has been read.
     case ended
+    /// A run on another machine whose connection failed or dropped: what was read stays, and kltop
+    /// connects again; the message says why and when.
+    case disconnected(String)
 }

@@ -149,6 +149,8 @@ public struct RunState: Sendable {
     mutating func setStatus(_ status: RunSourceStatus) {
         if case .unreadable(let message) = status {
             sourceStatus = .unreadable(TerminalText.inert(message))
+        } else if case .disconnected(let message) = status {
+            sourceStatus = .disconnected(TerminalText.inert(message))
         } else {
             sourceStatus = status
         }
