@@ -55,7 +55,7 @@ final class ChildProcess {
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer { for argument in argv { free(argument) } }
         let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
         close(outputPipe[1])
         close(errorPipe[1])

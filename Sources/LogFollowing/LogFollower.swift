@@ -61,7 +61,7 @@ public final class LogFollower {
         onlyStreams = specs.allSatisfy { $0 == .standardInput || $0.isPipe }
     }
 
-    deinit { remotes.forEach { $0.stop() } }
+    deinit { for remote in remotes { remote.stop() } }
 
     /// The arguments that name no usable place: remote ones without a host or a path. (Every local path is
     /// usable: one that is not there yet is waited for.)

@@ -156,7 +156,9 @@ enum RunLogFiles {
         // stable-baselines3's `json` output is JSON Lines under a .json name; other .json files are configs.
         if name == "trainer_state.json" || isDatabaseName(name) || name == "progress.json" { return true }
         let lower = name.lowercased()
-        return [".jsonl", ".ndjson", ".csv", ".log", ".out", ".wandb", ".swanlab"].contains { lower.hasSuffix($0) }
+        return [".jsonl", ".ndjson", ".csv", ".log", ".out", ".wandb", ".swanlab"].contains {
+            lower.hasSuffix($0)
+        }
             || isTorchtuneDiskLog(lower)
     }
 
