@@ -4,7 +4,7 @@
 #   Scripts/fuzz.sh                   every target, 60 s each
 #   Scripts/fuzz.sh 300 csv console   some targets, 300 s each
 # The targets: jsonl csv console tensorboard trainer-state wandb swanlab decompression format-detection
-# rlwatch-config theme yaml mlflow-metric-lines store-rows.
+# rlwatch-config theme yaml mlflow-metric-lines store-rows remote-stream.
 #
 # Each target's harness (Tests/Fuzzing/Harnesses) checks promises that hold for every input, not only that
 # nothing crashes (the same samples however the input is cut into chunks, and so on). The first input that

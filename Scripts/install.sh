@@ -20,9 +20,16 @@ scratch="${KLTOP_SCRATCH_PATH:-$root/.build}"
 cd "$root"
 
 build=(swift build -c release --static-swift-stdlib --product kltop --scratch-path "$scratch")
+built="$("${build[@]}" --show-bin-path)/kltop"
+# The man page's plugin builds the release products without --static-swift-stdlib, in the same folder,
+# and SwiftPM then takes that binary as up to date: removed, it is linked again, statically.
+rm -f "$built"
 echo "kltop: building the release binary (Swift runtime linked in)..." >&2
 "${build[@]}" >&2
-built="$("${build[@]}" --show-bin-path)/kltop"
+if command -v readelf >/dev/null 2>&1 && readelf -d "$built" | grep -q 'libswiftCore'; then
+    echo "kltop: $built links the Swift runtime dynamically; it would not run without the toolchain" >&2
+    exit 1
+fi
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT

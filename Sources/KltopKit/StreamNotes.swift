@@ -4,34 +4,36 @@ import RunLogs
 /// The notes `kltop export --with-notes` writes between the steps: what another machine's kltop needs,
 /// besides the steps, to show the runs as this one reads them. ``RemoteStream`` (in LogFollowing) reads
 /// them back and documents each.
-enum StreamNotes {
-    static func run(name: String, path: String) -> String {
+public enum StreamNotes {
+    public static func run(name: String, path: String) -> String {
         "{\"note\": \"run\", \"run\": \(JSONText.string(name)), \"path\": \(JSONText.string(path))}"
     }
 
-    static func renamed(run: String, to name: String) -> String {
+    public static func renamed(run: String, to name: String) -> String {
         "{\"note\": \"renamed\", \"run\": \(JSONText.string(run)), \"name\": \(JSONText.string(name))}"
     }
 
-    static func read(run: String, metricKey: String?, _ statistics: ReadStatistics) -> String {
+    public static func read(run: String, metricKey: String?, _ statistics: ReadStatistics) -> String {
         let metric = metricKey.map(JSONText.string) ?? "null"
         return "{\"note\": \"read\", \"run\": \(JSONText.string(run)), \"metric\": \(metric), "
             + figures(statistics) + "}"
     }
 
-    static func notice(run: String?, _ notice: Notice) -> String {
+    public static func notice(run: String?, _ notice: Notice) -> String {
         let name = run.map(JSONText.string) ?? "null"
         return "{\"note\": \"notice\", \"run\": \(name), \"kind\": \(JSONText.string(notice.kind.wireName)), "
             + "\"path\": \(JSONText.string(notice.path)), \"message\": \(JSONText.string(notice.message))}"
     }
 
-    static func withoutKL(path: String, _ statistics: ReadStatistics) -> String {
+    public static func withoutKL(path: String, _ statistics: ReadStatistics) -> String {
         "{\"note\": \"withoutKL\", \"path\": \(JSONText.string(path)), " + figures(statistics) + "}"
     }
 
-    static func ended(run: String) -> String { "{\"note\": \"ended\", \"run\": \(JSONText.string(run))}" }
+    public static func ended(run: String) -> String {
+        "{\"note\": \"ended\", \"run\": \(JSONText.string(run))}"
+    }
 
-    static let caughtUp = "{\"note\": \"caughtUp\"}"
+    public static let caughtUp = "{\"note\": \"caughtUp\"}"
 
     private static func figures(_ statistics: ReadStatistics) -> String {
         let badLines = statistics.firstBadLines.map { "[\($0.lineNumber), \(JSONText.string($0.reason))]" }

@@ -6,6 +6,7 @@ import KLDetector
 import KltopKit
 import LogFollowing
 import RunLogs
+import TestSupport
 
 /// The release `kltop` binary beside this benchmark (Scripts/bench.sh builds both).
 let kltopBinary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
@@ -568,4 +569,72 @@ func cpuSeconds(of pid: pid_t) -> Double {
     // After the command name: state is field 3; utime and stime are fields 14 and 15 (1-based).
     guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+// MARK: - Remote: a step written on another machine to it read here
+
+/// `kltop export --follow 127.0.0.1:FILE` through OpenSSH to a throwaway sshd on loopback (the tests'
+/// ``SSHServer``): the latency from a line appended on the "remote" side to its step on this side's
+/// stdout, which is what a dashboard on a login node adds over a local file; and the first catch-up of a
+/// 100k-step log, the cost of each reconnect.
+func benchRemote() {
+    guard FileManager.default.isExecutableFile(atPath: kltopBinary) else {
+        print("remote: \(kltopBinary) not built; run Scripts/bench.sh")
+        return
+    }
+    let server: SSHServer
+    do { server = try SSHServer() } catch {
+        print("remote: \(error)")
+        return
+    }
+    defer { server.stop() }
+    let directory = NSTemporaryDirectory() + "kltop-remote-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: directory) }
+    print(
+        "remote following over ssh to 127.0.0.1 (OpenSSH, loopback: the network's own latency is not in it)")
+    let file = "\(directory)/remote.jsonl"
+    FileManager.default.createFile(atPath: file, contents: nil)
+    let ssh = ["--ssh", server.sshCommand, "--remote-kltop", kltopBinary]
+    guard
+        let child = spawn(
+            [kltopBinary, "export", "--follow"] + ssh + ["127.0.0.1:\(file)"], captureOutput: true)
+    else { return }
+    Thread.sleep(forTimeInterval: 2)
+    var latencies: [Double] = []
+    var pending = ""
+    for step in 0..<20 {
+        Thread.sleep(forTimeInterval: 0.05 + Double(step % 7) * 0.07)
+        let written = now()
+        appendLine("{\"step\": \(step), \"kl\": 0.02}\n", to: file)
+        while !pending.contains("\"step\": \(step),") {
+            guard let chunk = child.readOutput(timeout: 5) else { break }
+            pending += chunk
+        }
+        latencies.append(now() - written)
+        pending = ""
+    }
+    child.stop()
+    latencies.sort()
+    print(
+        "  a step written there to it read here: median \(String(format: "%5.1f", latencies[latencies.count / 2] * 1e3)) ms, max \(String(format: "%6.1f", latencies.last! * 1e3)) ms (20 lines, inotify on the remote side)"
+    )
+
+    let history = "\(directory)/history.jsonl"
+    var text = ""
+    for step in 0..<100_000 { text += "{\"step\": \(step), \"kl\": \(0.02 + Double(step % 97) * 1e-5)}\n" }
+    FileManager.default.createFile(atPath: history, contents: Data(text.utf8))
+    let start = now()
+    guard let full = spawn([kltopBinary, "export"] + ssh + ["127.0.0.1:\(history)"], captureOutput: true)
+    else { return }
+    var lines = 0
+    while let chunk = full.readOutput(timeout: 30) {
+        lines += chunk.utf8.reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
+        if chunk.isEmpty { break }
+    }
+    let seconds = now() - start
+    full.stop()
+    print(
+        "  100k steps sent again from the start (what a reconnect costs): \(String(format: "%.2f", seconds)) s, \(lines) lines"
+    )
 }

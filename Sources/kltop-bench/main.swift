@@ -261,6 +261,10 @@ if everything || arguments.contains("follow") {
     benchFollow(idleSeconds: seconds)
     fflush(nil)
 }
+if everything || arguments.contains("remote") {
+    benchRemote()
+    fflush(nil)
+}
 if everything || arguments.contains("dashboard-idle") {
     let seconds = ProcessInfo.processInfo.environment["KLTOP_BENCH_IDLE_SECONDS"].flatMap(Double.init) ?? 60
     benchDashboardIdle(idleSeconds: seconds)

@@ -27,6 +27,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
     case mlflowMetricLines = "mlflow-metric-lines"
     /// The rows of the SQLite stores: a Trackio row's metrics JSON, an MLflow row's value.
     case storeRows = "store-rows"
+    /// The stream `kltop HOST:PATH` reads from the other machine's `export --with-notes`.
+    case remoteStream = "remote-stream"
 
     /// Runs the harness on one input: returns when every promise holds, throws the first broken one. A
     /// crash in the parser crashes here too, which is what a fuzzer is for.
@@ -46,6 +48,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .yaml: try ConfigHarnesses.yaml(input)
         case .mlflowMetricLines: try StoreHarnesses.mlflowMetricLines(input)
         case .storeRows: try StoreHarnesses.storeRows(input)
+        case .remoteStream: try RemoteStreamHarness.run(input)
         }
     }
 }

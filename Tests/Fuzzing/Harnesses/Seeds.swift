@@ -94,6 +94,7 @@ extension FuzzTarget {
                 $0.contains("/metrics/")
             }
         case .storeRows: return []  // Tests/Fixtures/fuzz/seeds/store-rows: the fixtures' rows
+        case .remoteStream: return []  // Tests/Fixtures/fuzz/seeds/remote-stream: export --with-notes
         }
     }
 
