@@ -177,7 +177,7 @@ struct CheckSession {
             if !request.follow, let problem = notice.problemWhenReadingToTheEnd {
                 if let run { runs[run].couldNotCheck = true } else { unusablePaths = true }
                 sink.diagnostics("kltop: \(TerminalText.inert(notice.path)): \(problem)")
-            } else if request.follow {
+            } else if request.follow || notice.kind == .readThroughTail {
                 sink.diagnostics("kltop: \(TerminalText.inert(notice.description))")
             }
         case .recordedAlerts(let run, let alerts):

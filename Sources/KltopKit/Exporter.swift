@@ -91,6 +91,8 @@ public enum Exporter {
                     guard notice != lastNotice else { return }
                     lastNotice = notice
                     sink.diagnostics("kltop: \(TerminalText.inert(notice.description))")
+                } else if notice.kind == .readThroughTail {
+                    sink.diagnostics("kltop: \(TerminalText.inert(notice.description))")
                 } else if let problem = notice.problemWhenReadingToTheEnd {
                     failed = true
                     sink.diagnostics("kltop: \(TerminalText.inert(notice.path)): \(problem)")

@@ -104,6 +104,9 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
         /// The connection to another machine (`host:path`) failed or dropped: what was read is kept, and it
         /// is opened again (when following).
         case disconnected
+        /// Another machine has no kltop: one file is read there through `tail` instead (news, said even
+        /// when reading to the end, as what it cannot read is then limited).
+        case readThroughTail
     }
 
     public var kind: Kind
@@ -121,7 +124,7 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
         switch kind {
         case .permissionDenied, .notAFile, .cannotOpen, .cannotRead, .disconnected: true
         case .waitingForFile, .waitingForWriter, .streamEnded, .nothingToFollowYet, .following, .rotated,
-            .replacedByContinuation, .truncated:
+            .replacedByContinuation, .truncated, .readThroughTail:
             false
         }
     }
@@ -133,7 +136,9 @@ public struct Notice: Sendable, Equatable, CustomStringConvertible {
         case .waitingForFile: "no such file or directory"
         case .nothingToFollowYet: "nothing to read: no run logs found"
         case .permissionDenied, .notAFile, .cannotOpen, .cannotRead, .disconnected: message
-        case .waitingForWriter, .streamEnded, .following, .rotated, .replacedByContinuation, .truncated: nil
+        case .waitingForWriter, .streamEnded, .following, .rotated, .replacedByContinuation, .truncated,
+            .readThroughTail:
+            nil
         }
     }
 

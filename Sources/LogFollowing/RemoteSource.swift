@@ -272,8 +272,8 @@ final class RemoteSource {
                 .notice(
                     run: nil,
                     Notice(
-                        .following, path: shownPath,
-                        "no kltop on \(location.host) (tried \(tried)): reading the file with tail -F instead; "
+                        .readThroughTail, path: shownPath,
+                        "no kltop on \(location.host) (tried \(tried)): reading the file through tail instead; "
                             + "a folder, a store or a rewritten file needs kltop there")))
             nextAttempt = now
             return

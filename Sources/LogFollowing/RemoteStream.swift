@@ -127,6 +127,7 @@ extension Notice.Kind {
         .waitingForFile, .waitingForWriter, .streamEnded, .permissionDenied, .notAFile, .cannotOpen,
         .cannotRead,
         .nothingToFollowYet, .following, .rotated, .replacedByContinuation, .truncated, .disconnected,
+        .readThroughTail,
     ]
 }
 

@@ -118,6 +118,14 @@ import Testing
         kltop.interrupt()
         #expect(Self.steps(kltop.outputLines)["127.0.0.1:ppo"] == Self.expected(1...40))
         #expect(kltop.standardError.contains("no kltop on 127.0.0.1"), "\(kltop.standardError)")
+        // Reading to the end, the same, and said.
+        let check = try Kltop.run([
+            "check", "--ssh", server.sshCommand, "--remote-kltop", "/nonexistent/kltop",
+            "127.0.0.1:\(log.path)",
+        ])
+        #expect(check.status == 0, "\(check.standardError)")
+        #expect(check.standardOutput.contains("127.0.0.1:ppo: 40 KL samples"), "\(check.standardOutput)")
+        #expect(check.standardError.contains("no kltop on 127.0.0.1"), "\(check.standardError)")
     }
 
     /// A host that refuses the key, and one where nothing listens: `check` says why and exits 3, at once
