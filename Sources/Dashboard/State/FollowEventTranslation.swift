@@ -21,7 +21,8 @@ extension DashboardEvent {
             case .disconnected: return [.runStatusChanged(RunID(run), .disconnected(notice.message))]
             case .permissionDenied, .notAFile, .cannotOpen, .cannotRead:
                 return [.runStatusChanged(RunID(run), .unreadable(notice.message))]
-            case .following, .rotated, .replacedByContinuation, .truncated, .nothingToFollowYet, .readThroughTail:
+            case .following, .rotated, .replacedByContinuation, .truncated, .nothingToFollowYet,
+                .readThroughTail:
                 return [.runStatusChanged(RunID(run), .following)]
             }
         case .recordedAlerts(let run, let alerts):
