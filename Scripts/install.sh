@@ -7,7 +7,7 @@
 # Installs PREFIX/bin/kltop, PREFIX/share/man/man1/kltop.1 and completions for bash, zsh and fish under
 # PREFIX/share. The binary needs only glibc, libstdc++, ncurses, SQLite, zlib, libzstd and libcurl at run
 # time, so it can be copied to machines that have no Swift (scp PREFIX/bin/kltop gpu-node:.local/bin/).
-# KLTOP_SCRATCH_PATH sets SwiftPM's build folder (default: the package's .build).
+# KLTOP_SCRATCH_PATH sets SwiftPM's build folder (default: .build/install in the package).
 set -euo pipefail
 
 prefix="${1:-$HOME/.local}"
@@ -16,24 +16,23 @@ if [ "$#" -gt 1 ] || [[ "$prefix" == -* ]]; then
     exit 2
 fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
-scratch="${KLTOP_SCRATCH_PATH:-$root/.build}"
+# A build folder of its own: SwiftPM relinks a binary as it was last linked, so a folder shared with
+# plain release builds could hand back a kltop that needs the Swift runtime.
+scratch="${KLTOP_SCRATCH_PATH:-$root/.build/install}"
 cd "$root"
 
 build=(swift build -c release --static-swift-stdlib --product kltop --scratch-path "$scratch")
 built="$("${build[@]}" --show-bin-path)/kltop"
-# The man page's plugin builds the release products without --static-swift-stdlib, in the same folder,
-# and SwiftPM then takes that binary as up to date: removed, it is linked again, statically.
-rm -f "$built"
 echo "kltop: building the release binary (Swift runtime linked in)..." >&2
 "${build[@]}" >&2
 if command -v readelf >/dev/null 2>&1 && readelf -d "$built" | grep -q 'libswiftCore'; then
     echo "kltop: $built links the Swift runtime dynamically; it would not run without the toolchain" >&2
+    echo "kltop: remove $scratch (a build without --static-swift-stdlib was made there) and run again" >&2
     exit 1
 fi
 
 stage="$(mktemp -d)"
 trap 'rm -rf "$stage"' EXIT
-# Copied before the man page is made: the plugin rebuilds the release products its own way.
 cp "$built" "$stage/kltop"
 if command -v strip >/dev/null 2>&1; then
     strip "$stage/kltop"
@@ -43,8 +42,10 @@ fi
 
 # The man page from the command-line definitions: swift-argument-parser's generate-manual plugin.
 echo "kltop: generating the man page..." >&2
-swift package --scratch-path "$scratch" generate-manual >&2
-manual="$scratch/plugins/GenerateManual/outputs/kltop/kltop.1"
+# It builds every release product without --static-swift-stdlib: in a folder of its own, since SwiftPM
+# links the binary in a shared folder as it was last linked (a dynamic kltop, once the plugin has run).
+swift package --scratch-path "$scratch/manual" generate-manual >&2
+manual="$scratch/manual/plugins/GenerateManual/outputs/kltop/kltop.1"
 [ -f "$manual" ] || { echo "kltop: the generate-manual plugin wrote no $manual" >&2; exit 1; }
 
 "$stage/kltop" --generate-completion-script bash >"$stage/kltop.bash"
