@@ -270,21 +270,7 @@ func benchFollow(idleSeconds: Double) {
         guard let child = spawn([kltopBinary, "export", "--follow"] + extra + [file], captureOutput: true)
         else { continue }
         Thread.sleep(forTimeInterval: 1)
-        var latencies: [Double] = []
-        var pending = ""
-        for step in 0..<20 {
-            Thread.sleep(forTimeInterval: 0.05 + Double(step % 7) * 0.07)
-            let written = now()
-            appendLine("{\"step\": \(step), \"kl\": 0.02}\n", to: file)
-            while !pending.contains("\"step\": \(step),") {
-                guard let chunk = child.readOutput(timeout: 5) else { break }
-                pending += chunk
-            }
-            latencies.append(now() - written)
-            pending = ""
-        }
-        child.stop()
-        latencies.sort()
+        let latencies = lineLatencies(child, file: file)
         print(
             "  \(label.padding(toLength: 10, withPad: " ", startingAt: 0)) median \(String(format: "%5.1f", latencies[latencies.count / 2] * 1e3)) ms, max \(String(format: "%6.1f", latencies.last! * 1e3)) ms (20 lines)"
         )
@@ -571,6 +557,26 @@ func cpuSeconds(of pid: pid_t) -> Double {
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
+/// Appends 20 lines to `file` at uneven intervals and times each until `child` (an `export --follow`)
+/// prints its step; sorted. Stops the child.
+func lineLatencies(_ child: Child, file: String) -> [Double] {
+    var latencies: [Double] = []
+    var pending = ""
+    for step in 0..<20 {
+        Thread.sleep(forTimeInterval: 0.05 + Double(step % 7) * 0.07)
+        let written = now()
+        appendLine("{\"step\": \(step), \"kl\": 0.02}\n", to: file)
+        while !pending.contains("\"step\": \(step),") {
+            guard let chunk = child.readOutput(timeout: 5) else { break }
+            pending += chunk
+        }
+        latencies.append(now() - written)
+        pending = ""
+    }
+    child.stop()
+    return latencies.sorted()
+}
+
 // MARK: - Remote: a step written on another machine to it read here
 
 /// `kltop export --follow 127.0.0.1:FILE` through OpenSSH to a throwaway sshd on loopback (the tests'
@@ -601,21 +607,7 @@ func benchRemote() {
             [kltopBinary, "export", "--follow"] + ssh + ["127.0.0.1:\(file)"], captureOutput: true)
     else { return }
     Thread.sleep(forTimeInterval: 2)
-    var latencies: [Double] = []
-    var pending = ""
-    for step in 0..<20 {
-        Thread.sleep(forTimeInterval: 0.05 + Double(step % 7) * 0.07)
-        let written = now()
-        appendLine("{\"step\": \(step), \"kl\": 0.02}\n", to: file)
-        while !pending.contains("\"step\": \(step),") {
-            guard let chunk = child.readOutput(timeout: 5) else { break }
-            pending += chunk
-        }
-        latencies.append(now() - written)
-        pending = ""
-    }
-    child.stop()
-    latencies.sort()
+    let latencies = lineLatencies(child, file: file)
     print(
         "  a step written there to it read here: median \(String(format: "%5.1f", latencies[latencies.count / 2] * 1e3)) ms, max \(String(format: "%6.1f", latencies.last! * 1e3)) ms (20 lines, inotify on the remote side)"
     )
