@@ -64,7 +64,13 @@ enum RemoteCommand {
     /// password is an error, not a prompt over the dashboard.
     static func arguments(_ options: RemoteOptions, _ location: RemoteLocation, remote: String) -> [String] {
         var arguments = options.sshCommand.isEmpty ? ["ssh"] : options.sshCommand
-        arguments += ["-T", "-o", "BatchMode=yes"]
+        // Keep-alives: a link that dies silently (a laptop asleep, a NAT timeout) is found dead within a
+        // minute and shown, instead of looking like a quiet run. The user's own -o options come first, and
+        // ssh takes the first value given.
+        arguments += [
+            "-T", "-o", "BatchMode=yes", "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=4",
+            "-o", "ConnectTimeout=20",
+        ]
         if let port = location.port { arguments += ["-p", String(port)] }
         arguments += ["--", location.destination, remote]
         return arguments

@@ -41,7 +41,12 @@ final class RemoteSource {
         var reported = false
     }
 
+    /// By the path the other side gave the run and its place among the runs of that path on the
+    /// connection (a store holds several): never by name, which the other side may work out differently
+    /// on another connection (a run that appeared since makes a short name ambiguous).
     private var runs: [String: Run] = [:]
+    /// Runs announced on this connection, by path.
+    private var runsOfPath: [String: Int] = [:]
     /// Runs with steps or statistics to hand on at the end of the round.
     private var changed: [String] = []
     /// This connection's names for runs (a rename applies to the lines after it), to the key in ``runs``.
@@ -101,6 +106,7 @@ final class RemoteSource {
             connection = child
             receivedThisConnection = false
             keyByName = [:]
+            runsOfPath = [:]
             seenThisConnection = [:]
             pendingLine = []
             errorTail = []
@@ -171,14 +177,33 @@ final class RemoteSource {
             guard let key = keyByName[name] else { return }
             let seen = seenThisConnection[key, default: 0]
             seenThisConnection[key] = seen + 1
-            guard seen >= runs[key]!.delivered else { return }  // sent before the connection dropped
+            if seen < runs[key]!.delivered {
+                // Sent before the connection dropped; the last of them must be the last step kltop has.
+                if seen == runs[key]!.delivered - 1 && sample.step != runs[key]!.lastStep {
+                    emit(
+                        .notice(
+                            run: runs[key]!.source,
+                            Notice(
+                                .truncated, path: shownPath,
+                                "the log changed while the connection was down: steps before this one were skipped"
+                            )))
+                }
+                return
+            }
             if runs[key]!.pending.isEmpty && runs[key]!.reported { changed.append(key) }
             runs[key]!.pending.append(sample)
             runs[key]!.delivered += 1
             runs[key]!.lastStep = sample.step
         case .run(let name, let path):
-            let key = path + "\u{0}" + name
+            let place = runsOfPath[path, default: 0]
+            runsOfPath[path] = place + 1
+            let key = path + "\u{0}\(place)"
             keyByName[name] = key
+            if let run = runs[key], run.name != name {
+                // Named otherwise by the other side this time: the name it gives now is the one to show.
+                runs[key]!.name = name
+                emit(.runNamed(run: run.source, name: "\(location.host):\(name)", path: shownPath))
+            }
             if runs[key] == nil {
                 let source = addRun("\(location.host):\(name)", "\(location.host):\(path)")
                 runs[key] = Run(source: source, name: name)

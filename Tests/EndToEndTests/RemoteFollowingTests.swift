@@ -216,4 +216,46 @@ import Testing
         while server.connectionCount > 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
         #expect(server.connectionCount == 0, "quitting leaves no connection open")
     }
+
+    /// A run that appears on the other side while the connection is down makes an old run's short name
+    /// ambiguous, so the other side names it otherwise on the next connection: still one run here (renamed),
+    /// its steps once each.
+    @Test func aRunNamedOtherwiseAfterAReconnectIsStillOneRun() throws {
+        let server = try SSHServer()
+        let root = try TemporaryDirectory.make("kltop-remote-rename")
+        let first = root.appendingPathComponent("exp1/seed0")
+        try FileManager.default.createDirectory(at: first, withIntermediateDirectories: true)
+        let log = first.appendingPathComponent("train.jsonl")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        try Self.append(log, steps: 1...20)
+        let kltop = try LiveProcess(kltop: [
+            "export", "--follow", "--ssh", server.sshCommand, "--remote-kltop", Kltop.executable.path,
+            "127.0.0.1:\(root.path)",
+        ])
+        defer { kltop.interrupt() }
+        #expect(
+            kltop.waitUntil(timeout: 60) { Self.steps($0)["127.0.0.1:seed0"]?.count == 20 },
+            "\(kltop.standardError)")
+        server.suspend()
+        server.dropConnections()
+        let second = root.appendingPathComponent("exp2/seed0")
+        try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)
+        let other = second.appendingPathComponent("train.jsonl")
+        FileManager.default.createFile(atPath: other.path, contents: nil)
+        try Self.append(other, steps: 1...5)
+        try Self.append(log, steps: 21...30)
+        server.resume()
+        #expect(
+            kltop.waitUntil(timeout: 60) { lines in
+                let runs = Self.steps(lines)
+                return (runs["127.0.0.1:seed0"]?.count ?? 0) + (runs["127.0.0.1:exp1/seed0"]?.count ?? 0)
+                    >= 30
+                    && runs["127.0.0.1:exp2/seed0"]?.count == 5
+            }, "\(kltop.outputLines.suffix(5)) \(kltop.standardError)")
+        kltop.interrupt()
+        let runs = Self.steps(kltop.outputLines)
+        let steps = (runs["127.0.0.1:seed0"] ?? []) + (runs["127.0.0.1:exp1/seed0"] ?? [])
+        #expect(steps == Self.expected(1...30), "\(runs.mapValues(\.count))")
+        #expect(runs["127.0.0.1:exp2/seed0"] == Self.expected(1...5))
+    }
 }

@@ -60,7 +60,8 @@ import Testing
             RemoteOptions(sshCommand: ["ssh", "-F", "cfg"]), location, remote: "REMOTE")
         #expect(
             arguments == [
-                "ssh", "-F", "cfg", "-T", "-o", "BatchMode=yes", "-p", "2222", "--", "me@gpu1", "REMOTE",
+                "ssh", "-F", "cfg", "-T", "-o", "BatchMode=yes", "-o", "ServerAliveInterval=15", "-o",
+                "ServerAliveCountMax=4", "-o", "ConnectTimeout=20", "-p", "2222", "--", "me@gpu1", "REMOTE",
             ])
         #expect(RemoteCommand.remotePath("it's here") == "'it'\\''s here'")
         #expect(RemoteCommand.remotePath("~/runs") == "\"$HOME\"/'runs'")
