@@ -20,6 +20,10 @@ final class RemoteSource {
     private var nextAttempt = 0.0
     private var backoff = 1.0
     private var receivedThisConnection = false
+    /// When the stream ended: the program is reaped without waiting (an `--ssh` wrapper that lingers after
+    /// closing its output must not stall the follower), and killed if it has not exited a little later.
+    private var closingSince: Double?
+    static let lingering = 2.0
     private var lastProblem: String?
     private(set) var hasEnded = false
     private var pendingLine: [UInt8] = []
@@ -69,7 +73,7 @@ final class RemoteSource {
     deinit { buffer.deallocate() }
 
     var descriptors: [Int32] {
-        guard let connection else { return [] }
+        guard let connection, closingSince == nil else { return [] }
         return [connection.output, connection.errors]
     }
 
@@ -87,10 +91,21 @@ final class RemoteSource {
             open(now: now, emit: emit)
             guard connection != nil else { return false }
         }
+        if let since = closingSince, let child = connection {
+            if child.reap() == nil {
+                guard now - since >= Self.lingering else { return false }
+                child.end()
+            }
+            closed(now: now, emit: emit)
+            return false
+        }
         let (moreWaiting, ended) = read(addRun: addRun, emit: emit)
         drainErrors()
         flush(emit: emit)
-        if ended { closed(now: now, emit: emit) }
+        if ended {
+            closingSince = now
+            if connection?.reap() != nil { closed(now: now, emit: emit) }
+        }
         return moreWaiting
     }
 
@@ -285,8 +300,9 @@ final class RemoteSource {
     private func closed(now: Double, emit: (FollowEvent) -> Void) {
         guard let child = connection else { return }
         drainErrors()
-        let status = child.reap(waiting: true) ?? -1
+        let status = child.reap() ?? -1
         connection = nil
+        closingSince = nil
         if usesTail, !pendingLine.isEmpty { pendingLine = [] }
         let said = lastErrorLine()
         if !usesTail && status == RemoteCommand.noKltopStatus && !receivedThisConnection {
