@@ -133,10 +133,3 @@ final class ThreadCondition: @unchecked Sendable {
         #endif
     }
 }
-
-extension String {
-    /// Foundation's name for the standard library's `replacing(_:with:)` (used by the exporter's CSV).
-    func replacingOccurrences(of target: String, with replacement: String) -> String {
-        replacing(target, with: replacement)
-    }
-}

@@ -116,21 +116,6 @@ enum RemoteCommand {
 
     /// `text` as one word for a POSIX shell.
     static func shellQuoted(_ text: String) -> String {
-        "'" + text.replacingAll("'", with: "'\\''") + "'"
-    }
-}
-
-extension String {
-    /// Every occurrence of `target` replaced (Foundation's replacingOccurrences, without Foundation).
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = self[...]
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
+        "'" + text.replacing("'", with: "'\\''") + "'"
     }
 }
