@@ -30,8 +30,11 @@ public enum RemoteStream {
     }
 
     public static func decode(_ text: Substring) -> Line? {
-        var parser = WireJSON(text.utf8)
-        guard case .object(let object)? = parser.parseDocument() else { return nil }
+        // Depth 16 is plenty: a note nests two levels.
+        guard
+            case .object(let object)? = JSONValue.parse(
+                text.utf8, maximumDepth: 16, loneSurrogates: .replaced)
+        else { return nil }
         if case .string(let note)? = object["note"] { return decodeNote(note, object) }
         guard case .string(let run)? = object["run"], case .integer(let step)? = object["step"],
             let value = number(object["value"])
@@ -39,7 +42,7 @@ public enum RemoteStream {
         return .sample(run: run, MetricSample(step: step, value: value))
     }
 
-    private static func decodeNote(_ note: String, _ object: [String: WireJSON.Value]) -> Line? {
+    private static func decodeNote(_ note: String, _ object: [String: JSONValue]) -> Line? {
         let run = string(object["run"])
         switch note {
         case "run":
@@ -67,7 +70,7 @@ public enum RemoteStream {
         }
     }
 
-    private static func statistics(_ object: [String: WireJSON.Value]) -> ReadStatistics {
+    private static func statistics(_ object: [String: JSONValue]) -> ReadStatistics {
         var statistics = ReadStatistics()
         statistics.records = integer(object["records"])
         statistics.samples = integer(object["samples"])
@@ -94,15 +97,15 @@ public enum RemoteStream {
         return statistics
     }
 
-    private static func string(_ value: WireJSON.Value?) -> String? {
+    private static func string(_ value: JSONValue?) -> String? {
         if case .string(let text)? = value { text } else { nil }
     }
 
-    private static func integer(_ value: WireJSON.Value?) -> Int {
+    private static func integer(_ value: JSONValue?) -> Int {
         if case .integer(let number)? = value { Int(clamping: max(0, number)) } else { 0 }
     }
 
-    private static func number(_ value: WireJSON.Value?) -> Double? {
+    private static func number(_ value: JSONValue?) -> Double? {
         switch value {
         case .integer(let number)?: Double(number)
         case .double(let number)?: number
@@ -129,210 +132,4 @@ extension Notice.Kind {
         .nothingToFollowYet, .following, .rotated, .replacedByContinuation, .truncated, .disconnected,
         .readThroughTail,
     ]
-}
-
-/// Just enough JSON for the remote stream: objects, arrays, strings, numbers, true, false, null; depth
-/// bounded, so a hostile line cannot exhaust the stack.
-struct WireJSON {
-    enum Value: Equatable {
-        case object([String: Value])
-        case array([Value])
-        case string(String)
-        case integer(Int64)
-        case double(Double)
-        case bool(Bool)
-        case null
-    }
-
-    private let bytes: [UInt8]
-    private var index = 0
-    private static let maximumDepth = 16
-
-    init(_ text: Substring.UTF8View) { bytes = Array(text) }
-
-    mutating func parseDocument() -> Value? {
-        guard let value = parseValue(depth: 0) else { return nil }
-        skipSpaces()
-        return index == bytes.count ? value : nil
-    }
-
-    private mutating func skipSpaces() {
-        while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x09 || bytes[index] == 0x0D {
-            index += 1
-        }
-    }
-
-    private mutating func parseValue(depth: Int) -> Value? {
-        guard depth < Self.maximumDepth else { return nil }
-        skipSpaces()
-        guard index < bytes.count else { return nil }
-        switch bytes[index] {
-        case UInt8(ascii: "{"): return parseObject(depth: depth)
-        case UInt8(ascii: "["): return parseArray(depth: depth)
-        case UInt8(ascii: "\""): return parseString().map(Value.string)
-        case UInt8(ascii: "t"): return literal("true", .bool(true))
-        case UInt8(ascii: "f"): return literal("false", .bool(false))
-        case UInt8(ascii: "n"): return literal("null", .null)
-        default: return parseNumber()
-        }
-    }
-
-    private mutating func literal(_ word: String, _ value: Value) -> Value? {
-        let word = Array(word.utf8)
-        guard index + word.count <= bytes.count, bytes[index..<(index + word.count)].elementsEqual(word)
-        else {
-            return nil
-        }
-        index += word.count
-        return value
-    }
-
-    private mutating func parseObject(depth: Int) -> Value? {
-        index += 1
-        var object: [String: Value] = [:]
-        skipSpaces()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(object)
-        }
-        while true {
-            skipSpaces()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), let key = parseString() else {
-                return nil
-            }
-            skipSpaces()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
-            index += 1
-            guard let value = parseValue(depth: depth + 1) else { return nil }
-            object[key] = value
-            skipSpaces()
-            guard index < bytes.count else { return nil }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return .object(object)
-            } else {
-                return nil
-            }
-        }
-    }
-
-    private mutating func parseArray(depth: Int) -> Value? {
-        index += 1
-        var array: [Value] = []
-        skipSpaces()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            return .array(array)
-        }
-        while true {
-            guard let value = parseValue(depth: depth + 1) else { return nil }
-            array.append(value)
-            skipSpaces()
-            guard index < bytes.count else { return nil }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-            } else if bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return .array(array)
-            } else {
-                return nil
-            }
-        }
-    }
-
-    private mutating func parseString() -> String? {
-        index += 1
-        var scalars = String.UnicodeScalarView()
-        var start = index
-        var pending: [UInt8] = []
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte == UInt8(ascii: "\"") {
-                pending += bytes[start..<index]
-                index += 1
-                scalars.append(contentsOf: String(decoding: pending, as: UTF8.self).unicodeScalars)
-                return String(scalars)
-            }
-            if byte < 0x20 { return nil }
-            if byte == UInt8(ascii: "\\") {
-                pending += bytes[start..<index]
-                scalars.append(contentsOf: String(decoding: pending, as: UTF8.self).unicodeScalars)
-                pending.removeAll(keepingCapacity: true)
-                index += 1
-                guard index < bytes.count, let scalar = parseEscape() else { return nil }
-                scalars.append(scalar)
-                start = index
-                continue
-            }
-            index += 1
-        }
-        return nil
-    }
-
-    /// After a backslash: one escape, `index` past it.
-    private mutating func parseEscape() -> Unicode.Scalar? {
-        let byte = bytes[index]
-        index += 1
-        switch byte {
-        case UInt8(ascii: "\""): return "\""
-        case UInt8(ascii: "\\"): return "\\"
-        case UInt8(ascii: "/"): return "/"
-        case UInt8(ascii: "b"): return "\u{8}"
-        case UInt8(ascii: "f"): return "\u{C}"
-        case UInt8(ascii: "n"): return "\n"
-        case UInt8(ascii: "r"): return "\r"
-        case UInt8(ascii: "t"): return "\t"
-        case UInt8(ascii: "u"):
-            guard let unit = hex4() else { return nil }
-            if (0xD800..<0xDC00).contains(unit) {
-                // A surrogate pair; a lone half is replaced, not an error (export never writes one).
-                if index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                    bytes[index + 1] == UInt8(ascii: "u")
-                {
-                    index += 2
-                    guard let low = hex4(), (0xDC00..<0xE000).contains(low) else { return "\u{FFFD}" }
-                    return Unicode.Scalar(0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00))
-                }
-                return "\u{FFFD}"
-            }
-            return Unicode.Scalar(unit) ?? "\u{FFFD}"
-        default: return nil
-        }
-    }
-
-    private mutating func hex4() -> UInt32? {
-        guard index + 4 <= bytes.count else { return nil }
-        var value: UInt32 = 0
-        for byte in bytes[index..<(index + 4)] {
-            guard let digit = Character(Unicode.Scalar(byte)).hexDigitValue else { return nil }
-            value = value << 4 | UInt32(digit)
-        }
-        index += 4
-        return value
-    }
-
-    private mutating func parseNumber() -> Value? {
-        let start = index
-        var isInteger = true
-        while index < bytes.count {
-            let byte = bytes[index]
-            if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") || byte == UInt8(ascii: "-") {
-                index += 1
-            } else if byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
-                || byte == UInt8(ascii: "+")
-            {
-                isInteger = false
-                index += 1
-            } else {
-                break
-            }
-        }
-        guard index > start else { return nil }
-        let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        if isInteger, let integer = Int64(text) { return .integer(integer) }
-        // Swift's Double(String) is correctly rounded: the value export printed comes back bit for bit.
-        return Double(text).map(Value.double)
-    }
 }
