@@ -153,9 +153,10 @@ struct CheckSession {
             request.courier?.seen(RunIdentity(name: name, source: LogFollower.absolutePath(path)))
         case .samples(let run, let samples, let metricKey, let statistics):
             if runs[run].metricKey == nil, let metricKey, case .automatic = request.metric {
+                let hint = ReadReport.whyOnlyUpdateSizeKL(metricKey: metricKey).map { "; " + $0 } ?? ""
                 let updateSize =
                     KLKeyClass.of(metricKey) == .updateSize
-                    ? " (approx KL: the update size, not KL to the reference model)" : ""
+                    ? " (approx KL: the update size, not KL to the reference model\(hint))" : ""
                 sink.diagnostics(
                     "kltop: \(TerminalText.inert(runs[run].name)): reading KL from \"\(TerminalText.inert(metricKey))\""
                         + updateSize)

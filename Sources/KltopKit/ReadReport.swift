@@ -84,23 +84,18 @@ public enum ReadReport {
             "kltop: \(shown): no KL in its \(records)\(describe(keysSeen: statistics.keysSeen))\(why); not a run"
     }
 
-    /// Why a log holds no KL key, where its keys show it: a TRL GRPO log with `beta` 0, a log that has only
-    /// KL between trainer and inference engine or the KL coefficient, or a KL key kltop does not choose by
-    /// itself (a statistic of one, `--metric` names it). Nil when the keys say nothing. Safe to draw: the
-    /// keys in it are made inert. The dashboard says the same on a run's panel.
+    /// Why a log holds no KL key, where its keys show it: a TRL GRPO log with `beta` 0, or a log that has
+    /// only KL between trainer and inference engine or the KL coefficient. (Every reference or update-size
+    /// key, however spelled, is chosen by itself: ``MetricKeys/automaticRank(_:)``.) Nil when the keys say
+    /// nothing. Safe to draw: the keys in it are made inert. The dashboard says the same on a run's panel.
     public static func whyNoKL(keysSeen: [String]) -> String? {
         var classified: [KLKeyClass: [String]] = [:]
         for key in keysSeen {
             if let kind = KLKeyClass.of(key) { classified[kind, default: []].append(key) }
         }
-        if let key = classified[.reference]?.first {
-            return "\"\(TerminalText.inert(key))\" is KL to the reference model: name it with --metric KEY"
-        }
-        if let key = classified[.updateSize]?.first {
-            return "\"\(TerminalText.inert(key))\" is approx KL (the update size): name it with --metric KEY"
-        }
         let bare = Set(keysSeen.map(withoutLoggerPrefix))
-        if bare.contains("completions/mean_length")
+        // `completion_length` before TRL 0.16, `completions/mean_length` since.
+        if (bare.contains("completions/mean_length") || bare.contains("completion_length"))
             && (bare.contains("frac_reward_zero_std") || bare.contains("reward_std"))
         {
             return trlGRPOWithoutKL
@@ -114,6 +109,19 @@ public enum ReadReport {
         return "it logs only " + only.joined(separator: " and ")
             + ", not KL to the reference model: turn the reference KL on (a KL loss or KL penalty) to log it"
     }
+
+    /// Why a run whose series is update-size KL has no KL to the reference model, where its key shows it; nil
+    /// otherwise. veRL logs `actor/ppo_kl` on every update but reference KL only with a KL loss
+    /// (`actor/kl_loss`) or a KL penalty in the reward (`actor/reward_kl_penalty`), both off by default
+    /// (`verl/trainer/config/ppo_trainer.yaml`).
+    public static func whyOnlyUpdateSizeKL(metricKey: String) -> String? {
+        guard KLKeyClass.normalised(metricKey)?.base == "actor/ppo_kl" else { return nil }
+        return veRLWithoutReferenceKL
+    }
+
+    static let veRLWithoutReferenceKL =
+        "veRL logs KL to the reference model only with actor_rollout_ref.actor.use_kl_loss=True "
+        + "or algorithm.use_kl_in_reward=True"
 
     /// TRL's GRPOTrainer logs `kl` only when `beta` (the KL coefficient) is not 0, and 0 is its default
     /// (`trl/trainer/grpo_trainer.py`, `grpo_config.py`).
@@ -176,7 +184,8 @@ public enum ReadReport {
                 return "no KL key found in \(records)\(keysSeen); \(why)"
             }
             return "no KL key found in \(records)\(keysSeen); looked for "
-                + MetricKeys.klAliases.joined(separator: ", ") + ". Name the key with --metric KEY."
+                + MetricKeys.klAliases.joined(separator: ", ")
+                + " (also after train/, eval/ or data., and with /mean, /avg or /max). Name the key with --metric KEY."
         }
         if statistics.missingValues > 0 {
             return "no KL samples: \"\(metric)\" held no number in any of its \(statistics.missingValues) "

@@ -114,6 +114,15 @@ public struct JSONLineScanner: Sendable {
 
         let ordinal = recordCount
         recordCount += 1
+        if isChoosing, let key = found.normalisedKey,
+            found.normalisedRank
+                < (found.valueRange == nil ? Int.max : MetricKeys.automaticRank(aliasAt: found.valueRank))
+        {
+            chosenKey = key
+            valueKeys = [Array(key.utf8)]
+            isChoosing = false
+            found.valueRange = found.normalisedRange
+        }
         guard let valueRange = found.valueRange else { return .noMetric }
         if isChoosing {
             chosenKey = MetricKeys.klAliases[found.valueRank]
@@ -184,6 +193,11 @@ public struct JSONLineScanner: Sendable {
         var valueRank = Int.max
         var stepRange: Range<Int>?
         var stepRank = Int.max
+        /// While choosing: the best key that is no alias but ranks as one once normalised
+        /// (``MetricKeys/automaticRank(_:)``), its rank and its value.
+        var normalisedKey: String?
+        var normalisedRank = Int.max
+        var normalisedRange: Range<Int>?
     }
 
     private static let quote = UInt8(ascii: "\"")
@@ -258,6 +272,17 @@ public struct JSONLineScanner: Sendable {
                 found.valueRange = value
                 return
             }
+        }
+        // A statistic or a prefixed spelling of a KL key (`actor/kl_loss/mean`): ranked by name, only while
+        // choosing, and only for keys that hold `kl`.
+        if isChoosing && key.containsKL,
+            let rank = MetricKeys.automaticRank(String(decoding: key, as: UTF8.self)),
+            rank <= found.normalisedRank
+        {
+            found.normalisedRank = rank
+            found.normalisedRange = value
+            found.normalisedKey = String(decoding: key, as: UTF8.self)
+            return
         }
         if !nested {
             for rank in 0..<(min(packedStepKeys.count - 1, found.stepRank) + 1)

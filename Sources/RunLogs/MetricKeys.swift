@@ -66,6 +66,54 @@ public enum MetricKeys {
 
     /// The object whose keys count as top-level keys, as veRL's file logger nests its metrics.
     static let nestedMetricsKey = "data"
+
+    /// The place of a key in the automatic choice (lower is better), or nil if it is never chosen by
+    /// itself. Keys are ordered first by tier — reference KL from training, from evaluation, then update-size
+    /// KL from training, from evaluation — and within a tier the aliases come as listed, then keys that
+    /// become a known KL key once the logger's prefixes and a statistic suffix are looked past
+    /// (``KLKeyClass``: `actor/kl_loss/mean`, `train/actor/ppo_kl`), in the order of the key they become.
+    /// So an alias logged as such wins over a spelling of its own statistic, and reference KL, however
+    /// spelled, wins over update-size KL. Mismatch and coefficient keys are never chosen.
+    static func automaticRank(_ key: String) -> Int? {
+        if let index = aliasIndex[key] { return aliasRanks[index] }
+        guard key.utf8.containsKL, let known = KLKeyClass.normalised(key),
+            let tier = tierOf(known.kind, evaluation: known.isEvaluation)
+        else { return nil }
+        return tier * tierWidth + klAliases.count + (aliasIndex[known.base] ?? klAliases.count)
+    }
+
+    /// The automatic rank of the alias at `index` of ``klAliases``; increasing with the index.
+    static func automaticRank(aliasAt index: Int) -> Int { aliasRanks[index] }
+
+    private static let tierWidth = 2 * klAliases.count + 1
+    private static let aliasIndex: [String: Int] = Dictionary(
+        klAliases.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
+    private static let aliasRanks: [Int] = klAliases.enumerated().map { index, alias in
+        let known = KLKeyClass.normalised(alias)
+        let tier = known.flatMap { tierOf($0.kind, evaluation: $0.isEvaluation) } ?? 0
+        return tier * tierWidth + index
+    }
+
+    private static func tierOf(_ kind: KLKeyClass, evaluation: Bool) -> Int? {
+        switch kind {
+        case .reference: evaluation ? 1 : 0
+        case .updateSize: evaluation ? 3 : 2
+        case .mismatch, .coefficient: nil
+        }
+    }
+}
+
+extension Sequence<UInt8> {
+    /// Whether the bytes hold `kl`: every KL key kltop can choose by itself does, so other keys are passed
+    /// over without a look into the table.
+    var containsKL: Bool {
+        var previous: UInt8 = 0
+        for byte in self {
+            if previous == UInt8(ascii: "k") && byte == UInt8(ascii: "l") { return true }
+            previous = byte
+        }
+        return false
+    }
 }
 
 /// What a KL key measures. The same word names four things in RL logs; only ``reference`` is what the
@@ -83,26 +131,36 @@ public enum KLKeyClass: String, Sendable, CaseIterable {
     /// The class of `key`, or nil for a key that is no known KL key. Logger prefixes (`data.` of veRL's file
     /// logger, `train/` and `eval/` of transformers' W&B and TensorBoard callbacks and OpenRLHF) and one
     /// statistic suffix (`/mean`, `/avg`, `/max`) are looked past, as FORMATS.md documents them.
-    public static func of(_ key: String) -> KLKeyClass? {
-        if let known = table[key] { return known }
+    public static func of(_ key: String) -> KLKeyClass? { normalised(key)?.kind }
+
+    /// A KL key as FORMATS.md's table knows it: the table's key found in `key` past logger prefixes and one
+    /// statistic suffix, its class, and whether it comes from evaluation (an `eval/` prefix looked past, or
+    /// an evaluation key such as `eval_kl`). Nil for a key that is no known KL key.
+    public static func normalised(_ key: String) -> (base: String, kind: KLKeyClass, isEvaluation: Bool)? {
+        if let known = table[key] { return (key, known, key.hasPrefix("eval")) }
         var name = Substring(key)
+        var evaluation = false
         var stripped = true
         while stripped {
             stripped = false
             for prefix in prefixes where name.hasPrefix(prefix) && name.count > prefix.count {
                 name = name.dropFirst(prefix.count)
                 stripped = true
-                if let known = table[String(name)] { return known }
+                if prefix == "eval/" { evaluation = true }
+                if let known = table[String(name)] {
+                    return (String(name), known, evaluation || name.hasPrefix("eval"))
+                }
             }
         }
         for suffix in suffixes where name.hasSuffix(suffix) && name.count > suffix.count {
-            return table[String(name.dropLast(suffix.count))]
+            let base = String(name.dropLast(suffix.count))
+            return table[base].map { (base, $0, evaluation || base.hasPrefix("eval")) }
         }
         return nil
     }
 
-    private static let prefixes = ["data.", "train/", "eval/"]
-    private static let suffixes = ["/mean", "/avg", "/max"]
+    static let prefixes = ["data.", "train/", "eval/"]
+    static let suffixes = ["/mean", "/avg", "/max"]
 
     /// The keys of FORMATS.md's table, and rlwatch's own `kl_divergence`, as logged; ``of(_:)`` strips
     /// prefixes and a suffix to find the others.

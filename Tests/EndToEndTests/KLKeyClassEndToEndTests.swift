@@ -14,13 +14,13 @@ import Testing
 
     @Test func approxKLIsSaidToBeTheUpdateSize() throws {
         let log = try Self.write(
-            (0..<40).map { "{\"step\": \($0), \"actor/ppo_kl\": 0.0\($0 % 7 + 1), \"loss\": 0.4}" },
+            (0..<40).map { "{\"step\": \($0), \"train/approx_kl\": 0.0\($0 % 7 + 1), \"loss\": 0.4}" },
             named: "ppo.jsonl")
         let result = try Kltop.run(["check", log.path])
         #expect(result.status == 0, "\(result.standardError)")
         #expect(
             result.standardError.contains(
-                "reading KL from \"actor/ppo_kl\" (approx KL: the update size, not KL to the reference model)"
+                "reading KL from \"train/approx_kl\" (approx KL: the update size, not KL to the reference model)\n"
             ))
         // A reference key is taken before it, and said plainly.
         let both = try Self.write(
@@ -55,13 +55,37 @@ import Testing
             result.standardError.contains(
                 "it logs only KL between trainer and inference engine (\"rollout_corr/kl\") and the KL coefficient "
                     + "(\"actor/kl_coef\"), not KL to the reference model"), "\(result.standardError)")
-        // A KL key kltop does not take by itself is named, for --metric.
+    }
+
+    /// A statistic or a prefixed spelling of a KL key is read without --metric (issue 12): veRL's
+    /// `actor/kl_loss/mean`-style keys, a `train/` prefix before a key of the table.
+    @Test func aStatisticOfAKLKeyIsReadWithoutNamingIt() throws {
         let mean = try Self.write(
-            (0..<10).map { "{\"step\": \($0), \"kl/mean\": 0.01}" }, named: "mean.jsonl")
-        let named = try Kltop.run(["check", mean.path])
+            (0..<40).map { "{\"step\": \($0), \"actor/kl_loss/mean\": 0.0\($0 % 7 + 1), \"kl_coef\": 0.1}" },
+            named: "mean.jsonl")
+        let result = try Kltop.run(["check", mean.path])
+        #expect(result.status == 0, "\(result.standardError)")
         #expect(
-            named.standardError.contains(
-                "\"kl/mean\" is KL to the reference model: name it with --metric KEY"))
+            result.standardError.contains("reading KL from \"actor/kl_loss/mean\"\n"),
+            "\(result.standardError)")
+        let exported = try Kltop.run(["export", "--format", "csv", mean.path])
+        #expect(exported.standardOutput.split(separator: "\n").count == 41, "\(exported.standardOutput)")
+    }
+
+    /// veRL with its defaults logs only `actor/ppo_kl`: read as update-size KL, with the switches that
+    /// would log KL to the reference model.
+    @Test func aVeRLRunWithOnlyApproxKLSaysHowToLogReferenceKL() throws {
+        let log = try Self.write(
+            (0..<40).map {
+                "{\"step\": \($0), \"data\": {\"train/actor/ppo_kl\": 0.0\($0 % 7 + 1), \"actor/pg_loss\": 0.1}}"
+            }, named: "verl.jsonl")
+        let result = try Kltop.run(["check", log.path])
+        #expect(result.status == 0, "\(result.standardError)")
+        #expect(
+            result.standardError.contains(
+                "reading KL from \"train/actor/ppo_kl\" (approx KL: the update size, not KL to the reference model; "
+                    + "veRL logs KL to the reference model only with actor_rollout_ref.actor.use_kl_loss=True or "
+                    + "algorithm.use_kl_in_reward=True)"), "\(result.standardError)")
     }
 
     /// prime-rl's metrics.jsonl (its FileMonitor's rows): only `mismatch_kl/all/mean`, and check says so.

@@ -78,6 +78,12 @@ extension Renderer {
                 role: .dim)
             if !compact { segment.shortened = (short, 24) }
             segments.append(segment)
+            if !compact, ReadReport.whyOnlyUpdateSizeKL(metricKey: key) != nil {
+                // veRL's reference KL is off by default: the switch to turn it on, where there is room.
+                segments.append(
+                    HeaderSegment(
+                        "veRL logs it with use_kl_loss or use_kl_in_reward", priority: 12, role: .dim))
+            }
         }
         if !compact, run.sources.count > 1 {
             // Which of the run's logs this is, and that there are others (f switches).

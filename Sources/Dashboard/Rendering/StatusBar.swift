@@ -103,7 +103,7 @@ struct HeaderSegment {
 
     /// The segments that fit in `width` columns, in their original order: all of them two spaces apart if
     /// they fit, else one space apart with the lowest priorities left out until they do (the last one left
-    /// is clipped by the grid).
+    /// is clipped by the grid), and two spaces apart again if what is left fits so.
     static func fit(_ segments: [HeaderSegment], width: Int, defaultRole: ColorRole) -> [Span] {
         guard width > 0 else { return [] }
         var segments = segments
@@ -128,6 +128,8 @@ struct HeaderSegment {
                 }
                 kept.remove(at: position)
             }
+            // What is left may fit two spaces apart after all.
+            if total(kept, 2) <= width { separator = "  " }
         }
         var spans: [Span] = []
         for (order, index) in kept.enumerated() {

@@ -113,7 +113,7 @@ public struct CSVReader: SampleReader {
         for (column, name) in names.enumerated() {
             if let rank = matcher.rank(name), rank < (best?.rank ?? Int.max) { best = (rank, column) }
         }
-        if let best { matcher.choose(rank: best.rank) }
+        if let best { matcher.choose(rank: best.rank, key: names[best.column]) }
         let step = MetricKeys.tableStepKeys.lazy.compactMap { names.firstIndex(of: $0) }.first
         columns = Columns(count: names.count, kl: best?.column, step: step)
     }

@@ -127,12 +127,12 @@ public struct ConsoleReader: SampleReader {
             ConsoleLineParser
             .Shape
     ) -> ConsoleLineParser.Shape {
-        var best: (rank: Int, value: Range<Int>)?
+        var best: (rank: Int, key: Range<Int>, value: Range<Int>)?
         var step: (rank: Int, value: Range<Int>)?
         let shape = parse(text, content) { key, value in
             let keyBytes = UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: text[key]))
             if let rank = matcher.rank(keyBytes) {
-                if rank < (best?.rank ?? Int.max) { best = (rank, value) }
+                if rank < (best?.rank ?? Int.max) { best = (rank, key, value) }
             } else if let rank = stepKeys.firstIndex(where: { $0.elementsEqual(keyBytes) }),
                 rank < (step?.rank ?? Int.max)
             {
@@ -164,7 +164,7 @@ public struct ConsoleReader: SampleReader {
                 }
                 break
             }
-            matcher.choose(rank: best.rank)
+            matcher.choose(rank: best.rank, key: String(decoding: text[best.key], as: UTF8.self))
             var sampleStep = statedStep ?? step.flatMap { PythonLiteral.integer(text, $0.value) }
             if sampleStep == nil {
                 ordinal += 1
@@ -241,7 +241,7 @@ public struct ConsoleReader: SampleReader {
         let openedEmpty = parser.isOpen && parser.rows == 0
         let step = parser.read(text, content) { key, value in
             if let rank = matcher.rank(key) {
-                tableRecord.note(metric: rank, text[value])
+                tableRecord.note(metric: rank, key: key, text[value])
             } else if let rank = tableStepKeys.firstIndex(where: { $0.elementsEqual(key) }) {
                 tableRecord.note(step: rank, text[value])
             }
@@ -271,7 +271,7 @@ public struct ConsoleReader: SampleReader {
         tableRecord = TableRecord()
         let outcome: RecordOutcome
         if let rank = record.metricRank {
-            matcher.choose(rank: rank)
+            matcher.choose(rank: rank, key: String(decoding: record.metricKey, as: UTF8.self))
             var step = record.step.withUnsafeBufferPointer { PythonLiteral.integer($0, 0..<$0.count) }
             if step == nil {
                 ordinal += 1
@@ -319,13 +319,17 @@ public struct ConsoleReader: SampleReader {
 /// The KL value and step a stable-baselines3 table showed so far, as printed: the best-ranked of each.
 private struct TableRecord {
     var metricRank: Int?
+    var metricKey: [UInt8] = []
     var metric: [UInt8] = []
     var stepRank: Int?
     var step: [UInt8] = []
 
-    mutating func note(metric rank: Int, _ value: Slice<UnsafeBufferPointer<UInt8>>) {
+    mutating func note(
+        metric rank: Int, key: UnsafeRawBufferPointer, _ value: Slice<UnsafeBufferPointer<UInt8>>
+    ) {
         guard rank < (metricRank ?? Int.max) else { return }
         metricRank = rank
+        metricKey = Array(key)
         metric = Array(value)
     }
 

@@ -7,21 +7,21 @@
 /// Decides which key holds the KL series, comparing keys as bytes so that records need not be decoded into
 /// strings.
 ///
-/// With ``MetricSelection/automatic`` the candidates are ``MetricKeys/klAliases`` in their order of
-/// preference until a record holding one of them is seen: the best alias of that record is chosen, and stays
-/// chosen (as in the JSON Lines reader), so a series never switches key halfway through a run. With
-/// ``MetricSelection/key(_:)`` the one key is chosen from the start; a `data.` prefix (veRL's nesting in
-/// JSON Lines) is also accepted without it, since these formats have no nesting. With `nestedWithSlashes`
-/// (W&B, whose nested keys are read joined with `/`), a key spelled with dots as W&B shows it
-/// (`actor.kl_loss`) is also accepted with slashes (`actor/kl_loss`).
+/// With ``MetricSelection/automatic`` every key is ranked by ``MetricKeys/automaticRank(_:)`` until a record
+/// holding a candidate is seen: the best candidate of that record is chosen (the caller says which, with
+/// ``choose(rank:key:)``), and stays chosen (as in the JSON Lines reader), so a series never switches key
+/// halfway through a run. With ``MetricSelection/key(_:)`` the one key is chosen from the start; a `data.`
+/// prefix (veRL's nesting in JSON Lines) is also accepted without it, since these formats have no nesting.
+/// With `nestedWithSlashes` (W&B, whose nested keys are read joined with `/`), a key spelled with dots as W&B
+/// shows it (`actor.kl_loss`) is also accepted with slashes (`actor/kl_loss`).
 struct MetricKeyMatcher: Sendable {
     private(set) var chosenKey: String?
     private var candidates: [[UInt8]]
-    private var names: [String]
-    /// Rejects most keys that are no candidate without comparing them with each alias.
+    /// Rejects most keys that are no alias without comparing them with each one.
     private var filter: KeyFilter
 
     init(selection: MetricSelection, nestedWithSlashes: Bool = false) {
+        var names: [String]
         switch selection {
         case .automatic:
             names = MetricKeys.klAliases
@@ -43,17 +43,20 @@ struct MetricKeyMatcher: Sendable {
     /// Whether the key is still to be chosen from the aliases.
     var isChoosing: Bool { chosenKey == nil }
 
-    /// The rank of `key` among the candidates (0 is best), or nil if it is not one.
+    /// The rank of `key` (lower is better), or nil if it is no candidate. Once a key is chosen, only it is
+    /// one (rank 0).
     @inline(__always)
     func rank(_ key: UnsafeRawBufferPointer) -> Int? {
-        guard filter.mayContain(key) else { return nil }
-        for (rank, candidate) in candidates.enumerated() where candidate.count == key.count {
-            let same = candidate.withUnsafeBytes { wanted in
-                key.count == 0 || memcmp(wanted.baseAddress!, key.baseAddress!, key.count) == 0
+        if filter.mayContain(key) {
+            for (rank, candidate) in candidates.enumerated() where candidate.count == key.count {
+                let same = candidate.withUnsafeBytes { wanted in
+                    key.count == 0 || memcmp(wanted.baseAddress!, key.baseAddress!, key.count) == 0
+                }
+                if same { return isChoosing ? MetricKeys.automaticRank(aliasAt: rank) : rank }
             }
-            if same { return rank }
         }
-        return nil
+        guard isChoosing, key.containsKL else { return nil }
+        return MetricKeys.automaticRank(String(decoding: key, as: UTF8.self))
     }
 
     func rank(_ key: String) -> Int? {
@@ -61,13 +64,14 @@ struct MetricKeyMatcher: Sendable {
         return key.withUTF8 { rank(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Fixes the choice on the candidate of this rank, if nothing was chosen yet; afterwards only that key
-    /// matches (rank 0).
-    mutating func choose(rank: Int) {
-        guard isChoosing, candidates.indices.contains(rank) else { return }
-        chosenKey = names[rank]
-        candidates = [candidates[rank]]
-        names = [names[rank]]
+    /// Fixes the choice on `key`, the best candidate of the first record holding one (its rank is `rank`), if
+    /// nothing was chosen yet; afterwards only that key matches (rank 0). `key` is read only then, so callers
+    /// may build it on the spot.
+    mutating func choose(rank: Int, key: @autoclosure () -> String) {
+        guard isChoosing else { return }
+        let key = key()
+        chosenKey = key
+        candidates = [Array(key.utf8)]
         filter = KeyFilter(candidates)
     }
 }

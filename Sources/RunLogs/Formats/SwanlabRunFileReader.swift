@@ -68,7 +68,8 @@ struct SwanlabRecords: LevelDBLogRecords {
 
     var decoder: SwanlabRecordDecoder
     /// While no key is chosen: the best KL candidate of the first step with one, and its records.
-    private var firstStep: (step: Int64, rank: Int, records: [(outcome: RecordOutcome, at: RecordLocation)])?
+    private var firstStep:
+        (step: Int64, rank: Int, key: String, records: [(outcome: RecordOutcome, at: RecordLocation)])?
     /// Scalar records without the KL key whose keys were listed in ``ReadStatistics/keysSeen``: one key per
     /// record, so the first steps' worth say what the log holds.
     private var recordsListed = 0
@@ -97,7 +98,9 @@ struct SwanlabRecords: LevelDBLogRecords {
                 // once); the others are records without the KL key.
                 if rank < held.rank {
                     for record in held.records { count(.noMetric, at: record.at, &statistics, emit) }
-                    firstStep = (decoded.step, rank, [(decoded.outcome, location)])
+                    firstStep = (
+                        decoded.step, rank, decoded.candidateKey ?? "", [(decoded.outcome, location)]
+                    )
                 } else if rank == held.rank {
                     held.records.append((decoded.outcome, location))
                     firstStep = held
@@ -107,7 +110,7 @@ struct SwanlabRecords: LevelDBLogRecords {
                 return
             }
             if firstStep == nil {
-                firstStep = (decoded.step, rank, [(decoded.outcome, location)])
+                firstStep = (decoded.step, rank, decoded.candidateKey ?? "", [(decoded.outcome, location)])
                 return
             }
             // Another step: the first is over, its best key chosen; this record is read again under it.
@@ -126,7 +129,7 @@ struct SwanlabRecords: LevelDBLogRecords {
     mutating func settle(statistics: inout ReadStatistics, emit: (MetricSample) -> Void) {
         guard let held = firstStep else { return }
         firstStep = nil
-        decoder.matcher.choose(rank: held.rank)
+        decoder.matcher.choose(rank: held.rank, key: held.key)
         for record in held.records { count(record.outcome, at: record.at, &statistics, emit) }
     }
 
@@ -168,6 +171,8 @@ struct SwanlabRecordDecoder: Sendable {
         var candidateRank: Int?
         var step: Int64
         var scalarKey: String? = nil
+        /// The key of ``candidateRank``, while no key is chosen.
+        var candidateKey: String? = nil
     }
 
     mutating func decode(_ record: UnsafeRawBufferPointer, listingKeys: Bool = false) -> Decoded {
@@ -229,8 +234,10 @@ struct SwanlabRecordDecoder: Sendable {
             let listed = listingKeys ? String(decoding: key, as: UTF8.self) : nil
             return Decoded(outcome: .noMetric, candidateRank: nil, step: step, scalarKey: listed)
         }
+        let candidateKey = matcher.isChoosing ? String(decoding: key, as: UTF8.self) : nil
         guard let valueMessage else {
-            return Decoded(outcome: .missingValue, candidateRank: rank, step: step)
+            return Decoded(
+                outcome: .missingValue, candidateRank: rank, step: step, candidateKey: candidateKey)
         }
         var valueFields = ProtobufFields(valueMessage)
         var number = 0.0
@@ -247,6 +254,6 @@ struct SwanlabRecordDecoder: Sendable {
         if valueFields.isMalformed { return Self.bad("malformed ScalarValue") }
         let outcome: RecordOutcome =
             sawNumber ? .sample(MetricSample(step: step, value: number)) : .missingValue
-        return Decoded(outcome: outcome, candidateRank: rank, step: step)
+        return Decoded(outcome: outcome, candidateRank: rank, step: step, candidateKey: candidateKey)
     }
 }

@@ -19,6 +19,8 @@ struct TensorBoardEventDecoder: Sendable {
     /// The best-ranked KL candidate seen in the event so far.
     private struct Candidate {
         var rank: Int
+        /// The tag, only while no tag is chosen.
+        var tag: String?
         var value: Double?
     }
 
@@ -28,6 +30,8 @@ struct TensorBoardEventDecoder: Sendable {
         var outcome: RecordOutcome
         var candidateRank: Int?
         var step: Int64
+        /// The tag of ``candidateRank``, while no tag is chosen.
+        var candidateTag: String? = nil
     }
 
     /// Decodes an event. While no tag is chosen, nothing is chosen here: see
@@ -55,7 +59,7 @@ struct TensorBoardEventDecoder: Sendable {
         guard let best else { return Decoded(outcome: .noMetric, candidateRank: nil, step: step) }
         let outcome: RecordOutcome =
             best.value.map { .sample(MetricSample(step: step, value: $0)) } ?? .missingValue
-        return Decoded(outcome: outcome, candidateRank: best.rank, step: step)
+        return Decoded(outcome: outcome, candidateRank: best.rank, step: step, candidateTag: best.tag)
     }
 
     /// The tags of an event's scalar summaries (the keys it holds), for the message on a log without KL;
@@ -98,13 +102,14 @@ struct TensorBoardEventDecoder: Sendable {
             }
             if valueFields.isMalformed { return false }
             guard let tag, let rank = matcher.rank(tag), rank < (best?.rank ?? Int.max) else { continue }
+            let name = matcher.isChoosing ? String(decoding: tag, as: UTF8.self) : nil
             if let simpleValue {
-                best = Candidate(rank: rank, value: Double(Float(bitPattern: simpleValue)))
+                best = Candidate(rank: rank, tag: name, value: Double(Float(bitPattern: simpleValue)))
             } else if let tensor {
                 guard let scalar = Self.scalar(inTensor: tensor) else { return false }
-                best = Candidate(rank: rank, value: scalar)
+                best = Candidate(rank: rank, tag: name, value: scalar)
             } else {
-                best = Candidate(rank: rank, value: nil)
+                best = Candidate(rank: rank, tag: name, value: nil)
             }
         }
         return !fields.isMalformed

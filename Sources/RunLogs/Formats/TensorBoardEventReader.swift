@@ -37,7 +37,7 @@ public struct TensorBoardEventReader: SampleReader {
     /// While no tag is chosen: the best KL candidate of the first step with one, held until an event of
     /// another step (or the end of the stream, or a quiet writer) shows that step is over.
     private var firstStep:
-        (step: Int64, rank: Int, records: [(outcome: RecordOutcome, line: BadLineLocation)])?
+        (step: Int64, rank: Int, key: String, records: [(outcome: RecordOutcome, line: BadLineLocation)])?
 
     private struct BadLineLocation {
         var number: Int
@@ -200,7 +200,9 @@ public struct TensorBoardEventReader: SampleReader {
                 // than once); the others are records without the KL tag.
                 if rank < held.rank {
                     for record in held.records { count(.noMetric, at: record.line, emit) }
-                    firstStep = (decoded.step, rank, [(decoded.outcome, location)])
+                    firstStep = (
+                        decoded.step, rank, decoded.candidateTag ?? "", [(decoded.outcome, location)]
+                    )
                 } else if rank == held.rank {
                     held.records.append((decoded.outcome, location))
                     firstStep = held
@@ -210,7 +212,7 @@ public struct TensorBoardEventReader: SampleReader {
                 return
             }
             if firstStep == nil {
-                firstStep = (decoded.step, rank, [(decoded.outcome, location)])
+                firstStep = (decoded.step, rank, decoded.candidateTag ?? "", [(decoded.outcome, location)])
                 return
             }
             // Another step: the first is over, its best tag chosen; this event is read again under it.
@@ -224,7 +226,7 @@ public struct TensorBoardEventReader: SampleReader {
     private mutating func settleFirstStep(_ emit: (MetricSample) -> Void) {
         guard let held = firstStep else { return }
         firstStep = nil
-        decoder.matcher.choose(rank: held.rank)
+        decoder.matcher.choose(rank: held.rank, key: held.key)
         for record in held.records { count(record.outcome, at: record.line, emit) }
     }
 

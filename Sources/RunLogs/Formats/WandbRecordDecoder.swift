@@ -86,6 +86,7 @@ struct WandbRecordDecoder: Sendable {
         var step: Int64?
         var stepItem: Int64?
         var bestRank = Int.max
+        var bestKey: String?
         var bestValue: UnsafeRawBufferPointer?
         while let field = fields.next() {
             switch (field.number, field.value) {
@@ -96,7 +97,11 @@ struct WandbRecordDecoder: Sendable {
                         stepItem = Self.integer(value)
                     }
                     let listed = listingKeys && bytes.first != UInt8(ascii: "_")
-                    return (matcher.rank(bytes), listed ? String(decoding: bytes, as: UTF8.self) : nil)
+                    let rank = matcher.rank(bytes)
+                    if let rank, rank < bestRank, matcher.isChoosing {
+                        bestKey = String(decoding: bytes, as: UTF8.self)
+                    }
+                    return (rank, listed ? String(decoding: bytes, as: UTF8.self) : nil)
                 }
                 if let name { keysOfLastRecord.append(name) }
                 if let rank, rank < bestRank {
@@ -118,7 +123,7 @@ struct WandbRecordDecoder: Sendable {
         }
         if fields.isMalformed { return .bad("malformed HistoryRecord") }
         guard bestRank != .max else { return .noMetric }
-        if matcher.isChoosing { matcher.choose(rank: bestRank) }
+        if let bestKey { matcher.choose(rank: bestRank, key: bestKey) }
         guard let value = bestValue.flatMap(Self.number) else { return .missingValue }
         return .sample(MetricSample(step: step ?? stepItem ?? ordinal, value: value))
     }
