@@ -106,6 +106,16 @@ import Testing
         #expect(ranks == ranks.sorted() && Set(ranks).count == ranks.count)
     }
 
+    /// Stores whose rows are one key each (MLflow) choose among all keys a run has, the same way.
+    @Test func storesChooseAmongTheRunsKeysTheSameWay() {
+        var choice = StoreKeyChoice(selection: .automatic)
+        let none = choice.choose(among: ["loss", "rollout_corr/kl/mean", "actor/kl_coef"])
+        #expect(!none && choice.chosenKey == nil)
+        let some = choice.choose(among: ["loss", "actor/ppo_kl", "actor/kl_loss/mean", "eval/kl"])
+        #expect(some)
+        #expect(choice.chosenKey == "actor/kl_loss/mean")
+    }
+
     /// The choice is made on the first record holding a candidate and kept: a later record holding a
     /// better-ranked key does not switch the series.
     @Test func aNormalisedChoiceIsKeptForTheRun() {
