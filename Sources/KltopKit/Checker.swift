@@ -191,7 +191,9 @@ struct CheckSession {
         case .runEnded(let run):
             runs[run].ended = true
         case .sourcesListed, .logWithoutKL, .sourceDisagrees:
-            if let note = ReadReport.sourceNote(event, run: { (runs[$0].name, runs[$0].path) }) {
+            if let note = ReadReport.sourceNote(
+                event, metricKey: request.metric.requestedKey, run: { (runs[$0].name, runs[$0].path) })
+            {
                 sink.diagnostics(note)
             }
         case .sourceSamples:

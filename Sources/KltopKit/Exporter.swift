@@ -98,7 +98,9 @@ public enum Exporter {
                     sink.diagnostics("kltop: \(TerminalText.inert(notice.path)): \(problem)")
                 }
             case .sourcesListed, .logWithoutKL, .sourceDisagrees:
-                if let note = ReadReport.sourceNote(event, run: { (runs[$0].name, runs[$0].path) }) {
+                if let note = ReadReport.sourceNote(
+                    event, metricKey: request.metric.requestedKey, run: { (runs[$0].name, runs[$0].path) })
+                {
                     sink.diagnostics(note)
                 }
             case .runEnded, .recordedAlerts, .sourceSamples:

@@ -34,14 +34,16 @@ public enum ReadReport {
 
     /// What `check` and `export` say of a run's sources (`run` gives a run's name and path by number): which
     /// log its series is read from, a log that disagrees with it, a log without KL. Nil for other events.
-    static func sourceNote(_ event: FollowEvent, run: (Int) -> (name: String, path: String)) -> String? {
+    static func sourceNote(
+        _ event: FollowEvent, metricKey: String? = nil, run: (Int) -> (name: String, path: String)
+    ) -> String? {
         switch event {
         case .sourcesListed(let number, let paths, let primary):
             return sources(run: run(number).name, folder: run(number).path, paths: paths, primary: primary)
         case .sourceDisagrees(let number, let path, let note):
             return disagreement(run: run(number).name, folder: run(number).path, path: path, note: note)
         case .logWithoutKL(let path, let statistics):
-            return withoutKL(path: path, statistics: statistics)
+            return withoutKL(path: path, metricKey: metricKey, statistics: statistics)
         default:
             return nil
         }
@@ -71,14 +73,19 @@ public enum ReadReport {
         return path.split(separator: "/").suffix(2).joined(separator: "/")
     }
 
-    /// A log found in a folder that holds no KL: not a run, and what it holds instead.
-    static func withoutKL(path: String, statistics: ReadStatistics) -> String {
+    /// A log found in a folder that holds no KL (or not the `--metric` key): not a run, and what it holds
+    /// instead.
+    static func withoutKL(path: String, metricKey: String? = nil, statistics: ReadStatistics) -> String {
         let shown = TerminalText.inert(path)
         if statistics.records == 0 && statistics.badLines == 0 { return "kltop: \(shown): \(strayFileNote)" }
         guard statistics.records > 0 else {
             return "kltop: \(shown): \(badRecords(statistics)) and no records; not a run"
         }
         let records = "\(statistics.records) record\(statistics.records == 1 ? "" : "s")"
+        if let metricKey {
+            return "kltop: \(shown): key \"\(TerminalText.inert(metricKey))\" not in its \(records)"
+                + "\(describe(keysSeen: statistics.keysSeen)); not a run"
+        }
         let why = whyNoKL(keysSeen: statistics.keysSeen).map { "; " + $0 } ?? ""
         return
             "kltop: \(shown): no KL in its \(records)\(describe(keysSeen: statistics.keysSeen))\(why); not a run"
@@ -172,8 +179,11 @@ public enum ReadReport {
     /// Why a run gave no KL sample, worded for the user; nil when it gave some.
     private static func whyNoSamples(metricKey: String?, statistics: ReadStatistics) -> String? {
         guard metricKey == nil || statistics.samples == 0 else { return nil }
-        let records = "\(statistics.records) record\(statistics.records == 1 ? "" : "s")"
-        if statistics.records == 0 {
+        // A store's run (MLflow) without the key has no record of it, but its keys are listed.
+        let records =
+            statistics.records == 0 && !statistics.keysSeen.isEmpty
+            ? "its metrics" : "\(statistics.records) record\(statistics.records == 1 ? "" : "s")"
+        if statistics.records == 0 && statistics.keysSeen.isEmpty {
             let bad = statistics.badLines
             return "no KL samples: no records in it"
                 + (bad > 0 ? " (\(bad) bad line\(bad == 1 ? "" : "s"), listed above)" : "")
@@ -208,6 +218,7 @@ public enum ReadReport {
 
     private static func isStrayFile(path: String, namedPaths: Set<String>, statistics: ReadStatistics) -> Bool
     {
-        statistics.records == 0 && statistics.badLines == 0 && !namedPaths.contains(path)
+        statistics.records == 0 && statistics.badLines == 0 && statistics.keysSeen.isEmpty
+            && !namedPaths.contains(path)
     }
 }

@@ -88,6 +88,32 @@ import Testing
                     + "algorithm.use_kl_in_reward=True)"), "\(result.standardError)")
     }
 
+    /// `--metric` naming a key no run has: every run or log says the key is not there and lists the keys it
+    /// has, in the stores too (an MLflow run is no stray file for lacking the key).
+    @Test func aMetricKeyNoRunHasIsSaidWithTheKeysEachHas() throws {
+        let mlflow = try Kltop.run(["check", "--metric", "nope", Fixtures.path("formats/mlflow")])
+        #expect(mlflow.status == 3)
+        for run in ["ppo-lr3e-6", "mlflow/ppo-lr3e-6", "grpo/baseline"] {
+            #expect(
+                mlflow.standardError.contains(
+                    "kltop: \(run): no KL samples: key \"nope\" not found in its metrics (keys seen: "),
+                "\(run): \(mlflow.standardError)")
+        }
+        #expect(!mlflow.standardError.contains("not a run log"), "\(mlflow.standardError)")
+        let trackio = try Kltop.run(["check", "--metric", "nope", Fixtures.path("formats/trackio")])
+        #expect(
+            trackio.standardError.contains(
+                "kltop: grpo-7b: no KL samples: key \"nope\" not found in 30 records (keys seen: loss, reward, kl)"
+            ),
+            "\(trackio.standardError)")
+        let wandb = try Kltop.run(["check", "--metric", "nope", Fixtures.path("formats/wandb")])
+        #expect(
+            wandb.standardError.contains(
+                "run-grpo01.wandb: key \"nope\" not in its 98 records (keys seen: kl, train/kl, loss); not a run"
+            ),
+            "\(wandb.standardError)")
+    }
+
     /// prime-rl's metrics.jsonl (its FileMonitor's rows): only `mismatch_kl/all/mean`, and check says so.
     @Test func primeRLsMetricsSayTheyHoldOnlyMismatchKL() throws {
         let result = try Kltop.run(["check", Fixtures.path("formats/textlogs/prime_rl/metrics.jsonl")])

@@ -170,6 +170,14 @@ public final class MLflowFileStoreReader: StoreReader {
         }
         guard let file = run.metricFile else { return }
         let fd = open(file, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        if fd < 0 && !run.keysReported {
+            // No file for the `--metric` key: the run's keys say what it has (once).
+            let keys = Self.metricKeys(in: run.metricsFolder)
+            if !keys.isEmpty {
+                run.keysReported = true
+                update.keysSeen = Array(keys.sorted().prefix(20))
+            }
+        }
         guard fd >= 0 else { return }
         defer { close(fd) }
         var info = stat()

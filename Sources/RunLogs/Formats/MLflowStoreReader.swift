@@ -117,13 +117,17 @@ public final class MLflowStoreReader: StoreReader {
                     if let lastRun { _ = slot(lastRun) }
                 }
                 guard let run = lastRun else { return }
-                if runs[run].key.isChoosing && triedChoosing.insert(run).inserted {
+                if (runs[run].key.isChoosing || !runs[run].keysReported) && triedChoosing.insert(run).inserted
+                {
                     let keys = try keys(ofRun: String(decoding: lastID!, as: UTF8.self))
-                    if runs[run].key.choose(among: keys) {
+                    if runs[run].key.isChoosing && runs[run].key.choose(among: keys) {
                         updates[slot(run)].metricKey = runs[run].key.chosenKey
                     } else if !runs[run].keysReported {
+                        // A run without KL, or without the `--metric` key: its keys say what it has (once).
                         runs[run].keysReported = true
-                        updates[slot(run)].keysSeen = Array(keys.sorted().prefix(20))
+                        if runs[run].key.isChoosing || !keys.contains(runs[run].key.chosenKey!) {
+                            updates[slot(run)].keysSeen = Array(keys.sorted().prefix(20))
+                        }
                     }
                 }
                 guard row.withText(2, { runs[run].key.matches($0) }) else { return }

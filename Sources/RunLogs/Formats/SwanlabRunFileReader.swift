@@ -85,7 +85,8 @@ struct SwanlabRecords: LevelDBLogRecords {
         _ payload: UnsafeRawBufferPointer, location: RecordLocation, statistics: inout ReadStatistics,
         emit: (MetricSample) -> Void
     ) {
-        let listKeys = recordsListed < Self.recordsToList && decoder.matcher.isChoosing
+        // Keys are listed for the message on a log without KL (or without the `--metric` key).
+        let listKeys = recordsListed < Self.recordsToList && statistics.samples == 0
         var decoded = decoder.decode(payload, listingKeys: listKeys)
         if decoder.sawFinish { statistics.runFinished = true }
         if let key = decoded.scalarKey {

@@ -93,7 +93,7 @@ public final class TrackioStoreReader: StoreReader {
                     updates[at].missingValues += 1
                 case .noMetric:
                     updates[at].rows += 1
-                    if !runs[lastRun].keysReported && runs[lastRun].rows.chosenKey == nil {
+                    if !runs[lastRun].keysReported {
                         runs[lastRun].keysReported = true
                         updates[at].keysSeen = row.withBytes(4) { JSONLineScanner.keys(of: $0) }
                     }

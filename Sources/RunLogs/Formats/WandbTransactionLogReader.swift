@@ -76,7 +76,8 @@ struct WandbRecords: LevelDBLogRecords {
         _ payload: UnsafeRawBufferPointer, location: RecordLocation, statistics: inout ReadStatistics,
         emit: (MetricSample) -> Void
     ) {
-        let listKeys = recordsListed < Self.recordsToList && decoder.matcher.isChoosing
+        // Keys are listed for the message on a log without KL (or without the `--metric` key).
+        let listKeys = recordsListed < Self.recordsToList && statistics.samples == 0
         let outcome = decoder.decode(payload, ordinal: historyRecords, listingKeys: listKeys)
         if outcome.isHistory { historyRecords += 1 }
         if decoder.sawExit { statistics.runFinished = true }
