@@ -15,6 +15,9 @@ public enum ReadReport {
                     + TerminalText.inert(examples.joined(separator: "; "))
                     + (statistics.badLines > examples.count ? "; …" : "") + ")")
         }
+        if statistics.heldAtEnd > 0 {
+            notes.append("kltop: \(shownName): \(heldAtEndNote(statistics))")
+        }
         if let first = statistics.firstUnusableStep {
             let count = statistics.unusableSteps
             notes.append(
@@ -74,7 +77,9 @@ public enum ReadReport {
     /// A log found in a folder that holds no KL: not a run, and what it holds instead.
     static func withoutKL(path: String, statistics: ReadStatistics) -> String {
         let shown = TerminalText.inert(path)
-        if statistics.records == 0 && statistics.badLines == 0 { return "kltop: \(shown): \(strayFileNote)" }
+        if statistics.records == 0 && statistics.badLines == 0 {
+            return "kltop: \(shown): \(statistics.heldAtEnd > 0 ? firstRecordHeldNote : strayFileNote)"
+        }
         guard statistics.records > 0 else {
             return "kltop: \(shown): \(badRecords(statistics)) and no records; not a run"
         }
@@ -133,6 +138,16 @@ public enum ReadReport {
         return key
     }
 
+    /// The log ends inside its last record: a live log (wandb-core writes a 32 KiB block at a time) whose
+    /// writer has not written the rest yet. Not a bad record, and no reason to fail a check.
+    static func heldAtEndNote(_ statistics: ReadStatistics) -> String {
+        "its last record is incomplete (\(statistics.heldAtEnd) byte\(statistics.heldAtEnd == 1 ? "" : "s")): "
+            + "still being written? Left out; --follow reads it once the rest is written"
+    }
+
+    /// A log with no whole record yet, whose first is still being written: a run just started.
+    static let firstRecordHeldNote = "no whole record yet (its first is still being written?); left out"
+
     /// "3 bad lines", or "1 bad record" for event files, which count records at byte offsets.
     static func badRecords(_ statistics: ReadStatistics) -> String {
         let noun = statistics.firstBadLines.contains { $0.byteOffset != nil } ? "record" : "line"
@@ -143,10 +158,13 @@ public enum ReadReport {
     struct NoSamples {
         var reason: String
         var isStrayFile: Bool
+        /// A stray file's first record is still being written: a run just started, not a stray file.
+        var firstRecordIsHeld = false
 
         /// The line to say: the reason, or that a stray file was left out.
         func note(run name: String) -> String {
-            "kltop: \(TerminalText.inert(name)): \(isStrayFile ? ReadReport.strayFileNote : reason)"
+            let stray = firstRecordIsHeld ? ReadReport.firstRecordHeldNote : ReadReport.strayFileNote
+            return "kltop: \(TerminalText.inert(name)): \(isStrayFile ? stray : reason)"
         }
     }
 
@@ -158,7 +176,8 @@ public enum ReadReport {
         guard let reason = whyNoSamples(metricKey: metricKey, statistics: statistics) else { return nil }
         return NoSamples(
             reason: reason,
-            isStrayFile: isStrayFile(path: path, namedPaths: namedPaths, statistics: statistics))
+            isStrayFile: isStrayFile(path: path, namedPaths: namedPaths, statistics: statistics),
+            firstRecordIsHeld: statistics.heldAtEnd > 0)
     }
 
     /// Why a run gave no KL sample, worded for the user; nil when it gave some.
@@ -169,6 +188,7 @@ public enum ReadReport {
             let bad = statistics.badLines
             return "no KL samples: no records in it"
                 + (bad > 0 ? " (\(bad) bad line\(bad == 1 ? "" : "s"), listed above)" : "")
+                + (statistics.heldAtEnd > 0 ? " (its first is still being written?)" : "")
         }
         let keysSeen = describe(keysSeen: statistics.keysSeen)
         guard let metric = metricKey.map(TerminalText.inert) else {
@@ -193,7 +213,7 @@ public enum ReadReport {
     }
 
     /// A file found in a directory (not named on the command line) that holds no record at all and no bad
-    /// line is no run log (a `download.log` beside a run, a Slurm job's `.out` without training output):
+    /// line (at most one still being written, which is no reason to fail a check either) is no run log (a `download.log` beside a run, a Slurm job's `.out` without training output):
     /// it is mentioned, not counted as a run that could not be checked.
     static let strayFileNote = "not a run log (no records in it); left out"
 
