@@ -213,8 +213,9 @@ public enum ReadReport {
     }
 
     /// A file found in a directory (not named on the command line) that holds no record at all and no bad
-    /// line (at most one still being written, which is no reason to fail a check either) is no run log (a `download.log` beside a run, a Slurm job's `.out` without training output):
-    /// it is mentioned, not counted as a run that could not be checked.
+    /// line is no run log (a `download.log` beside a run, a Slurm job's `.out` without training output):
+    /// it is mentioned, not counted as a run that could not be checked. One whose first record is still
+    /// being written is said so, and not counted either: a record not written yet fails no check.
     static let strayFileNote = "not a run log (no records in it); left out"
 
     private static func isStrayFile(path: String, namedPaths: Set<String>, statistics: ReadStatistics) -> Bool
