@@ -304,6 +304,7 @@ extension Checker {
         ]
         if statistics.missingValues > 0 { parts.append("\(statistics.missingValues) missing values") }
         if statistics.badLines > 0 { parts.append("\(ReadReport.badRecords(statistics)) skipped") }
+        if statistics.heldAtEnd > 0 { parts.append("last record incomplete (still being written?)") }
         if let frozen = monitor.detector.frozenBaseline {
             parts.append(
                 "baseline frozen at step \(frozen.lockedAtStep) (mean \(Figures.short(frozen.mean)), "

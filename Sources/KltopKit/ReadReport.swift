@@ -15,6 +15,9 @@ public enum ReadReport {
                     + TerminalText.inert(examples.joined(separator: "; "))
                     + (statistics.badLines > examples.count ? "; …" : "") + ")")
         }
+        if statistics.heldAtEnd > 0 {
+            notes.append("kltop: \(shownName): \(heldAtEndNote(statistics))")
+        }
         if let first = statistics.firstUnusableStep {
             let count = statistics.unusableSteps
             notes.append(
@@ -77,7 +80,9 @@ public enum ReadReport {
     /// instead.
     static func withoutKL(path: String, metricKey: String? = nil, statistics: ReadStatistics) -> String {
         let shown = TerminalText.inert(path)
-        if statistics.records == 0 && statistics.badLines == 0 { return "kltop: \(shown): \(strayFileNote)" }
+        if statistics.records == 0 && statistics.badLines == 0 {
+            return "kltop: \(shown): \(statistics.heldAtEnd > 0 ? firstRecordHeldNote : strayFileNote)"
+        }
         guard statistics.records > 0 else {
             return "kltop: \(shown): \(badRecords(statistics)) and no records; not a run"
         }
@@ -148,6 +153,16 @@ public enum ReadReport {
         return key
     }
 
+    /// The log ends inside its last record: a live log (wandb-core writes a 32 KiB block at a time) whose
+    /// writer has not written the rest yet. Not a bad record, and no reason to fail a check.
+    static func heldAtEndNote(_ statistics: ReadStatistics) -> String {
+        "its last record is incomplete (\(statistics.heldAtEnd) byte\(statistics.heldAtEnd == 1 ? "" : "s")): "
+            + "still being written? Left out; --follow reads it once the rest is written"
+    }
+
+    /// A log with no whole record yet, whose first is still being written: a run just started.
+    static let firstRecordHeldNote = "no whole record yet (its first is still being written?); left out"
+
     /// "3 bad lines", or "1 bad record" for event files, which count records at byte offsets.
     static func badRecords(_ statistics: ReadStatistics) -> String {
         let noun = statistics.firstBadLines.contains { $0.byteOffset != nil } ? "record" : "line"
@@ -158,10 +173,13 @@ public enum ReadReport {
     struct NoSamples {
         var reason: String
         var isStrayFile: Bool
+        /// A stray file's first record is still being written: a run just started, not a stray file.
+        var firstRecordIsHeld = false
 
         /// The line to say: the reason, or that a stray file was left out.
         func note(run name: String) -> String {
-            "kltop: \(TerminalText.inert(name)): \(isStrayFile ? ReadReport.strayFileNote : reason)"
+            let stray = firstRecordIsHeld ? ReadReport.firstRecordHeldNote : ReadReport.strayFileNote
+            return "kltop: \(TerminalText.inert(name)): \(isStrayFile ? stray : reason)"
         }
     }
 
@@ -173,7 +191,8 @@ public enum ReadReport {
         guard let reason = whyNoSamples(metricKey: metricKey, statistics: statistics) else { return nil }
         return NoSamples(
             reason: reason,
-            isStrayFile: isStrayFile(path: path, namedPaths: namedPaths, statistics: statistics))
+            isStrayFile: isStrayFile(path: path, namedPaths: namedPaths, statistics: statistics),
+            firstRecordIsHeld: statistics.heldAtEnd > 0)
     }
 
     /// Why a run gave no KL sample, worded for the user; nil when it gave some.
@@ -187,6 +206,7 @@ public enum ReadReport {
             let bad = statistics.badLines
             return "no KL samples: no records in it"
                 + (bad > 0 ? " (\(bad) bad line\(bad == 1 ? "" : "s"), listed above)" : "")
+                + (statistics.heldAtEnd > 0 ? " (its first is still being written?)" : "")
         }
         let keysSeen = describe(keysSeen: statistics.keysSeen)
         guard let metric = metricKey.map(TerminalText.inert) else {
@@ -213,7 +233,8 @@ public enum ReadReport {
 
     /// A file found in a directory (not named on the command line) that holds no record at all and no bad
     /// line is no run log (a `download.log` beside a run, a Slurm job's `.out` without training output):
-    /// it is mentioned, not counted as a run that could not be checked.
+    /// it is mentioned, not counted as a run that could not be checked. One whose first record is still
+    /// being written is said so, and not counted either: a record not written yet fails no check.
     static let strayFileNote = "not a run log (no records in it); left out"
 
     private static func isStrayFile(path: String, namedPaths: Set<String>, statistics: ReadStatistics) -> Bool

@@ -42,6 +42,7 @@ public enum StreamNotes {
             + "\"missing\": \(statistics.missingValues), \"bad\": \(statistics.badLines), "
             + "\"ignored\": \(statistics.ignoredLines), \"unusable\": \(statistics.unusableSteps), "
             + "\"repeated\": \(statistics.repeatedSteps), \"bytes\": \(statistics.bytes), "
+            + "\"heldAtEnd\": \(statistics.heldAtEnd), "
             + "\"finished\": \(statistics.runFinished), \"badLines\": [\(badLines.joined(separator: ", "))], "
             + "\"keys\": [\(keys.joined(separator: ", "))]"
     }

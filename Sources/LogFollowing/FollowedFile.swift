@@ -453,6 +453,7 @@ final class FollowedFile {
                 || statistics.badLines != reported.badLines
                 || statistics.missingValues != reported.missingValues
                 || statistics.repeatedSteps != reported.repeatedSteps
+                || statistics.heldAtEnd != reported.heldAtEnd
         else { return }
         reported = statistics
         emit(.samples(run: run, samples, metricKey: reader.metricKey, statistics: statistics))

@@ -8,8 +8,9 @@ import RunLogs
 /// - `run`: a run appeared, `{"note": "run", "run": R, "path": P}`;
 /// - `renamed`: `{"note": "renamed", "run": R, "name": N}` (its log recorded its name);
 /// - `read`: what reading the run found so far, after its steps of a round: `metric`, `records`,
-///   `samples`, `missing`, `bad`, `ignored`, `unusable`, `repeated`, `finished`, `bytes`, `badLines`
-///   (`[[line, reason], …]`, the first few), `keys` (keys seen where no KL was);
+///   `samples`, `missing`, `bad`, `ignored`, `unusable`, `repeated`, `finished`, `bytes`, `heldAtEnd`
+///   (bytes of a last record the log ends inside, still being written), `badLines` (`[[line, reason], …]`,
+///   the first few), `keys` (keys seen where no KL was);
 /// - `notice`: `{"note": "notice", "run": R or null, "kind": K, "path": P, "message": M}`;
 /// - `withoutKL`: a log in a run folder that holds no KL, with `path` and the `read` fields;
 /// - `ended`: `{"note": "ended", "run": R}`; `caughtUp`: what the logs held at the start has been sent.
@@ -80,6 +81,7 @@ public enum RemoteStream {
         statistics.unusableSteps = integer(object["unusable"])
         statistics.repeatedSteps = integer(object["repeated"])
         statistics.bytes = integer(object["bytes"])
+        statistics.heldAtEnd = integer(object["heldAtEnd"])
         if case .bool(true)? = object["finished"] { statistics.runFinished = true }
         if case .array(let lines)? = object["badLines"] {
             for entry in lines.prefix(ReadStatistics.keptBadLines) {

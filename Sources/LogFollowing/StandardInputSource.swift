@@ -67,6 +67,7 @@ final class StandardInputSource {
             if !samples.isEmpty || statistics.records != reported.records
                 || statistics.badLines != reported.badLines
                 || statistics.missingValues != reported.missingValues
+                || statistics.heldAtEnd != reported.heldAtEnd
             {
                 reported = statistics
                 emit(.samples(run: run, samples, metricKey: reader.metricKey, statistics: statistics))

@@ -14,12 +14,29 @@ public struct JSONLReader: SampleReader {
     private var maxLineBytes: Int { splitter.maxLineBytes }
 
     public mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (MetricSample) -> Void) {
+        if !chunk.isEmpty { statistics.endHeldRecordAsBad() }
         statistics.bytes += chunk.count
         withSplitter { splitter, reader in splitter.split(chunk) { reader.handle($0, emit) } }
     }
 
+    /// A last line without its newline is read; one the stream ends inside (an object not closed yet) is
+    /// said as still being written (``ReadStatistics/heldAtEnd``), not counted as bad: a Python writer
+    /// flushes its buffer when it fills, so a live log may end anywhere.
     public mutating func finish(emit: (MetricSample) -> Void) {
-        withSplitter { splitter, reader in splitter.finish { reader.handle($0, emit) } }
+        let held = splitter.pendingByteCount
+        withSplitter { splitter, reader in
+            splitter.finish { piece in
+                // Looked at with a copy: scanning a record also counts it (its ordinal, the key's choice).
+                var probe = reader.scanner
+                if case .line(let bytes, let number) = piece, bytes.first != 0,
+                    case .bad("cut short") = probe.scan(bytes)
+                {
+                    reader.statistics.holdAtEnd(BadLine(lineNumber: number, reason: "cut short"), bytes: held)
+                } else {
+                    reader.handle(piece, emit)
+                }
+            }
+        }
     }
 
     public var heldByteCount: Int { splitter.pendingByteCount }
@@ -45,6 +62,7 @@ public struct JSONLReader: SampleReader {
     /// After truncation or replacement every line that follows is new: the log is append-only, so nothing is
     /// skipped. The chosen key and the record count (ordinal steps) carry on.
     public mutating func restart() {
+        statistics.endHeldRecordAsBad()
         splitter.discardPartialLine()
     }
 

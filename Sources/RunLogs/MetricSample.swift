@@ -68,6 +68,14 @@ public struct ReadStatistics: Sendable, Equatable {
     /// The log says the run is over (a trainer_state.json whose `global_step` reached `max_steps`, a W&B
     /// exit record): it is finished, not stale, when it goes quiet.
     public var runFinished = false
+    /// Bytes of a last record the stream ended inside (the file ends that far into it), in a log whose
+    /// records say where they end (length-framed, or JSON): the writer may not have written the rest yet
+    /// (wandb-core writes a 32 KiB block at a time), so it is no bad record, and reading to the end says it
+    /// apart. 0 when the stream ended between records. A log that says the run is over, or a stream followed
+    /// by another (the run's next file, a replacement), makes it a bad record after all.
+    public var heldAtEnd = 0
+    /// The record behind ``heldAtEnd``, counted as a bad line if it turns out never to be completed.
+    var heldAtEndRecord: BadLine?
 
     public init() {}
 
@@ -76,5 +84,25 @@ public struct ReadStatistics: Sendable, Equatable {
     mutating func countBadLine(_ line: BadLine) {
         badLines += 1
         if firstBadLines.count < Self.keptBadLines { firstBadLines.append(line) }
+    }
+
+    /// The stream ended `bytes` into a record: held as still being written, unless the log said the run is
+    /// over, after which nothing more is written and the record is damage.
+    mutating func holdAtEnd(_ line: BadLine, bytes: Int) {
+        if runFinished {
+            countBadLine(line)
+        } else {
+            heldAtEnd = bytes
+            heldAtEndRecord = line
+        }
+    }
+
+    /// Another stream begins (the run's next file, or the file read again from its start): a record the
+    /// last one ended inside will never be completed, so it is a bad record after all.
+    mutating func endHeldRecordAsBad() {
+        guard let line = heldAtEndRecord else { return }
+        heldAtEnd = 0
+        heldAtEndRecord = nil
+        countBadLine(line)
     }
 }

@@ -12,7 +12,9 @@ public protocol SampleReader: Sendable {
     mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (MetricSample) -> Void)
     /// The current byte stream has ended (a file read to its end by `check`, a closed pipe, a writer quiet
     /// for long enough, the last of a run's several files): reads a last record that was never terminated,
-    /// or counts it as bad. The reader may be given another stream afterwards (the run's next file).
+    /// or counts it as bad. A record a length-framed (or JSON) log ends inside is held as still being
+    /// written (``ReadStatistics/heldAtEnd``), and counted as bad only if another stream follows. The reader
+    /// may be given another stream afterwards (the run's next file).
     mutating func finish(emit: (MetricSample) -> Void)
     /// The file was truncated, or replaced by one that does not simply extend it, and will be read again
     /// from its first byte. A held partial record is dropped. Readers of formats whose writers rewrite the

@@ -474,6 +474,25 @@ import Testing
         #expect(narrow.contains("3 bad") && !narrow.contains("/s"), "\(narrow)")
     }
 
+    /// A log read to its end inside its last record (`kltop snapshot` of a live W&B file): the header says
+    /// the record is incomplete, not bad; it gives way before the figures when the line narrows.
+    @Test func theHeaderSaysALastRecordStillBeingWritten() {
+        var state = DashboardState.with([("run", Series.healthy(count: 600))])
+        var statistics = ReadStatistics()
+        statistics.records = 640
+        statistics.samples = 640
+        statistics.heldAtEnd = 54
+        state.send(
+            .samplesAppended(
+                RunID(0), metricKey: "kl", samples: Series.healthy(count: 40, startStep: 600),
+                statistics: statistics),
+            .tick(time: 102))
+        let header = render(state, width: 120, height: 40).textLines().first { $0.contains("● run") } ?? ""
+        #expect(header.contains("last record incomplete") && !header.contains("bad"), "\(header)")
+        let narrow = render(state, width: 60, height: 24).textLines().first { $0.contains("● run") } ?? ""
+        #expect(narrow.contains("step 639") && !narrow.contains("incomplete"), "\(narrow)")
+    }
+
     /// In frozen mode the header says where the baseline locked, or that it has not yet.
     @Test func theHeaderSaysWhetherTheFrozenBaselineHasLocked() {
         var early = DashboardState.with([("run", Series.healthy(count: 50))])

@@ -22,7 +22,8 @@ import Testing
     ]
 
     /// The whole `swanlog/` folder: four runs, each once, under its experiment name, with every value of the
-    /// key kltop chooses, to the bit; the live run's cut record is reported, not read.
+    /// key kltop chooses, to the bit; the live run's cut record is said as still being written, not read,
+    /// and is no bad record.
     @Test func exportingASwanlogFolderGivesEveryValueExactly() throws {
         let result = try Kltop.run(["export", SwanlabFixtures.folder])
         #expect(result.status == 0, "\(result.standardError)")
@@ -35,7 +36,10 @@ import Testing
             #expect(run == SwanlabFixtures.expected(run: name, key: key), "\(name)")
         }
         #expect(Self.lines(result.standardOutput).count == 40 + 34 + 900 + 579)
-        #expect(result.standardError.contains("live-run: skipped 1 bad record"), "\(result.standardError)")
+        #expect(
+            result.standardError.contains("live-run: its last record is incomplete ("),
+            "\(result.standardError)")
+        #expect(!result.standardError.contains("bad record"), "\(result.standardError)")
     }
 
     /// `--metric` names the update-size key, or a nested one with dots; `--input-format swanlab` reads a

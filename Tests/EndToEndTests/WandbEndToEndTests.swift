@@ -79,6 +79,31 @@ import Testing
         #expect(result.standardOutput.contains("long-run: 80 KL samples (\"kl\")"))
     }
 
+    /// A run file wandb is still writing ends inside a record: `check` and `export` say it is still being
+    /// written, report no bad record, and exit as on the records before it. After the exit record, the
+    /// same cut is damage: a bad record.
+    @Test func aLiveRunFileCutInsideARecordIsNoBadRecord() throws {
+        let directory = try TemporaryDirectory.make("kltop-wandb-cut")
+        let whole = WandbFixtures.bytes(id: "grpo01")
+        let live = directory.appendingPathComponent("run-grpo01.wandb")
+        try Data(whole[..<(whole.count / 2)]).write(to: live)
+        let damaged = directory.appendingPathComponent("run-damaged.wandb")
+        try Data(WandbLogEncoding.withACutRecordAfterItsEnd(whole)).write(to: damaged)
+        for command in ["check", "export"] {
+            let result = try Kltop.run([command, live.path])
+            #expect(result.status == 0, "\(result.standardError)")
+            #expect(
+                result.standardError.contains("grpo-beta-0.04: its last record is incomplete (")
+                    && result.standardError.contains("still being written?"), "\(result.standardError)")
+            #expect(!result.standardError.contains("bad record"), "\(result.standardError)")
+            let finished = try Kltop.run([command, damaged.path])
+            #expect(
+                finished.standardError.contains("grpo-beta-0.04: skipped 1 bad record (record ")
+                    && finished.standardError.contains("record cut short: the file ends 47 bytes into it"),
+                "\(finished.standardError)")
+        }
+    }
+
     /// Two runs written live into a `wandb/` folder that holds nothing yet: each file starts as wandb-core
     /// starts it (the 7-byte header alone), then grows by whole 32 KiB blocks, the last part written at
     /// close. `kltop export --follow` gives every step once, in order, with its exact value, under the

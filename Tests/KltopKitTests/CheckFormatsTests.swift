@@ -47,10 +47,12 @@ import Testing
                 "tensor_content_handbuilt@60 critical",
             ])
         #expect(outcome.status == .critical)
+        // Its last event is cut by the end of the file: still being written, not a bad record.
         #expect(
             outcome.diagnostics.contains {
-                $0.contains("truncated_tail: skipped 1 bad record (record 121 at byte")
+                $0.contains("truncated_tail: its last record is incomplete (")
             })
+        #expect(!outcome.diagnostics.contains { $0.contains("truncated_tail: skipped") })
     }
 
     @Test(arguments: [

@@ -20,6 +20,7 @@ import Testing
         statistics.runFinished = true
         statistics.bytes = 4096
         statistics.ignoredLines = 4
+        statistics.heldAtEnd = 37
         #expect(
             RemoteStream.decode(Substring(StreamNotes.run(name: "grpo \"a\"", path: "runs/grpo a")))
                 == .run(name: "grpo \"a\"", path: "runs/grpo a"))

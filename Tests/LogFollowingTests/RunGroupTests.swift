@@ -64,6 +64,32 @@ import Testing
         #expect(following.steps("ppo") == Array(0..<90))
     }
 
+    /// An event file that ends inside a record: while it is the run's last file, read to the end, the
+    /// record is still being written; once a later file of the run is read, it never will be, and it is
+    /// a bad record (as it was before records held at the end were told apart).
+    @Test func aCutEventFileFollowedByAnotherIsABadRecord() throws {
+        let logdir = try TemporaryDirectory.make("kltop-groups")
+        let cut = Array(eventFile(steps: 0..<30).dropLast(9))
+        let first = logdir.appendingPathComponent("ppo/events.out.tfevents.1700000000.host")
+        try write(cut, to: first)
+        let alone = Following([logdir.path])
+        alone.poll()
+        alone.finish()
+        #expect(alone.steps("ppo") == Array(0..<29))
+        #expect(alone.statistics["ppo"]?.badLines == 0)
+        #expect(alone.statistics["ppo"]?.heldAtEnd == cut.count - eventFile(steps: 0..<29).count)
+        try write(
+            eventFile(steps: 30..<60),
+            to: logdir.appendingPathComponent("ppo/events.out.tfevents.1700000001.host"))
+        let both = Following([logdir.path])
+        both.poll()
+        both.finish()
+        #expect(both.steps("ppo") == Array(0..<29) + Array(30..<60))
+        #expect(both.statistics["ppo"]?.badLines == 1)
+        #expect(both.statistics["ppo"]?.heldAtEnd == 0)
+        #expect(both.statistics["ppo"]?.firstBadLines.first?.reason.hasPrefix("truncated record") == true)
+    }
+
     /// A trainer saving checkpoints: one run named after its output folder, read from the newest checkpoint
     /// by step number, each step once; an older checkpoint turning up later is ignored; the final
     /// trainer_state.json that `save_state()` writes continues the run.

@@ -22,7 +22,9 @@ import Testing
             let key = name == "grpo-seed0" ? "actor/kl_loss" : "train/kl"
             #expect(
                 following.steps(name) == SwanlabFixtures.expected(run: name, key: key).map(\.step), "\(name)")
-            #expect(following.statistics[name]?.badLines == (name == "live-run" ? 1 : 0), "\(name)")
+            // Read to the end, the live run's cut record is still being written, not bad.
+            #expect(following.statistics[name]?.badLines == 0, "\(name)")
+            #expect((following.statistics[name]?.heldAtEnd ?? 0 > 0) == (name == "live-run"), "\(name)")
         }
         // A project folder holding `swanlog/`: the same runs, each once.
         let project = try TemporaryDirectory.make("kltop-swanlab-project")

@@ -263,6 +263,28 @@ func readJSONL(_ text: String, metric: MetricSelection = .automatic, chunk: Int?
         #expect(finished.samples.map(\.step) == [1, 2])
     }
 
+    /// Read to its end, a log whose last line the file ends inside (an object not closed: a writer that
+    /// has not flushed the rest) says it as still being written, not as a bad line; a last line that is
+    /// no record start is bad as any other. Another stream after it makes the cut line bad.
+    @Test func aLastLineTheFileEndsInsideIsHeldNotBad() {
+        let text = "{\"step\": 1, \"kl\": 0.1}\n{\"step\": 2, \"kl\": 0.2"
+        var (samples, reader) = readJSONL(text)
+        #expect(samples.map(\.step) == [1])
+        #expect(reader.statistics.badLines == 0)
+        #expect(reader.statistics.heldAtEnd == 21)
+        #expect(reader.statistics.records == 1)
+        Array("{\"step\": 3, \"kl\": 0.3}\n".utf8).withUnsafeBytes {
+            reader.consume($0) { samples.append($0) }
+        }
+        #expect(samples.map(\.step) == [1, 3])
+        #expect(reader.statistics.heldAtEnd == 0)
+        #expect(reader.statistics.firstBadLines == [BadLine(lineNumber: 2, reason: "cut short")])
+        let garbage = readJSONL("{\"step\": 1, \"kl\": 0.1}\nnot json")
+        #expect(garbage.reader.statistics.badLines == 1 && garbage.reader.statistics.heldAtEnd == 0)
+        let complete = readJSONL("{\"step\": 1, \"kl\": 0.1}")
+        #expect(complete.samples.map(\.step) == [1] && complete.reader.statistics.heldAtEnd == 0)
+    }
+
     @Test func escapedQuotesInStringsDoNotEndThem() {
         let line = #"{"note": "say \"kl\": 9 \\", "kl": 0.5, "step": 1}"#
         #expect(readJSONL(line + "\n").samples == [MetricSample(step: 1, value: 0.5)])

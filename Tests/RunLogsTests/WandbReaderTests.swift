@@ -126,19 +126,59 @@ import Testing
             held.count == 3 && held[1] == held[0] + 32 * 1024 - 7, "the middle part fills block 1: \(held)")
     }
 
-    /// The file cut anywhere and finished: what precedes the cut, then one record counted as cut short
-    /// (none when the cut falls between records).
-    @Test func aTruncatedFileCountsOneCutRecord() {
+    /// The file cut anywhere and finished: what precedes the cut, then the record the cut falls in (none
+    /// when it falls between records) held as still being written, not bad, as a live file is cut. After
+    /// the exit record (wandb's last) the run is over and nothing more is written: a cut record after it
+    /// is damage.
+    @Test func aTruncatedFileHoldsItsCutRecordUnlessTheRunHadFinished() {
         let bytes = WandbFixtures.bytes(id: "grpo01")
         let whole = read(WandbTransactionLogReader(), bytes).samples
-        for cut in stride(from: 0, to: bytes.count, by: 53) {
+        var held = 0
+        for cut in stride(from: 1, to: bytes.count, by: 53) {
             let (samples, reader) = read(WandbTransactionLogReader(), Array(bytes[..<cut]))
+            let statistics = reader.statistics
             #expect(Self.exact(Array(whole.prefix(samples.count))) == Self.exact(samples), "cut at \(cut)")
-            #expect(reader.statistics.badLines <= 1, "cut at \(cut)")
-            if reader.statistics.badLines == 1 {
-                #expect(reader.statistics.firstBadLines[0].reason.contains("cut short"))
+            #expect(statistics.badLines + (statistics.heldAtEnd > 0 ? 1 : 0) <= 1, "cut at \(cut)")
+            if statistics.runFinished {
+                #expect(statistics.heldAtEnd == 0 && statistics.badLines == 0, "cut at \(cut)")
+            } else {
+                #expect(statistics.badLines == 0, "cut at \(cut): held, not bad")
+                if statistics.heldAtEnd > 0 { held += 1 }
             }
         }
+        #expect(held > 100, "\(held) cuts held")
+        for id in ["grpo01", "ppo02", "big03"] {
+            let damaged = WandbLogEncoding.withACutRecordAfterItsEnd(WandbFixtures.bytes(id: id))
+            let (samples, reader) = read(WandbTransactionLogReader(), damaged)
+            #expect(
+                Self.exact(samples)
+                    == Self.exact(read(WandbTransactionLogReader(), WandbFixtures.bytes(id: id)).samples))
+            #expect(reader.statistics.runFinished && reader.statistics.heldAtEnd == 0, "\(id)")
+            #expect(reader.statistics.badLines == 1, "\(id)")
+            #expect(
+                reader.statistics.firstBadLines.first?.reason
+                    == "record cut short: the file ends 47 bytes into it")
+        }
+    }
+
+    /// A held record is one only while nothing follows it: another file read by the same reader (a run's
+    /// next file) or a restart (the file replaced) means it will never be completed, and it is bad.
+    @Test func aHeldRecordIsBadOnceAnotherStreamFollows() {
+        let bytes = WandbFixtures.bytes(id: "grpo01")
+        let cut = Array(bytes[..<(bytes.count / 2)])
+        var (samples, reader) = read(WandbTransactionLogReader(), cut)
+        #expect(reader.statistics.heldAtEnd > 0 && reader.statistics.badLines == 0)
+        let held = reader.statistics.heldAtEnd
+        var again = reader
+        again.restart()
+        #expect(again.statistics.heldAtEnd == 0 && again.statistics.badLines == 1)
+        bytes.withUnsafeBytes { reader.consume($0) { samples.append($0) } }
+        #expect(reader.statistics.heldAtEnd == 0 && reader.statistics.badLines == 1)
+        #expect(
+            reader.statistics.firstBadLines[0].reason
+                == "record cut short: the file ends \(held) bytes into it")
+        reader.finish { samples.append($0) }
+        #expect(reader.statistics.badLines == 1 && reader.statistics.heldAtEnd == 0)
     }
 
     /// One byte changed in a chunk's payload: one bad record (the CRC), the rest of its block skipped,
@@ -304,7 +344,7 @@ import Testing
         var random = SeededGenerator(seed: 9)
         let noise = (0..<100_000).map { _ in UInt8.random(in: 0...255, using: &random) }
         let cases: [(bytes: [UInt8], atLeastBad: Int)] = [
-            ([], 0), (WandbLogEncoding.header, 0), (Array(WandbLogEncoding.header.prefix(4)), 1),
+            ([], 0), (WandbLogEncoding.header, 0), (Array(WandbLogEncoding.header.prefix(4)), 0),
             (noise, 2), (WandbLogEncoding.header + noise, 2), ([UInt8](repeating: 0, count: 70_000), 1),
             (WandbLogEncoding.header + [UInt8](repeating: 0, count: 70_000), 0),
         ]
@@ -315,6 +355,8 @@ import Testing
                 #expect(reader.statistics.badLines >= test.atLeastBad, "case \(index)")
                 #expect(reader.statistics.badLines <= test.bytes.count / 32 * 1024 + 2, "case \(index)")
                 #expect(reader.heldByteCount == 0)
+                // A file that ends inside its header may be one wandb has only begun to write.
+                if index == 2 { #expect(reader.statistics.heldAtEnd == 4) }
             }
         }
     }

@@ -44,6 +44,11 @@ public enum WandbLogEncoding {
             bytes = header
         }
 
+        /// Goes on writing after a whole file's bytes.
+        public init(continuing file: [UInt8]) {
+            bytes = file
+        }
+
         public mutating func append(_ record: [UInt8]) {
             var rest = record[...]
             var first = true
@@ -61,6 +66,15 @@ public enum WandbLogEncoding {
                 first = false
             } while !rest.isEmpty
         }
+    }
+
+    /// A whole file (a finished run's, its exit or finish record last) followed by the first half of one
+    /// more record: damage, as nothing is written after a run's end.
+    public static func withACutRecordAfterItsEnd(_ file: [UInt8]) -> [UInt8] {
+        let record = [UInt8](repeating: 0x2A, count: 80)
+        var writer = Writer(continuing: file)
+        writer.append(record)
+        return Array(writer.bytes.dropLast(record.count / 2))
     }
 
     /// The records of a transaction log whose framing is whole and right (a fixture): its payloads, in order.

@@ -134,6 +134,10 @@ extension Renderer {
         if figures.badLines > 0 {
             segments.append(HeaderSegment("\(figures.badLines) bad", priority: 60, role: .pointWarning))
         }
+        if figures.heldAtEnd > 0 {
+            // The log ended inside its last record: still being written, not damaged, so not a warning.
+            segments.append(HeaderSegment("last record incomplete", priority: 30, role: .dim))
+        }
         return segments
     }
 

@@ -15,6 +15,9 @@ public struct RunFigures: Equatable, Sendable {
     public var value: Double?
     public var stepsPerSecond: Double?
     public var badLines = 0
+    /// Bytes of a last record the log ended inside (``RunLogs/ReadStatistics/heldAtEnd``): not bad, but
+    /// not read either.
+    public var heldAtEnd = 0
     public var frozenBaseline: FrozenBaseline?
 
     public init() {}
@@ -34,7 +37,8 @@ public struct RunFigures: Equatable, Sendable {
         }
         return sampleCount == other.sampleCount && same(verdict, other.verdict) && step == other.step
             && same(value, other.value) && same(stepsPerSecond, other.stepsPerSecond)
-            && badLines == other.badLines && same(frozenBaseline, other.frozenBaseline)
+            && badLines == other.badLines && heldAtEnd == other.heldAtEnd
+            && same(frozenBaseline, other.frozenBaseline)
     }
 }
 

@@ -265,6 +265,7 @@ public struct RunState: Sendable {
         }
         figures.stepsPerSecond = rateMeter.rate
         figures.badLines = statistics.badLines
+        figures.heldAtEnd = statistics.heldAtEnd
         if let lock = frozenLockIndex, lock < count { figures.frozenBaseline = detector.frozenBaseline }
         self.figures = figures
     }

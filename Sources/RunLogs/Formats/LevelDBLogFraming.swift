@@ -15,7 +15,8 @@
 ///
 /// Both writers keep what they have not written yet in memory (wandb-core the block it is filling,
 /// swanlab Python's file buffer), so a live file often ends inside a record: that record is held
-/// (``heldByteCount``) until the rest is written, and counted as cut short only by ``finish(emit:)``.
+/// (``heldByteCount``) until the rest is written, and at the end of the file is said as still being written
+/// (``ReadStatistics/heldAtEnd``), not counted as bad, unless the run is over.
 /// Each whole record goes to `Records`, which decodes it.
 struct LevelDBLogFraming<Records: LevelDBLogRecords>: Sendable {
     let maxRecordBytes: Int
@@ -61,6 +62,7 @@ struct LevelDBLogFraming<Records: LevelDBLogRecords>: Sendable {
     }
 
     mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (MetricSample) -> Void) {
+        if !chunk.isEmpty { statistics.endHeldRecordAsBad() }
         statistics.bytes += chunk.count
         var rest = chunk
         // Complete what is held with as few bytes as it needs, then read the rest of the chunk in place.
@@ -77,25 +79,30 @@ struct LevelDBLogFraming<Records: LevelDBLogRecords>: Sendable {
         }
     }
 
-    /// The end of one file: a chunk or a record still incomplete is counted as cut short. The next bytes
-    /// are the start of another file.
+    /// The end of one file. A chunk or a record the file ends inside is held as still being written
+    /// (``ReadStatistics/heldAtEnd``), not counted: both writers leave a live file so (see above). It is a
+    /// bad record if the run had finished, or once another file follows. A record already counted as too
+    /// long is not counted again. The next bytes are the start of another file.
     mutating func finish(emit: (MetricSample) -> Void) {
         records.settle(statistics: &statistics, emit: emit)
         let heldIsRecordStart =
             held.count < LevelDBLog.chunkHeaderBytes || held[6] == LevelDBLog.ChunkType.full
             || held[6] == LevelDBLog.ChunkType.first
-        let cut =
-            state == .inRecord || state == .skippingLongRecord
-            || (!held.isEmpty && (state != .awaitingFirstPart || heldIsRecordStart))
+        let partsAreSkipped = state == .awaitingFirstPart || state == .skippingLongRecord
+        let cut = state == .inRecord || (!held.isEmpty && (!partsAreSkipped || heldIsRecordStart))
         if cut {
             if state == .fileHeader {
-                countBad("cut short: \(held.count) of the 7 header bytes", at: position)
+                statistics.holdAtEnd(
+                    badLine("cut short: \(held.count) of the 7 header bytes", at: position), bytes: held.count
+                )
             } else {
-                let isNewRecord = state != .inRecord && state != .skippingLongRecord
+                let isNewRecord = state != .inRecord
                 let start = isNewRecord ? position : recordStart
                 if isNewRecord { recordNumber += 1 }
-                countBad(
-                    "record cut short: the file ends \(held.count + parts.count) bytes into it", at: start)
+                let bytes = held.count + parts.count
+                statistics.holdAtEnd(
+                    badLine("record cut short: the file ends \(bytes) bytes into it", at: start), bytes: bytes
+                )
             }
         }
         startNewFile()
@@ -104,6 +111,7 @@ struct LevelDBLogFraming<Records: LevelDBLogRecords>: Sendable {
     /// The file was truncated or replaced: these logs are append-only, so everything read from now on is
     /// new. A held partial record is dropped; the chosen key and the run's name carry on.
     mutating func restart() {
+        statistics.endHeldRecordAsBad()
         startNewFile()
         records.restart()
     }
@@ -263,7 +271,11 @@ struct LevelDBLogFraming<Records: LevelDBLogRecords>: Sendable {
     }
 
     private mutating func countBad(_ reason: String, at offset: Int) {
-        statistics.countBadLine(BadLine(lineNumber: max(recordNumber, 1), reason: reason, byteOffset: offset))
+        statistics.countBadLine(badLine(reason, at: offset))
+    }
+
+    private func badLine(_ reason: String, at offset: Int) -> BadLine {
+        BadLine(lineNumber: max(recordNumber, 1), reason: reason, byteOffset: offset)
     }
 
     /// Whether `bytes` start like a file of this kind: its identifier and magic (any version).

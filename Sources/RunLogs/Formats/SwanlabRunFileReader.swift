@@ -43,7 +43,8 @@ public struct SwanlabRunFileReader: SampleReader {
         framing.consume(chunk, emit: emit)
     }
 
-    /// The end of one file: a chunk or a record still incomplete is counted as cut short.
+    /// The end of one file: a chunk or a record it ends inside is said as still being written
+    /// (``ReadStatistics/heldAtEnd``), unless the run finished before it; then it is a bad record.
     public mutating func finish(emit: (MetricSample) -> Void) { framing.finish(emit: emit) }
 
     /// The file was truncated or replaced: run files are append-only, so everything read from now on is new.

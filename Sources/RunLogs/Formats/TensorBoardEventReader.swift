@@ -11,8 +11,9 @@
 /// next position whose 12-byte header verifies (a false match has a chance of 2⁻³² per position).
 ///
 /// A record only partly written when the bytes run out is held until the rest arrives; ``finish(emit:)``
-/// counts a record still incomplete as truncated. A run's several event files are read one after another
-/// with `finish` between them, which starts the next file's framing afresh; the chosen tag carries on.
+/// says one the file ends inside as still being written (a bad record once another file follows). A run's
+/// several event files are read one after another with `finish` between them, which starts the next file's
+/// framing afresh; the chosen tag carries on.
 ///
 /// The KL tag is the best alias among the tags of the first step that has any (``firstStep``), as in a JSON
 /// Lines record: a writer logs a step's scalars one event each, in its own order (veRL puts `actor/ppo_kl`
@@ -69,6 +70,7 @@ public struct TensorBoardEventReader: SampleReader {
     }
 
     public mutating func consume(_ chunk: UnsafeRawBufferPointer, emit: (MetricSample) -> Void) {
+        if !chunk.isEmpty { statistics.endHeldRecordAsBad() }
         statistics.bytes += chunk.count
         var rest = chunk
         // Complete what is held with as few bytes as it needs, then read the rest of the chunk in place.
@@ -88,8 +90,10 @@ public struct TensorBoardEventReader: SampleReader {
         }
     }
 
-    /// The end of one event file: a record still incomplete is counted as truncated. The next bytes are the
-    /// start of another file.
+    /// The end of one event file: a record it ends inside is held as still being written
+    /// (``ReadStatistics/heldAtEnd``), not counted: writers buffer their output and flush it when the buffer
+    /// fills, so a live file may end anywhere. Once another file follows, it is a bad record. The next
+    /// bytes are the start of another file.
     public mutating func finish(emit: (MetricSample) -> Void) {
         settleFirstStep(emit)
         if mode == .framed && !held.isEmpty {
@@ -97,7 +101,8 @@ public struct TensorBoardEventReader: SampleReader {
                 held.count < Self.headerBytes
                 ? "truncated record: \(held.count) of the 12 header bytes"
                 : "truncated record: \(held.count) of \(Self.headerBytes + Self.footerBytes + Int(heldLength)) bytes"
-            statistics.countBadLine(BadLine(lineNumber: recordNumber + 1, reason: reason, byteOffset: offset))
+            statistics.holdAtEnd(
+                BadLine(lineNumber: recordNumber + 1, reason: reason, byteOffset: offset), bytes: held.count)
         }
         startNewFile()
     }
@@ -105,6 +110,7 @@ public struct TensorBoardEventReader: SampleReader {
     /// The file was truncated or replaced: event files are append-only, so everything read from now on is
     /// new. A held partial record is dropped; the chosen tag carries on.
     public mutating func restart() {
+        statistics.endHeldRecordAsBad()
         startNewFile()
     }
 

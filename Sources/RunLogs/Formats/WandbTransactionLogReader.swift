@@ -11,8 +11,9 @@
 ///
 /// wandb-core keeps the block it is filling in memory and writes it when it is full, on a flush (every
 /// 15 s by default) or at close, so a live file grows a block at a time and often ends inside a record:
-/// that record is held (``heldByteCount``) until the rest is written, and counted as cut short only by
-/// ``finish(emit:)``.
+/// that record is held (``heldByteCount``) until the rest is written. Read to its end, such a file's last
+/// record is said as still being written (``ReadStatistics/heldAtEnd``), not counted as bad, unless the
+/// exit record came before it.
 public struct WandbTransactionLogReader: SampleReader {
     /// Records longer than this are skipped without being held in memory: a history record is a few
     /// hundred bytes; only large configs, files or media records come near it.
@@ -41,8 +42,8 @@ public struct WandbTransactionLogReader: SampleReader {
         framing.consume(chunk, emit: emit)
     }
 
-    /// The end of one file: a chunk or a record still incomplete is counted as cut short. The next bytes
-    /// are the start of another file.
+    /// The end of one file: a chunk or a record it ends inside is said as still being written, or counted
+    /// as cut short after the exit record. The next bytes are the start of another file.
     public mutating func finish(emit: (MetricSample) -> Void) { framing.finish(emit: emit) }
 
     /// The file was truncated or replaced: transaction logs are append-only, so everything read from now
