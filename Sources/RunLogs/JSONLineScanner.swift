@@ -275,8 +275,8 @@ public struct JSONLineScanner: Sendable {
         }
         // A statistic or a prefixed spelling of a KL key (`actor/kl_loss/mean`): ranked by name, only while
         // choosing, and only for keys that hold `kl`.
-        if isChoosing && key.containsKL,
-            let rank = MetricKeys.automaticRank(String(decoding: key, as: UTF8.self)),
+        if isChoosing && UnsafeRawBufferPointer(key).containsKL,
+            let rank = MetricKeys.automaticRank(UnsafeRawBufferPointer(key)),
             rank <= found.normalisedRank
         {
             found.normalisedRank = rank

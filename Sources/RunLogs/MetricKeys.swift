@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// Which key of a record holds the KL series.
 public enum MetricSelection: Sendable, Equatable {
     /// The first key of ``MetricKeys/klAliases`` found in the log.
@@ -75,19 +81,27 @@ public enum MetricKeys {
     /// So an alias logged as such wins over a spelling of its own statistic, and reference KL, however
     /// spelled, wins over update-size KL. Mismatch and coefficient keys are never chosen.
     static func automaticRank(_ key: String) -> Int? {
-        if let index = aliasIndex[key] { return aliasRanks[index] }
-        guard key.utf8.containsKL, let known = KLKeyClass.normalised(key),
-            let tier = tierOf(known.kind, evaluation: known.isEvaluation)
+        var key = key
+        return key.withUTF8 { automaticRank(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// ``automaticRank(_:)-(String)`` of a key's bytes, without building a string: readers rank every key
+    /// holding `kl` of every record while no key is chosen, also in a log that has none to choose.
+    static func automaticRank(_ key: UnsafeRawBufferPointer) -> Int? {
+        if let index = KLKeyClass.lookUp(key, in: aliasPacked, aliasBytes) { return aliasRanks[index] }
+        guard key.containsKL, let known = KLKeyClass.normalised(key),
+            let tier = tierOf(KLKeyClass.tableKinds[known.entry], evaluation: known.isEvaluation)
         else { return nil }
-        return tier * tierWidth + klAliases.count + (aliasIndex[known.base] ?? klAliases.count)
+        return tier * tierWidth + klAliases.count
+            + (KLKeyClass.tableAliasIndex[known.entry] ?? klAliases.count)
     }
 
     /// The automatic rank of the alias at `index` of ``klAliases``; increasing with the index.
     static func automaticRank(aliasAt index: Int) -> Int { aliasRanks[index] }
 
     private static let tierWidth = 2 * klAliases.count + 1
-    private static let aliasIndex: [String: Int] = Dictionary(
-        klAliases.enumerated().map { ($0.element, $0.offset) }, uniquingKeysWith: { first, _ in first })
+    private static let aliasBytes = klAliases.map { Array($0.utf8) }
+    private static let aliasPacked = aliasBytes.map(PackedKey.init)
     private static let aliasRanks: [Int] = klAliases.enumerated().map { index, alias in
         let known = KLKeyClass.normalised(alias)
         let tier = known.flatMap { tierOf($0.kind, evaluation: $0.isEvaluation) } ?? 0
@@ -103,14 +117,19 @@ public enum MetricKeys {
     }
 }
 
-extension Sequence<UInt8> {
+extension UnsafeRawBufferPointer {
     /// Whether the bytes hold `kl`: every KL key kltop can choose by itself does, so other keys are passed
-    /// over without a look into the table.
+    /// over without a look into the table. With `memchr`, as this runs on every key of every record while
+    /// no key is chosen (in a log without KL, all along).
     var containsKL: Bool {
-        var previous: UInt8 = 0
-        for byte in self {
-            if previous == UInt8(ascii: "k") && byte == UInt8(ascii: "l") { return true }
-            previous = byte
+        guard count >= 2, var start = baseAddress else { return false }
+        // Where a `k` may start the pair: all bytes but the last.
+        var left = count - 1
+        while left > 0, let k = memchr(start, Int32(UInt8(ascii: "k")), left) {
+            let next = UnsafeRawPointer(k) + 1
+            if next.load(as: UInt8.self) == UInt8(ascii: "l") { return true }
+            left -= next - start
+            start = next
         }
         return false
     }
@@ -137,30 +156,72 @@ public enum KLKeyClass: String, Sendable, CaseIterable {
     /// statistic suffix, its class, and whether it comes from evaluation (an `eval/` prefix looked past, or
     /// an evaluation key such as `eval_kl`). Nil for a key that is no known KL key.
     public static func normalised(_ key: String) -> (base: String, kind: KLKeyClass, isEvaluation: Bool)? {
-        if let known = table[key] { return (key, known, key.hasPrefix("eval")) }
-        var name = Substring(key)
+        var key = key
+        return key.withUTF8 { bytes in
+            normalised(UnsafeRawBufferPointer(bytes)).map {
+                (tableNames[$0.entry], tableKinds[$0.entry], $0.isEvaluation)
+            }
+        }
+    }
+
+    /// ``normalised(_:)-(String)`` on bytes, without building a string (see ``MetricKeys/automaticRank(_:)``):
+    /// prefixes are stripped one at a time, the table looked into after each, then one suffix. Gives the
+    /// index of the table's key (``tableKind``, ``tableName``, ``tableAliasIndex``).
+    static func normalised(_ key: UnsafeRawBufferPointer) -> (entry: Int, isEvaluation: Bool)? {
+        if let entry = lookUp(key) { return (entry, tableIsEvaluation[entry]) }
+        var name = key[...]
         var evaluation = false
         var stripped = true
         while stripped {
             stripped = false
-            for prefix in prefixes where name.hasPrefix(prefix) && name.count > prefix.count {
+            for prefix in prefixBytes where name.count > prefix.count && name.starts(with: prefix) {
                 name = name.dropFirst(prefix.count)
                 stripped = true
-                if prefix == "eval/" { evaluation = true }
-                if let known = table[String(name)] {
-                    return (String(name), known, evaluation || name.hasPrefix("eval"))
+                if prefix.elementsEqual("eval/".utf8) { evaluation = true }
+                if let entry = lookUp(UnsafeRawBufferPointer(rebasing: name)) {
+                    return (entry, evaluation || tableIsEvaluation[entry])
                 }
             }
         }
-        for suffix in suffixes where name.hasSuffix(suffix) && name.count > suffix.count {
-            let base = String(name.dropLast(suffix.count))
-            return table[base].map { (base, $0, evaluation || base.hasPrefix("eval")) }
+        for suffix in suffixBytes
+        where name.count > suffix.count && name.reversed().starts(with: suffix.reversed()) {
+            let base = UnsafeRawBufferPointer(rebasing: name.dropLast(suffix.count))
+            return lookUp(base).map { ($0, evaluation || tableIsEvaluation[$0]) }
         }
         return nil
     }
 
+    /// The index in the table of exactly `key`. Keys are compared packed (``PackedKey``), as the JSON Lines
+    /// scanner compares its aliases: this runs for every key holding `kl` of every record while choosing.
+    static func lookUp(_ key: UnsafeRawBufferPointer) -> Int? {
+        lookUp(key, in: tablePacked, tableBytes)
+    }
+
+    static func lookUp(_ key: UnsafeRawBufferPointer, in packed: [PackedKey], _ whole: [[UInt8]]) -> Int? {
+        let bytes = UnsafeBufferPointer(
+            start: key.baseAddress?.assumingMemoryBound(to: UInt8.self), count: key.count)
+        let shape = PackedKey.shape(bytes)
+        guard key.count <= 32 else {
+            return whole.firstIndex { $0.count == key.count && $0.elementsEqual(key) }
+        }
+        let wanted = PackedKey(bytes)
+        for index in packed.indices where packed[index].shape == shape && packed[index] == wanted {
+            return index
+        }
+        return nil
+    }
+
+    static let tableNames = table.keys.sorted()
+    static let tableKinds = tableNames.map { table[$0]! }
+    static let tableAliasIndex = tableNames.map { MetricKeys.klAliases.firstIndex(of: $0) }
+    private static let tableIsEvaluation = tableNames.map { $0.hasPrefix("eval") }
+    private static let tableBytes = tableNames.map { Array($0.utf8) }
+    private static let tablePacked = tableBytes.map(PackedKey.init)
+
     static let prefixes = ["data.", "train/", "eval/"]
     static let suffixes = ["/mean", "/avg", "/max"]
+    private static let prefixBytes = prefixes.map { Array($0.utf8) }
+    private static let suffixBytes = suffixes.map { Array($0.utf8) }
 
     /// The keys of FORMATS.md's table, and rlwatch's own `kl_divergence`, as logged; ``of(_:)`` strips
     /// prefixes and a suffix to find the others.

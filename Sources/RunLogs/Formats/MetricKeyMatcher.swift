@@ -56,7 +56,7 @@ struct MetricKeyMatcher: Sendable {
             }
         }
         guard isChoosing, key.containsKL else { return nil }
-        return MetricKeys.automaticRank(String(decoding: key, as: UTF8.self))
+        return MetricKeys.automaticRank(key)
     }
 
     func rank(_ key: String) -> Int? {
