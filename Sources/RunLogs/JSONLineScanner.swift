@@ -118,8 +118,8 @@ public struct JSONLineScanner: Sendable {
             found.normalisedRank
                 < (found.valueRange == nil ? Int.max : MetricKeys.automaticRank(aliasAt: found.valueRank))
         {
-            chosenKey = key
-            valueKeys = [Array(key.utf8)]
+            chosenKey = String(decoding: key, as: UTF8.self)
+            valueKeys = [Array(key)]
             isChoosing = false
             found.valueRange = found.normalisedRange
         }
@@ -195,7 +195,9 @@ public struct JSONLineScanner: Sendable {
         var stepRank = Int.max
         /// While choosing: the best key that is no alias but ranks as one once normalised
         /// (``MetricKeys/automaticRank(_:)``), its rank and its value.
-        var normalisedKey: String?
+        /// (The key's bytes in the line, not a string: a record's `Found` stays plain data, which the
+        /// scanner's hot loop depends on.)
+        var normalisedKey: UnsafeBufferPointer<UInt8>?
         var normalisedRank = Int.max
         var normalisedRange: Range<Int>?
     }
@@ -281,7 +283,7 @@ public struct JSONLineScanner: Sendable {
         {
             found.normalisedRank = rank
             found.normalisedRange = value
-            found.normalisedKey = String(decoding: key, as: UTF8.self)
+            found.normalisedKey = key
             return
         }
         if !nested {
