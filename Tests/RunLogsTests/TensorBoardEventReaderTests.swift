@@ -251,6 +251,20 @@ import Testing
         #expect(reader.statistics.badLines == 0)
     }
 
+    /// The first step's events are held until the tag is chosen; a file read again from its start gives
+    /// them again, so the held ones are dropped, not given twice (as SwanLab's reader does).
+    @Test func restartWhileTheFirstStepIsHeldGivesItOnce() {
+        typealias E = TFRecordEncoding
+        let first = E.file(scalars: [(0, "train/kl", 0.5)])
+        var (samples, reader) = read(TensorBoardEventReader(), first, finish: false)
+        #expect(samples.isEmpty)
+        reader.restart()
+        let longer = E.file(scalars: [(0, "train/kl", 0.5), (1, "train/kl", 0.25)])
+        longer.withUnsafeBytes { reader.consume($0) { samples.append($0) } }
+        reader.finish { samples.append($0) }
+        #expect(samples == [MetricSample(step: 0, value: 0.5), MetricSample(step: 1, value: 0.25)])
+    }
+
     @Test func tensorValuesOfEveryFloatKind() {
         typealias E = TFRecordEncoding
         func tensorEvent(_ step: Int64, _ fields: [UInt8]) -> [UInt8] {

@@ -111,6 +111,8 @@ public struct TensorBoardEventReader: SampleReader {
     /// new. A held partial record is dropped; the chosen tag carries on.
     public mutating func restart() {
         statistics.endHeldRecordAsBad()
+        // The first step's held events are in the file read again: held, they would be given twice.
+        firstStep = nil
         startNewFile()
     }
 
