@@ -39,24 +39,10 @@ final class ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
-        // The child starts with no signal blocked and the usual dispositions: the thread that starts it
-        // (the dashboard's reader) blocks the signals the main thread handles, and kltop ignores SIGPIPE;
-        // inherited, they would make ssh deaf to the SIGTERM that ends it.
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attributes, &noSignals)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
         let argv = arguments.map { strdup($0) } + [nil]
         defer { for argument in argv { free(argument) } }
-        let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, argv, environ)
+        let result = SpawnSignals.reset { posix_spawnp(&pid, arguments[0], &actions, $0, argv, environ) }
         close(outputPipe[1])
         close(errorPipe[1])
         guard result == 0 else {
@@ -119,4 +105,29 @@ struct SpawnError: Error, CustomStringConvertible {
     let code: Int32
     init(_ code: Int32) { self.code = code }
     var description: String { String(cString: strerror(code)) }
+}
+
+/// How kltop starts children (ssh, `--on-alert` commands).
+public enum SpawnSignals {
+    /// Calls `body` with spawn attributes that start a child with no signal blocked and the usual
+    /// dispositions. The threads that start children (the dashboard's reader, the alert delivery thread)
+    /// block the signals the main thread handles, and kltop ignores SIGPIPE; inherited, they would make ssh
+    /// deaf to the SIGTERM that ends it, and an `--on-alert` command (and a `timeout` inside it) deaf to its
+    /// own.
+    public static func reset<Result>(_ body: (UnsafePointer<posix_spawnattr_t>) -> Result)
+        -> Result
+    {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        return body(&attributes)
+    }
 }

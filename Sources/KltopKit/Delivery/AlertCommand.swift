@@ -1,4 +1,5 @@
 import KLDetector
+import LogFollowing
 
 #if canImport(Glibc)
     import Glibc
@@ -40,7 +41,9 @@ enum AlertCommand {
         let arguments = ["/bin/sh", "-c", command]
         var pid: pid_t = 0
         let spawned = withCStrings(arguments) { argv in
-            withCStrings(environment) { envp in posix_spawn(&pid, "/bin/sh", &actions, nil, argv, envp) }
+            withCStrings(environment) { envp in
+                SpawnSignals.reset { posix_spawn(&pid, "/bin/sh", &actions, $0, argv, envp) }
+            }
         }
         close(input[0])
         close(captured[1])
