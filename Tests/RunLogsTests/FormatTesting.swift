@@ -1,6 +1,7 @@
 import Foundation
 import RunLogs
 import TestSupport
+import Testing
 
 /// How a test hands bytes to a reader: all at once, in pieces of one size, or in pieces of random sizes.
 enum Chunking: CustomStringConvertible {
@@ -82,4 +83,40 @@ enum FormatExpectations {
     }
 
     static func spike(_ entry: [String: Any]) -> Int? { entry["spike_step"] as? Int }
+}
+
+/// Samples as exact text (step and the value's bits), so that a comparison shows which differ.
+func exactSamples(_ samples: [MetricSample]) -> [String] {
+    samples.map { "\($0.step):\($0.value.isNaN ? "nan" : String($0.value.bitPattern))" }
+}
+
+/// Reads `bytes` cut at every `stride`-th offset and finished, as a live file is read to its end: what
+/// precedes the cut comes out as in the whole file, and the record the cut falls in (none when it falls
+/// between records) is held as still being written, not bad — unless the run had finished, when nothing is
+/// held or bad. Returns how many cuts held a record.
+func expectCutsHeldUnlessFinished<Reader: SampleReader>(
+    _ make: () -> Reader, _ bytes: [UInt8], stride step: Int = 1,
+    sourceLocation: SourceLocation = #_sourceLocation
+) -> Int {
+    let whole = exactSamples(read(make(), bytes).samples)
+    var held = 0
+    for cut in stride(from: 1, to: bytes.count, by: step) {
+        let (samples, reader) = read(make(), Array(bytes[..<cut]))
+        let statistics = reader.statistics
+        #expect(
+            Array(whole.prefix(samples.count)) == exactSamples(samples), "cut at \(cut)",
+            sourceLocation: sourceLocation)
+        #expect(
+            statistics.badLines + (statistics.heldAtEnd > 0 ? 1 : 0) <= 1, "cut at \(cut)",
+            sourceLocation: sourceLocation)
+        if statistics.runFinished {
+            #expect(
+                statistics.heldAtEnd == 0 && statistics.badLines == 0, "cut at \(cut)",
+                sourceLocation: sourceLocation)
+        } else {
+            #expect(statistics.badLines == 0, "cut at \(cut): held, not bad", sourceLocation: sourceLocation)
+            if statistics.heldAtEnd > 0 { held += 1 }
+        }
+    }
+    return held
 }

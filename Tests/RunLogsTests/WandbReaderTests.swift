@@ -21,9 +21,7 @@ import Testing
     }
 
     /// Samples as comparable values: NaN equals NaN, other values to the bit.
-    static func exact(_ samples: [MetricSample]) -> [String] {
-        samples.map { "\($0.step):\($0.value.isNaN ? "nan" : String($0.value.bitPattern))" }
-    }
+    static func exact(_ samples: [MetricSample]) -> [String] { exactSamples(samples) }
 
     static let keys: [(id: String, key: String)] = [
         ("grpo01", "kl"), ("grpo01", "train/kl"), ("ppo02", "actor/kl_loss"), ("ppo02", "actor/ppo_kl"),
@@ -131,21 +129,8 @@ import Testing
     /// the exit record (wandb's last) the run is over and nothing more is written: a cut record after it
     /// is damage.
     @Test func aTruncatedFileHoldsItsCutRecordUnlessTheRunHadFinished() {
-        let bytes = WandbFixtures.bytes(id: "grpo01")
-        let whole = read(WandbTransactionLogReader(), bytes).samples
-        var held = 0
-        for cut in stride(from: 1, to: bytes.count, by: 53) {
-            let (samples, reader) = read(WandbTransactionLogReader(), Array(bytes[..<cut]))
-            let statistics = reader.statistics
-            #expect(Self.exact(Array(whole.prefix(samples.count))) == Self.exact(samples), "cut at \(cut)")
-            #expect(statistics.badLines + (statistics.heldAtEnd > 0 ? 1 : 0) <= 1, "cut at \(cut)")
-            if statistics.runFinished {
-                #expect(statistics.heldAtEnd == 0 && statistics.badLines == 0, "cut at \(cut)")
-            } else {
-                #expect(statistics.badLines == 0, "cut at \(cut): held, not bad")
-                if statistics.heldAtEnd > 0 { held += 1 }
-            }
-        }
+        let held = expectCutsHeldUnlessFinished(
+            { WandbTransactionLogReader() }, WandbFixtures.bytes(id: "grpo01"), stride: 53)
         #expect(held > 100, "\(held) cuts held")
         for id in ["grpo01", "ppo02", "big03"] {
             let damaged = WandbLogEncoding.withACutRecordAfterItsEnd(WandbFixtures.bytes(id: id))
