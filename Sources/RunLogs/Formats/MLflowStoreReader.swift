@@ -95,7 +95,8 @@ public final class MLflowStoreReader: StoreReader {
     public func poll() throws(StoreError) -> [RunUpdate] {
         let start = (lastMetricRow, lastRunRow, runByID, runs, names)
         return try database.read { (connection) throws(StoreError) in
-            (lastMetricRow, lastRunRow, runByID, runs, names) = start  // a second read starts where the first did
+            // A second read starts where the first did.
+            (lastMetricRow, lastRunRow, runByID, runs, names) = start
             return try poll(connection)
         }
     }
