@@ -112,6 +112,29 @@ import Testing
             "\(result.standardError)")
     }
 
+    /// A WAL database whose writer is not running, in a folder kltop may not write to, is read (SQLite's
+    /// `mode=ro` would need to create `-shm` there); as root, kltop runs as `nobody`.
+    @Test func aWALDatabaseInAReadOnlyFolderIsRead() throws {
+        let root = try TemporaryDirectory.make("kltop-stores-readonly-folder")
+        let path = root.appendingPathComponent("kltop-fixture.db").path
+        try FileManager.default.copyItem(atPath: Fixtures.path(StoreFixtures.trackioDatabase), toPath: path)
+        var launcher: [String] = []
+        if getuid() == 0 {
+            let setpriv = "/usr/bin/setpriv"
+            guard FileManager.default.isExecutableFile(atPath: setpriv) else { return }
+            launcher = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+            guard try Kltop.run(["--help"], in: root, launcher: launcher).status == 0 else { return }
+        }
+        chmod(path, 0o644)
+        chmod(root.path, 0o555)
+        defer { chmod(root.path, 0o755) }
+        let result = try Kltop.run(["check", path], in: root, launcher: launcher)
+        #expect(
+            !result.standardOutput.isEmpty && !result.standardError.contains("cannot"),
+            "\(result.standardError)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path) == ["kltop-fixture.db"])
+    }
+
     // MARK: - Followed while the writers write
 
     /// MLflow's SQLite store written as `SqlAlchemyStore` writes it: a transaction per `create_run` and per

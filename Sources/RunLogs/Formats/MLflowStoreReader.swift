@@ -24,7 +24,7 @@ public final class MLflowStoreReader: StoreReader {
     public var batchSize = 100_000
     public var watchedPaths: [String] { [path, path + "-wal"] }
 
-    private let connection: SQLiteConnection
+    private let database: SQLiteDatabase
     private let selection: MetricSelection
     private let runsSQL: String
     private let runSQL: String
@@ -46,17 +46,20 @@ public final class MLflowStoreReader: StoreReader {
     public init(path: String, metric: MetricSelection = .automatic) throws(StoreError) {
         self.path = path
         selection = metric
-        connection = try SQLiteConnection(readOnly: path)
-        let tables = try connection.tables()
+        database = SQLiteDatabase(path: path)
+        let (tables, metrics, runColumns) = try database.read {
+            (connection) throws(StoreError) -> (Set<String>, Set<String>, Set<String>) in
+            let tables = try connection.tables()
+            guard tables.isSuperset(of: ["metrics", "runs", "experiments"]) else { return (tables, [], []) }
+            return (tables, try connection.columns(of: "metrics"), try connection.columns(of: "runs"))
+        }
         if tables.isEmpty { throw .noTablesYet(path: path) }
         for table in ["metrics", "runs", "experiments"] where !tables.contains(table) {
             throw Self.notMLflow(path, "no \(table) table")
         }
-        let metrics = try connection.columns(of: "metrics")
         for column in ["key", "value", "step", "run_uuid"] where !metrics.contains(column) {
             throw Self.notMLflow(path, "the metrics table has no \(column) column")
         }
-        let runColumns = try connection.columns(of: "runs")
         guard runColumns.contains("run_uuid") else {
             throw Self.notMLflow(path, "the runs table has no run_uuid")
         }
@@ -90,6 +93,15 @@ public final class MLflowStoreReader: StoreReader {
     }
 
     public func poll() throws(StoreError) -> [RunUpdate] {
+        let start = (lastMetricRow, lastRunRow, runByID, runs, names)
+        return try database.read { (connection) throws(StoreError) in
+            // A second read starts where the first did.
+            (lastMetricRow, lastRunRow, runByID, runs, names) = start
+            return try poll(connection)
+        }
+    }
+
+    private func poll(_ connection: SQLiteConnection) throws(StoreError) -> [RunUpdate] {
         var updates: [RunUpdate] = []
         var slotByRun: [Int: Int] = [:]
         func slot(_ run: Int) -> Int {
@@ -113,13 +125,13 @@ public final class MLflowStoreReader: StoreReader {
                 lastMetricRow = row.integer(0)
                 if lastID == nil || !row.withText(1, { $0.elementsEqual(lastID!) }) {
                     lastID = row.withText(1) { Array($0) }
-                    lastRun = try run(id: String(decoding: lastID!, as: UTF8.self))
+                    lastRun = try run(id: String(decoding: lastID!, as: UTF8.self), connection)
                     if let lastRun { _ = slot(lastRun) }
                 }
                 guard let run = lastRun else { return }
                 if (runs[run].key.isChoosing || !runs[run].keysReported) && triedChoosing.insert(run).inserted
                 {
-                    let keys = try keys(ofRun: String(decoding: lastID!, as: UTF8.self))
+                    let keys = try keys(ofRun: String(decoding: lastID!, as: UTF8.self), connection)
                     if runs[run].key.isChoosing && runs[run].key.choose(among: keys) {
                         updates[slot(run)].metricKey = runs[run].key.chosenKey
                     } else if !runs[run].keysReported {
@@ -157,7 +169,7 @@ public final class MLflowStoreReader: StoreReader {
     }
 
     /// The run a metrics row belongs to, looked up if it was made after the last read of `runs`.
-    private func run(id: String) throws(StoreError) -> Int? {
+    private func run(id: String, _ connection: SQLiteConnection) throws(StoreError) -> Int? {
         if let known = runByID[id] { return known }
         var found: Int?
         try connection.query(runSQL, [.text(id)]) { (row) throws(StoreError) in found = register(row) }
@@ -182,7 +194,7 @@ public final class MLflowStoreReader: StoreReader {
         return runs.count - 1
     }
 
-    private func keys(ofRun id: String) throws(StoreError) -> [String] {
+    private func keys(ofRun id: String, _ connection: SQLiteConnection) throws(StoreError) -> [String] {
         var keys: [String] = []
         try connection.query(keysSQL, [.text(id)]) { row in keys.append(row.text(0)) }
         return keys

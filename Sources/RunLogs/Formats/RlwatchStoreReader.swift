@@ -11,7 +11,7 @@
 /// added since the last poll, found incrementally by their ids (`INTEGER PRIMARY KEY AUTOINCREMENT`, so
 /// ids only grow). Rows are read in batches, each its own short read transaction, so that a huge first
 /// read never holds one snapshot for long (in WAL mode that would only delay checkpoints; in rollback mode
-/// it would make the writer wait). See ``SQLiteConnection`` for the open mode.
+/// it would make the writer wait). See ``SQLiteDatabase`` for how it is opened.
 ///
 /// The KL series is the `kl_divergence` column. `--metric KEY` may name another column of `metrics`, or a
 /// key of its `extra_json` (read with SQLite's `json_extract`).
@@ -21,7 +21,7 @@ public final class RlwatchStoreReader: StoreReader {
     public let metricKey: String
     /// Rows fetched per query.
     public var batchSize = 100_000
-    private let connection: SQLiteConnection
+    private let database: SQLiteDatabase
     private let valueExpression: String
     private let valueBinding: [SQLiteConnection.Binding]
     private var lastMetricID: Int64 = 0
@@ -31,18 +31,19 @@ public final class RlwatchStoreReader: StoreReader {
 
     public init(path: String, metric: MetricSelection = .automatic) throws(RlwatchStoreError) {
         self.path = path
-        connection = try SQLiteConnection(readOnly: path)
-        var columns: [String] = []
-        try connection.query("SELECT name FROM pragma_table_info('metrics')") { row in
-            columns.append(row.text(0))
-        }
-        if columns.isEmpty {
+        database = SQLiteDatabase(path: path)
+        let (columns, tables) = try database.read { (connection) throws(StoreError) in
+            var columns: [String] = []
+            try connection.query("SELECT name FROM pragma_table_info('metrics')") { row in
+                columns.append(row.text(0))
+            }
             var tables = 0
             try connection.query("SELECT count(*) FROM sqlite_master WHERE type = 'table'") { row in
                 tables = Int(row.integer(0))
             }
-            if tables == 0 { throw .noTablesYet(path: path) }
+            return (columns, tables)
         }
+        if columns.isEmpty && tables == 0 { throw .noTablesYet(path: path) }
         for required in ["id", "run_id", "step"] where !columns.contains(required) {
             throw .notAnRlwatchStore(path: path, reason: "no metrics table with id, run_id and step columns")
         }
@@ -73,6 +74,14 @@ public final class RlwatchStoreReader: StoreReader {
     /// The samples and stored alerts added since the last poll, one update per run that has any, plus an
     /// empty update for a run seen for the first time (so that a run that has just started shows).
     public func poll() throws(RlwatchStoreError) -> [RunUpdate] {
+        let start = (lastMetricID, lastAlertID, knownRuns)
+        return try database.read { (connection) throws(StoreError) in
+            (lastMetricID, lastAlertID, knownRuns) = start  // a second read starts where the first did
+            return try poll(connection)
+        }
+    }
+
+    private func poll(_ connection: SQLiteConnection) throws(RlwatchStoreError) -> [RunUpdate] {
         var updates: [RunUpdate] = []
         var index: [String: Int] = [:]
         func slot(_ run: String) -> Int {
@@ -85,7 +94,7 @@ public final class RlwatchStoreReader: StoreReader {
             let run = row.text(0)
             if knownRuns.insert(run).inserted { _ = slot(run) }
         }
-        try readMetrics { run, sample, missing in
+        try readMetrics(connection) { run, sample, missing in
             let at = slot(run)
             updates[at].rows += 1
             if let sample { updates[at].samples.append(sample) }
@@ -107,7 +116,9 @@ public final class RlwatchStoreReader: StoreReader {
 
     /// Reads the new metrics rows in batches; `body` gets the run, the sample (nil without a KL number) and
     /// whether the KL value was missing.
-    private func readMetrics(_ body: (String, MetricSample?, Bool) -> Void) throws(RlwatchStoreError) {
+    private func readMetrics(_ connection: SQLiteConnection, _ body: (String, MetricSample?, Bool) -> Void)
+        throws(RlwatchStoreError)
+    {
         let sql =
             "SELECT id, run_id, step, \(valueExpression) FROM metrics WHERE id > ?1 ORDER BY id LIMIT ?2"
         var lastRun: [UInt8] = []

@@ -2,24 +2,142 @@ import CSQLite
 
 #if canImport(Glibc)
     import Glibc
+#elseif canImport(Darwin)
+    import Darwin
 #endif
 
-/// A read-only connection to an SQLite database that another process may be writing.
+/// An SQLite database that another process may be writing, read without ever writing beside it.
 ///
-/// Opened with the URI parameter `mode=ro` (and `SQLITE_OPEN_READONLY`): SQLite itself guarantees that the
-/// database is never written through it. `immutable=1` would be wrong for a live database: it tells SQLite
-/// that nothing else changes the file, so it takes no locks and ignores the WAL, and would read torn or stale
-/// pages while rlwatch writes. In WAL mode (rlwatch's) readers take no lock that blocks the writer. The cost:
-/// to read a WAL database SQLite needs its `-shm` index, and creates it (and an empty `-wal`) beside the
-/// database if the writer is not running; it cannot in a read-only directory, and says so.
+/// What SQLite does for a read-only connection (SQLite 3.40, found by experiment; kltop's flags):
+/// - A WAL database (header bytes 18–19 = 2) with no `-wal` beside it, i.e. whose writer is not running:
+///   `mode=ro` creates `-shm` (32 KiB) and an empty `-wal`, and a read-only connection can neither
+///   checkpoint nor delete them, so they stay. Worse, they are made with kltop's owner and the database's
+///   mode bits: in a shared folder (`/tmp`, sticky) a writer of another user then cannot open `-shm` for
+///   writing and fails with "attempt to write a readonly database" until someone removes them. In a
+///   read-only folder `mode=ro` cannot create them and fails (SQLITE_READONLY_DIRECTORY); `readonly_shm=1`
+///   fails too (and still creates `-wal`). `immutable=1` creates nothing, reads the main file, and works
+///   in a read-only folder.
+/// - The writer running (its `-wal` and `-shm` exist): `mode=ro` creates nothing and sees every commit,
+///   also in a read-only folder (it maps `-shm` read-only). `immutable=1` ignores the WAL (rows not yet
+///   checkpointed are missing), and a connection kept open caches pages: after a checkpoint rewrote the
+///   file it still answered from the old ones. So `immutable=1` is right only for one read, of a file
+///   nothing writes during it.
+/// - The writer closing while a reader's connection is open: the writer's last close checkpoints and
+///   deletes `-wal` and `-shm` only if it gets the EXCLUSIVE lock on the database file, which every open
+///   WAL connection's SHARED lock prevents; it then leaves both, with the WAL's frames in them, and the
+///   reader cannot remove them. So a connection kept open between polls would leave the writer's files
+///   behind whenever the writer stops.
+/// - A rollback-journal database (MLflow's default): `mode=ro` creates nothing.
+///
+/// Hence ``read(_:)`` opens a connection per read and closes it after, and under an open-file-description
+/// read lock on SQLite's SHARED lock bytes (`F_OFD_SETLK`, which conflicts with the writers' POSIX locks
+/// but, unlike a POSIX lock, is not dropped when SQLite closes another descriptor of the file): while it is
+/// held no writer can delete `-wal`, nor checkpoint into and then delete it, nor switch the journal mode.
+/// Holding it costs a live WAL writer nothing (only a close during the read leaves its files, as any
+/// reader's would); a rollback-mode writer would have to wait for it, so it is dropped for those at once.
+/// Under the lock: a WAL database without `-wal` is read through `immutable=1`, and the read is kept only
+/// if afterwards there is still no `-wal` and the file is the same (inode, size, modification and change
+/// times to the nanosecond). A writer that started meanwhile has made a `-wal`, which stays until the lock
+/// is dropped, and the read is done again through `mode=ro`, which then creates nothing, as for a
+/// database with a `-wal` from the start. `body` must therefore be able to run twice. Without the lock
+/// (another kernel than Linux, a file system without OFD locks, a writer holding EXCLUSIVE, as one in
+/// `locking_mode=EXCLUSIVE` does) every read goes through `mode=ro`, as before: correct, and the files may
+/// be left. Deleting `-shm`/`-wal` afterwards is never done: kltop cannot tell its own from a live
+/// writer's, and deleting a live writer's `-wal` loses its commits.
+final class SQLiteDatabase {
+    let path: String
+
+    init(path: String) {
+        self.path = path
+    }
+
+    /// Runs `body` on a connection that sees the database's last commit, and closes it; `body` may run a
+    /// second time (its first result discarded), so it must leave nothing changed that a second run would
+    /// see.
+    func read<T>(_ body: (SQLiteConnection) throws(StoreError) -> T) throws(StoreError) -> T {
+        var lock = SharedLock(path: path)
+        defer { lock.release() }
+        if lock.isHeld, let before = lock.quietState {
+            if let connection = try? SQLiteConnection(path: path, immutable: true),
+                let value = try? body(connection), SharedLock.state(of: path) == before
+            {
+                return value
+            }
+        } else if lock.isHeld && !lock.isWAL {
+            lock.release()
+        }
+        return try body(SQLiteConnection(path: path, immutable: false))
+    }
+}
+
+/// A read lock on the bytes SQLite's SHARED lock uses (unix VFS: 510 bytes from 2^30 + 2), taken on a
+/// descriptor of kltop's own, and what was beside the database when it was taken.
+private struct SharedLock {
+    private var descriptor: Int32 = -1
+    private(set) var isHeld = false
+    /// Whether the header says WAL (bytes 18 and 19 are 2).
+    private(set) var isWAL = false
+    /// For a WAL database without `-wal`: the file's identity and times, to compare after the read.
+    private(set) var quietState: [Int]?
+
+    init(path: String) {
+        #if os(Linux)
+            descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)
+            guard descriptor >= 0 else { return }
+            var region = flock()
+            region.l_type = Int16(F_RDLCK)
+            region.l_whence = Int16(SEEK_SET)
+            region.l_start = 0x4000_0002
+            region.l_len = 510
+            // A writer holding EXCLUSIVE (deleting its -wal as it closes) holds it for milliseconds.
+            for _ in 0..<50 {
+                isHeld = fcntl(descriptor, Self.ofdSetLock, &region) == 0
+                guard !isHeld && (errno == EAGAIN || errno == EACCES) else { break }
+                usleep(2000)
+            }
+            guard isHeld else { return }
+            var header = [UInt8](repeating: 0, count: 20)
+            let count = header.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, 20, 0) }
+            isWAL = count == 20 && header[18] == 2 && header[19] == 2
+            if isWAL { quietState = Self.state(of: path) }
+        #endif
+    }
+
+    #if os(Linux)
+        /// `F_OFD_SETLK` (Linux 3.15), which Glibc's module does not export.
+        private static let ofdSetLock: Int32 = 37
+    #endif
+
+    mutating func release() {
+        if descriptor >= 0 { close(descriptor) }  // closing the descriptor drops its OFD lock
+        descriptor = -1
+        isHeld = false
+    }
+
+    /// Inode, device, size, modification and change times of the database, or nil when it has a `-wal`
+    /// (or is gone).
+    static func state(of path: String) -> [Int]? {
+        var info = stat()
+        var wal = stat()
+        guard stat(path, &info) == 0, stat(path + "-wal", &wal) != 0, errno == ENOENT else { return nil }
+        return [
+            Int(info.st_ino), Int(info.st_dev), Int(info.st_size), info.st_mtim.tv_sec, info.st_mtim.tv_nsec,
+            info.st_ctim.tv_sec, info.st_ctim.tv_nsec,
+        ]
+    }
+}
+
+/// One connection to the database, read-only: `mode=ro` (SQLite guarantees nothing is written through
+/// it; in WAL mode its reads take no lock that blocks the writer), or `immutable=1` for a file nothing
+/// writes (``SQLiteDatabase``).
 final class SQLiteConnection {
     private let handle: OpaquePointer
     let path: String
 
-    init(readOnly path: String) throws(RlwatchStoreError) {
+    init(path: String, immutable: Bool) throws(RlwatchStoreError) {
         self.path = path
         var db: OpaquePointer?
-        let uri = "file:" + Self.uriEscaped(path) + "?mode=ro"
+        let uri = "file:" + Self.uriEscaped(path) + (immutable ? "?mode=ro&immutable=1" : "?mode=ro")
         let status = sqlite3_open_v2(
             uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, nil)
         guard status == SQLITE_OK, let db else {

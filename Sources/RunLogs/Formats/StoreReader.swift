@@ -48,10 +48,11 @@ public enum StoreReaders {
         if let format, format.isStore {
             kind = format
         } else {
-            let connection = try SQLiteConnection(readOnly: path)
-            let tables = try connection.tables()
+            let (tables, columns) = try SQLiteDatabase(path: path).read { (connection) throws(StoreError) in
+                let tables = try connection.tables()
+                return (tables, tables.contains("metrics") ? try connection.columns(of: "metrics") : [])
+            }
             if tables.isEmpty { throw .noTablesYet(path: path) }
-            let columns = tables.contains("metrics") ? try connection.columns(of: "metrics") : []
             if let found = LogFormat.storeFormat(tables: tables, metricsColumns: columns) {
                 kind = found
             } else if path.hasSuffix("metrics.db") {

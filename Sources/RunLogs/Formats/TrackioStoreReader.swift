@@ -17,7 +17,7 @@ public final class TrackioStoreReader: StoreReader {
     public var batchSize = 100_000
     public var watchedPaths: [String] { [path, path + "-wal"] }
 
-    private let connection: SQLiteConnection
+    private let database: SQLiteDatabase
     private let selection: MetricSelection
     private let sql: String
     private var lastRow: Int64 = 0
@@ -34,13 +34,15 @@ public final class TrackioStoreReader: StoreReader {
     public init(path: String, metric: MetricSelection = .automatic) throws(StoreError) {
         self.path = path
         selection = metric
-        connection = try SQLiteConnection(readOnly: path)
-        let tables = try connection.tables()
+        database = SQLiteDatabase(path: path)
+        let (tables, columns) = try database.read { (connection) throws(StoreError) in
+            let tables = try connection.tables()
+            return (tables, tables.contains("metrics") ? try connection.columns(of: "metrics") : [])
+        }
         if tables.isEmpty { throw .noTablesYet(path: path) }
         guard tables.contains("metrics") else {
             throw .notAStore(path: path, kind: "a Trackio project database", reason: "no metrics table")
         }
-        let columns = try connection.columns(of: "metrics")
         for column in ["id", "run_name", "step", "metrics"] where !columns.contains(column) {
             throw .notAStore(
                 path: path, kind: "a Trackio project database",
@@ -52,6 +54,14 @@ public final class TrackioStoreReader: StoreReader {
     }
 
     public func poll() throws(StoreError) -> [RunUpdate] {
+        let start = (lastRow, runByID, runs, names)
+        return try database.read { (connection) throws(StoreError) in
+            (lastRow, runByID, runs, names) = start  // a second read starts where the first did
+            return try poll(connection)
+        }
+    }
+
+    private func poll(_ connection: SQLiteConnection) throws(StoreError) -> [RunUpdate] {
         var updates: [RunUpdate] = []
         var slotByRun: [Int: Int] = [:]
         var lastID: [UInt8]?
