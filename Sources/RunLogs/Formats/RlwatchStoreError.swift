@@ -27,14 +27,14 @@ public enum RlwatchStoreError: Error, Equatable, Sendable, CustomStringConvertib
         switch self {
         case .cannotOpen(_, "permission denied"): "permission denied (kltop only needs to read it)"
         case .cannotOpen(_, let reason):
-            "cannot open the SQLite database read-only: \(reason) (SQLite needs to create its -shm file beside "
-                + "a WAL database when the writer is not running, which fails in a read-only folder)"
+            "cannot open the SQLite database read-only: \(reason) (in a folder kltop cannot write to, a WAL "
+                + "database with a -wal file but no -shm beside it cannot be read)"
         case .notAnRlwatchStore(_, let reason): "not an rlwatch metrics store: \(reason)"
         case .notAStore(_, let kind, let reason): "not \(kind): \(reason)"
         case .noTablesYet: "an SQLite database with no tables yet (its writer creates them as it starts)"
         case .queryFailed(_, let reason) where reason.contains("readonly database"):
-            "reading the database failed: \(reason) (a WAL database whose writer is not running can only be read "
-                + "where SQLite may create its -shm file: the folder must be writable)"
+            "reading the database failed: \(reason) (in a folder kltop cannot write to, a WAL database with a "
+                + "-wal file but no -shm beside it cannot be read)"
         case .queryFailed(_, let reason): "reading the database failed: \(reason)"
         }
     }
