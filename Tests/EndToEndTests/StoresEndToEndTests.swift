@@ -97,13 +97,7 @@ import Testing
         try FileManager.default.copyItem(
             atPath: Fixtures.path(StoreFixtures.mlflowFolder + "/mlflow.db"), toPath: path)
         chmod(root.path, 0o755)
-        var launcher: [String] = []
-        if getuid() == 0 {
-            let setpriv = "/usr/bin/setpriv"
-            guard FileManager.default.isExecutableFile(atPath: setpriv) else { return }
-            launcher = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
-            guard try Kltop.run(["--help"], in: root, launcher: launcher).status == 0 else { return }
-        }
+        guard let launcher = try Kltop.unprivilegedLauncher(in: root) else { return }
         chmod(path, 0o000)
         let result = try Kltop.run(["check", path], in: root, launcher: launcher)
         #expect(result.status == 3)
@@ -118,13 +112,7 @@ import Testing
         let root = try TemporaryDirectory.make("kltop-stores-readonly-folder")
         let path = root.appendingPathComponent("kltop-fixture.db").path
         try FileManager.default.copyItem(atPath: Fixtures.path(StoreFixtures.trackioDatabase), toPath: path)
-        var launcher: [String] = []
-        if getuid() == 0 {
-            let setpriv = "/usr/bin/setpriv"
-            guard FileManager.default.isExecutableFile(atPath: setpriv) else { return }
-            launcher = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
-            guard try Kltop.run(["--help"], in: root, launcher: launcher).status == 0 else { return }
-        }
+        guard let launcher = try Kltop.unprivilegedLauncher(in: root) else { return }
         chmod(path, 0o644)
         chmod(root.path, 0o555)
         defer { chmod(root.path, 0o755) }

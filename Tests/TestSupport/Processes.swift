@@ -33,6 +33,18 @@ public enum Kltop {
     /// Runs `kltop arguments...` in `directory` (a fresh temporary one by default, so that no rlwatch.yaml
     /// lying around changes the settings) and waits for it. `launcher` runs kltop through another program
     /// (`["/usr/bin/setpriv", "--reuid=65534", ...]`).
+    /// How to start kltop so that file permissions apply to it: nothing for a user that is not root; as root,
+    /// `setpriv` to `nobody`. Nil when that cannot start kltop (no `setpriv`, or a build folder nobody can
+    /// reach, as a clone under /root): a permission test then has nothing to learn.
+    public static func unprivilegedLauncher(in directory: URL) throws -> [String]? {
+        guard getuid() == 0 else { return [] }
+        let setpriv = "/usr/bin/setpriv"
+        guard FileManager.default.isExecutableFile(atPath: setpriv) else { return nil }
+        let launcher = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+        guard try run(["--help"], in: directory, launcher: launcher).status == 0 else { return nil }
+        return launcher
+    }
+
     public static func run(
         _ arguments: [String], in directory: URL? = nil, input: Data? = nil,
         environment: [String: String]? = nil, launcher: [String] = []
