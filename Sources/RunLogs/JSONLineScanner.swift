@@ -276,9 +276,8 @@ public struct JSONLineScanner: Sendable {
             }
         }
         // A statistic or a prefixed spelling of a KL key (`actor/kl_loss/mean`): ranked by name, only while
-        // choosing, and only for keys that hold `kl`.
-        if isChoosing && UnsafeRawBufferPointer(key).containsKL,
-            let rank = MetricKeys.automaticRank(UnsafeRawBufferPointer(key)),
+        // choosing. (An alias passed over above is worse than one found, and ranks worse still here.)
+        if isChoosing, let rank = MetricKeys.rank(ofNonAlias: UnsafeRawBufferPointer(key)),
             rank <= found.normalisedRank
         {
             found.normalisedRank = rank

@@ -89,6 +89,12 @@ public enum MetricKeys {
     /// holding `kl` of every record while no key is chosen, also in a log that has none to choose.
     static func automaticRank(_ key: UnsafeRawBufferPointer) -> Int? {
         if let index = KLKeyClass.lookUp(key, in: aliasPacked, aliasBytes) { return aliasRanks[index] }
+        return rank(ofNonAlias: key)
+    }
+
+    /// ``automaticRank(_:)-(UnsafeRawBufferPointer)`` of a key the caller has already found to be no alias
+    /// (the readers compare keys with the aliases first, and ask this of the others only while choosing).
+    static func rank(ofNonAlias key: UnsafeRawBufferPointer) -> Int? {
         guard key.containsKL, let known = KLKeyClass.normalised(key),
             let tier = tierOf(KLKeyClass.tableKinds[known.entry], evaluation: known.isEvaluation)
         else { return nil }

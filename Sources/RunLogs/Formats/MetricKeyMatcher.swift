@@ -55,8 +55,7 @@ struct MetricKeyMatcher: Sendable {
                 if same { return isChoosing ? MetricKeys.automaticRank(aliasAt: rank) : rank }
             }
         }
-        guard isChoosing, key.containsKL else { return nil }
-        return MetricKeys.automaticRank(key)
+        return isChoosing ? MetricKeys.rank(ofNonAlias: key) : nil
     }
 
     func rank(_ key: String) -> Int? {
